@@ -1,0 +1,75 @@
+# BayRes — the two set-up commands are `make run` and `make test`; both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SCALE ?= 5000
+SEED ?= 42
+export BAYRES_HOME ?= $(CURDIR)/var
+# pytest's own temp dirs and Spark's scratch stay inside the project
+export SPARK_LOCAL_DIRS ?= $(CURDIR)/var/spark-tmp
+
+.PHONY: help install system-deps run generate test test-fast bench schema clean servers-start servers-stop
+
+help:
+	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
+	@echo "make test   — install, start the real test servers, run the whole test suite"
+	@echo "make bench  — benchmarks, one JSON file each under .bench/"
+	@echo "make schema — re-render the DDL derived from schemas/"
+
+# --- installation -----------------------------------------------------------------------------
+# Debian packages: Java 17 for Spark; MariaDB, ZooKeeper and build headers for the test servers
+# and the cluster clients (phoenixdb → gssapi needs libkrb5-dev). Skipped when already present.
+DEBS_RUN := openjdk-17-jre-headless
+DEBS_TEST := zookeeper mariadb-server libkrb5-dev default-libmysqlclient-dev pkg-config gcc
+
+system-deps:
+	@bash tests/servers/install-debs.sh $(DEBS_RUN)
+
+system-deps-test:
+	@bash tests/servers/install-debs.sh $(DEBS_RUN) $(DEBS_TEST)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# constraints.txt pins every package (pip freeze of a working install): same versions everywhere
+$(VENV)/.installed: setup.cfg constraints.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[cluster,linkage,airflow,dev]"
+	@touch $@
+
+install: system-deps $(VENV)/.installed
+
+install-test: system-deps-test $(VENV)/.installed
+
+# --- the two commands -------------------------------------------------------------------------
+generate: install
+	$(BIN)/bayres generate --seed $(SEED) --scale $(SCALE)
+
+run: generate
+	$(BIN)/bayres run
+
+test: install-test
+	@mkdir -p $(SPARK_LOCAL_DIRS)
+	bash tests/servers/start.sh mariadb zookeeper hive || { bash tests/servers/stop.sh; exit 1; }
+	BAYRES_REQUIRE_SERVERS=1 $(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS); \
+	  rc=$$?; bash tests/servers/stop.sh; exit $$rc
+
+# without the servers: their tests skip
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not servers and not slow" $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+schema: install
+	$(BIN)/bayres schema render
+
+servers-start: install-test
+	bash tests/servers/start.sh mariadb zookeeper hive
+
+servers-stop:
+	bash tests/servers/stop.sh
+
+clean:
+	rm -rf var .bench .servers

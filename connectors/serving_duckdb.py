@@ -1,0 +1,42 @@
+"""The embedded serving store of the `local` profile: DuckDB with the Phoenix views' tables.
+
+Tables and columns are exactly those of the Phoenix views (schemas/derive_serving.py), so the
+portal's query library (hbase/queries/) runs unchanged on both stores.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from bayres.schemas.derive_serving import serving_columns, serving_ddl
+
+
+def _local_path(uri: str) -> str:
+    return uri[len("file://"):] if uri.startswith("file://") else uri
+
+
+def replace_tables(db_path: Path, exported: dict[str, str]) -> dict:
+    """Replace each table's rows with the Parquet export of this run, in one transaction."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for name, uri in exported.items():
+                con.execute(serving_ddl(name))
+                columns = ", ".join(c for c, _ in serving_columns(name))
+                con.execute(f"DELETE FROM {name}")
+                con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} "
+                            f"FROM read_parquet('{_local_path(uri)}/*.parquet')")
+                counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return {"store": str(db_path), "rows": counts}
+
+
+def connect(db_path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """A connection for portal-style queries (read-only by default)."""
+    return duckdb.connect(str(db_path), read_only=read_only)

@@ -1,0 +1,12 @@
+-- generated from schemas/ by `bayres schema render` — do not edit
+
+CREATE VIEW IF NOT EXISTS "BAYRES_RESOURCE_BY_TYPE_REGION" (
+    "RESOURCE_TYPE" VARCHAR,
+    "REGION" VARCHAR,
+    "CSTR_ID" VARCHAR,
+    "c"."NAME" VARCHAR,
+    "c"."NAME_EN" VARCHAR,
+    "c"."OWNER_ORG" VARCHAR,
+    "c"."UPDATED_DATE" VARCHAR,
+    CONSTRAINT pk PRIMARY KEY ("RESOURCE_TYPE", "REGION", "CSTR_ID")
+) COLUMN_ENCODED_BYTES=0;

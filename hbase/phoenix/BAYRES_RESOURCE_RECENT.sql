@@ -1,0 +1,14 @@
+-- generated from schemas/ by `bayres schema render` — do not edit
+
+CREATE VIEW IF NOT EXISTS "BAYRES_RESOURCE_RECENT" (
+    "BUCKET" VARCHAR,
+    "RECENCY" VARCHAR,
+    "CSTR_ID" VARCHAR,
+    "c"."RESOURCE_TYPE" VARCHAR,
+    "c"."REGION" VARCHAR,
+    "c"."NAME" VARCHAR,
+    "c"."NAME_EN" VARCHAR,
+    "c"."OWNER_ORG" VARCHAR,
+    "c"."UPDATED_DATE" VARCHAR,
+    CONSTRAINT pk PRIMARY KEY ("BUCKET", "RECENCY", "CSTR_ID")
+) COLUMN_ENCODED_BYTES=0;

@@ -1,0 +1,159 @@
+"""``bayres`` — the command line of the pipeline.
+
+    bayres generate --seed 42 --scale 5000      sample regional sources (four platforms)
+    bayres run                                  the whole pipeline for today
+    bayres run --date 2026-11-01 --stage dedup  one stage of one day
+    bayres schema render | check                regenerate / verify the derived DDL
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from .config import ConfigError, load_profile
+
+STAGE_NAMES = ("extract", "conform", "dedup", "load", "quality", "publish")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("py4j", "great_expectations", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--profile", default="local", show_default=True, envvar="BAYRES_PROFILE",
+              help="Profile in conf/profiles/: local (embedded) or cluster.")
+@click.option("--conf", "conf_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="BAYRES_CONF", help="Configuration directory (default: the repository's conf/).")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.pass_context
+def main(ctx: click.Context, profile: str, conf_dir: Path | None, verbose: bool) -> None:
+    """BayRes: aggregate the GBA platforms' S&T resources into one calibrated catalogue."""
+    _setup_logging(verbose)
+    try:
+        ctx.obj = load_profile(profile, conf_dir)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.option("--seed", default=42, show_default=True, help="Random seed: same seed, same files.")
+@click.option("--scale", default=5000, show_default=True, help="About how many source records in all.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write (default: the profile's sources.feeds_root).")
+@click.pass_obj
+def generate(profile, seed: int, scale: int, out: Path | None) -> None:
+    """Generate the four sample regional platforms (databases, file feeds, ground truth)."""
+    from .generate import generate as run_generator
+
+    out = out or profile.path("sources.feeds_root")
+    started = time.perf_counter()
+    summary = run_generator(out, seed=seed, scale=scale, progress=lambda m: click.echo(m, err=True))
+    click.echo(json.dumps({"out": str(out), "seconds": round(time.perf_counter() - started, 1),
+                           **summary}, ensure_ascii=False, indent=2, default=str))
+
+
+def _run(profile, run_date: str | None, stages, run_id: str) -> None:
+    from .pipeline import run_pipeline
+    from .report import summary
+
+    day = date.fromisoformat(run_date) if run_date else date.today()
+    try:
+        rep = run_pipeline(profile, day, stages=stages, run_id=run_id)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary(rep))
+    if not rep["balanced"]:
+        sys.exit(3)
+    if (rep["stages"].get("publish") or {}).get("published") is False:
+        sys.exit(4)
+
+
+_date = click.option("--date", "run_date", default=None, help="Logical date of the run (YYYY-MM-DD, default today).")
+_run_id = click.option("--run-id", default="", help="Run id (default: <profile>-<date>).")
+
+
+@main.command()
+@_date
+@_run_id
+@click.option("--stage", "stages", multiple=True, type=click.Choice(STAGE_NAMES),
+              help="Run only these stages (repeatable); default all, in order.")
+@click.pass_obj
+def run(profile, run_date, run_id, stages) -> None:
+    """Run the pipeline (all stages, or the ones given) for one day and print the report."""
+    chosen = [s for s in STAGE_NAMES if s in stages] if stages else list(STAGE_NAMES)
+    _run(profile, run_date, chosen, run_id)
+
+
+def _stage_command(name: str, text: str) -> None:
+    @main.command(name=name, help=text)
+    @_date
+    @_run_id
+    @click.pass_obj
+    def command(profile, run_date, run_id) -> None:
+        _run(profile, run_date, [name], run_id)
+
+
+for _name, _text in (
+    ("extract", "Extract every source into the raw zone (with manifests)."),
+    ("conform", "Standardize and calibrate raw records; refusals go to quarantine."),
+    ("dedup", "Link duplicates, cluster them and build golden records."),
+    ("load", "Load curated records, lineage and quarantine into Hive."),
+    ("quality", "Validate golden records with Great Expectations; score platforms."),
+    ("publish", "Publish golden records to Hive and the serving store (if quality passed)."),
+):
+    _stage_command(_name, _text)
+
+
+@main.group()
+def schema() -> None:
+    """The declared schema and the DDL derived from it."""
+
+
+@schema.command()
+def render() -> None:
+    """Write hive/ddl, hbase/tables.json and hbase/phoenix from schemas/."""
+    from bayres.schemas.render import render_all
+
+    from .config import REPO_ROOT
+
+    for path in render_all(REPO_ROOT):
+        click.echo(path)
+
+
+@schema.command()
+def check() -> None:
+    """Fail when a generated DDL file is stale."""
+    from bayres.schemas.render import check_stale
+
+    from .config import REPO_ROOT
+
+    stale = check_stale(REPO_ROOT)
+    if stale:
+        raise click.ClickException("stale (run `bayres schema render`): " + ", ".join(map(str, stale)))
+    click.echo("generated DDL is up to date")
+
+
+@main.command(name="report")
+@click.option("--run-id", default=None, help="Which run (default: the latest).")
+@click.pass_obj
+def show_report(profile, run_id: str | None) -> None:
+    """Print the summary of a finished run."""
+    root = profile.path("reports.root")
+    runs = sorted(root.glob("*/summary.txt"), key=lambda p: p.stat().st_mtime)
+    chosen = [p for p in runs if p.parent.name == run_id] if run_id else runs[-1:]
+    if not chosen:
+        raise click.ClickException(f"no report for {run_id or 'any run'} under {root}")
+    click.echo(chosen[0].read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()

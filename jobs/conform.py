@@ -1,0 +1,94 @@
+"""Stages 2+3 on Spark: raw rows of every source → canonical, calibrated records + quarantine.
+
+Each source's raw-zone directory is read by Spark and mapped batch by batch (``mapInPandas``)
+through ``standardize_batch`` then ``calibrate_batch``; the result carries, per row, either a
+record or the reason it was refused. Both land in the lake's ``standardized`` zone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from bayres.schemas.derive_spark import spark_schema
+from bayres.schemas.resource import QUARANTINE, RESOURCE_RECORD
+
+from .calibrate import calibrate_batch
+from .calibration.money import FxRates
+from .calibration.names import OrgAliases
+from .rejections import Rejections
+from .standardize import SourceContext, payload_json, standardize_batch
+
+RECORD_COLUMNS = [f.name for f in RESOURCE_RECORD.fields if f.name not in ("cstr_id", "run_date")]
+REFUSAL_COLUMNS = ["q_stage", "q_field", "q_reason", "q_payload"]
+
+
+def conformed_schema() -> StructType:
+    record = spark_schema(RESOURCE_RECORD)
+    fields = [f for f in record.fields if f.name in RECORD_COLUMNS]
+    return StructType(fields + [StructField(c, StringType()) for c in REFUSAL_COLUMNS])
+
+
+@dataclass(frozen=True)
+class ConformJob:
+    ctx: SourceContext
+    fx: FxRates
+    aliases: OrgAliases
+    run_date: date
+
+    def __call__(self, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        schema = conformed_schema()
+        for raw in batches:
+            raw = raw.reset_index(drop=True)
+            rejections = Rejections(raw.index)
+            rec = standardize_batch(raw, self.ctx, rejections)
+            rec = calibrate_batch(rec, self.ctx.conventions, self.fx, self.run_date, rejections,
+                                  self.aliases)
+            rec["field_flags"] = rejections.flags_column(rec.index)
+            out = rec[RECORD_COLUMNS].copy()
+            out["q_stage"] = rejections.stage
+            out["q_field"] = rejections.field
+            out["q_reason"] = rejections.reason
+            refused = rejections.refused
+            out["q_payload"] = None
+            if refused.any():
+                out.loc[refused, "q_payload"] = payload_json(raw[refused])
+            yield _typed(out, schema)
+
+
+def _typed(pdf: pd.DataFrame, schema: StructType) -> pd.DataFrame:
+    """Coerce columns to what Arrow expects for the declared Spark types."""
+    for f in schema.fields:
+        name, kind = f.name, f.dataType.simpleString()
+        if kind == "double":
+            pdf[name] = pd.to_numeric(pdf[name], errors="coerce").astype("float64")
+        elif kind == "date":
+            pdf[name] = pdf[name].where(pdf[name].notna(), None)
+        else:
+            pdf[name] = pdf[name].astype("object").where(pdf[name].notna(), None)
+    return pdf
+
+
+def conform_source(spark: SparkSession, raw_dir: str, ctx: SourceContext, fx: FxRates,
+                   aliases: OrgAliases, run_date: date) -> DataFrame:
+    raw = spark.read.parquet(raw_dir)
+    return raw.mapInPandas(ConformJob(ctx, fx, aliases, run_date), schema=conformed_schema())
+
+
+def split_conformed(conformed: DataFrame, run_date: date, run_id: str) -> tuple[DataFrame, DataFrame]:
+    """(accepted records, quarantine rows), both shaped like their declared tables."""
+    day = F.lit(run_date).cast("date")
+    accepted = conformed.where(F.col("q_stage").isNull()).select(
+        *RECORD_COLUMNS, F.lit(None).cast("string").alias("cstr_id"), day.alias("run_date"))
+    refused = conformed.where(F.col("q_stage").isNotNull()).select(
+        F.lit(run_id).alias("run_id"), "src_platform", "src_source", "src_record_id",
+        F.coalesce("src_location", F.lit("?")).alias("src_location"),
+        F.col("q_stage").alias("stage"), F.col("q_field").alias("field"),
+        F.col("q_reason").alias("reason"), F.col("q_payload").alias("payload"), day.alias("run_date"))
+    assert refused.columns == QUARANTINE.names
+    return accepted, refused

@@ -1,0 +1,142 @@
+"""Stage 4 — deduplicate: link records that are the same resource, cluster them, build golden records.
+
+Today: exact matching on strong identifiers (patent number, unified social credit code, ORCID,
+instrument serial number, grant number, a published CSTR) and on normalised name keys (the
+Simplified, alias-resolved ``name_key`` or the English key, within a resource type and owner).
+Records sharing a key are linked; clusters are the connected components of those links;
+each cluster yields one golden record by explicit survivorship rules, with a CSTR identifier.
+Probabilistic linkage (Splink) extends the links in its own issue; clustering and survivorship
+stay as they are.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from bayres.schemas.resource import GOLDEN_RESOURCE, RECORD_LINEAGE
+
+from .calibration import identifiers
+
+ORG_TYPES = ("03", "04")  # the record *is* the organisation: no owner in its name key
+
+
+def _alnum(col: str):
+    return F.upper(F.regexp_replace(F.col(col), r"[^A-Za-z0-9]", ""))
+
+
+#: strong identifiers: (key prefix, expression); a record may carry several
+STRONG_KEYS = (
+    ("pat", lambda: F.col("ach_patent_no")),
+    ("usc", lambda: F.col("org_credit_code")),
+    ("orcid", lambda: F.col("person_orcid")),
+    ("sn", lambda: _alnum("inst_serial_no")),
+    ("proj", lambda: _alnum("proj_number")),
+    ("cstr", lambda: F.col("cstr")),
+)
+
+
+def _name_keys():
+    owner = F.when(F.col("resource_type").isin(*ORG_TYPES), F.lit("")) \
+        .otherwise(F.coalesce(F.col("owner_org_key"), F.lit("")))
+    return (
+        ("nk", F.concat_ws("|", "resource_type", "name_key", owner)),
+        ("en", F.when(F.col("name_en_key").isNotNull(),
+                      F.concat_ws("|", "resource_type", "name_en_key", owner))),
+    )
+
+
+def record_keys(records: DataFrame) -> DataFrame:
+    """(record_id, key, strong) for every match key of every record."""
+    parts = [(p, expr(), True) for p, expr in STRONG_KEYS] + [(p, e, False) for p, e in _name_keys()]
+    keyed = records.select("record_id", F.explode(F.array(*[
+        F.struct(F.when(e.isNotNull() & (e != ""), F.concat(F.lit(p + ":"), e)).alias("key"),
+                 F.lit(strong).alias("strong")) for p, e, strong in parts])).alias("k"))
+    return keyed.select("record_id", "k.key", "k.strong").where(F.col("key").isNotNull())
+
+
+def components(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Connected components of the record–key graph: (record_id, cluster_id = min record_id)."""
+    if pairs.empty:
+        return pd.DataFrame({"record_id": [], "cluster_id": []})
+    rec_codes, rec_ids = pd.factorize(pairs["record_id"])
+    key_codes, _ = pd.factorize(pairs["key"])
+    n_rec = len(rec_ids)
+    n = n_rec + int(key_codes.max()) + 1
+    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (rec_codes, key_codes + n_rec)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    out = pd.DataFrame({"record_id": rec_ids, "label": labels[:n_rec]})
+    out["cluster_id"] = out.groupby("label")["record_id"].transform("min")
+    return out[["record_id", "cluster_id"]]
+
+
+@dataclass
+class DedupResult:
+    records: DataFrame      # accepted records with cstr_id set
+    golden: DataFrame       # GOLDEN_RESOURCE rows
+    lineage: DataFrame      # RECORD_LINEAGE rows
+    giant_clusters: list    # (cluster_id, size) above the guard
+
+
+def deduplicate(spark: SparkSession, records: DataFrame, *, agency: str,
+                platform_priority: list[str], max_cluster_size: int = 50) -> DedupResult:
+    records = records.cache()
+    keys = record_keys(records)
+    # only keys shared by two or more records link anything
+    shared = keys.groupBy("key").agg(F.count("*").alias("n"), F.first("strong").alias("strong")) \
+        .where("n > 1")
+    linking = keys.join(shared.select("key"), "key").select("record_id", "key", "strong").cache()
+    pairs = linking.select("record_id", "key").toPandas()
+    clusters_pd = components(pairs)
+    rules = linking.groupBy("record_id").agg(F.max(F.col("strong").cast("int")).alias("strong"))
+
+    clusters = spark.createDataFrame(clusters_pd, "record_id string, cluster_id string") \
+        if len(clusters_pd) else spark.createDataFrame([], "record_id string, cluster_id string")
+    members = records.join(F.broadcast(clusters) if len(clusters_pd) < 2_000_000 else clusters,
+                           "record_id", "left") \
+        .withColumn("cluster_id", F.coalesce("cluster_id", "record_id")) \
+        .join(rules, "record_id", "left")
+
+    sizes = members.groupBy("cluster_id").agg(F.count("*").alias("cluster_size"))
+    giant = [(r.cluster_id, r.cluster_size)
+             for r in sizes.where(F.col("cluster_size") > max_cluster_size).collect()]
+
+    # survivorship: source priority, then most complete, then most recent, then record id
+    priority = F.create_map(*[x for i, p in enumerate(platform_priority) for x in (F.lit(p), F.lit(i))])
+    golden_cols = [f.name for f in GOLDEN_RESOURCE.fields]
+    carried = [c for c in golden_cols if c in records.columns and c not in ("cstr_id",)]
+    completeness = sum(F.when(F.col(c).isNotNull(), 1).otherwise(0) for c in carried)
+    ranked = members.withColumn("_priority", F.coalesce(priority[F.col("src_platform")], F.lit(99))) \
+        .withColumn("_complete", completeness)
+    order = Window.partitionBy("cluster_id").orderBy(
+        F.col("_priority"), F.col("_complete").desc(), F.col("updated_date").desc_nulls_last(),
+        F.col("record_id"))
+    whole = order.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    ranked = ranked.withColumn("_rank", F.row_number().over(order))
+    cstr = F.udf(lambda t, cid: identifiers.cstr_id(agency, t, identifiers.stable_local_id(cid)),
+                 StringType())
+    filled = ranked.select(
+        "record_id", "cluster_id", "_rank", "src_platform", "strong",
+        *[F.first(c, ignorenulls=True).over(whole).alias(c) for c in carried],
+        F.count("*").over(Window.partitionBy("cluster_id")).alias("member_count"),
+        F.array_join(F.array_sort(F.collect_set("src_platform").over(Window.partitionBy("cluster_id"))),
+                     ",").alias("source_platforms"),
+        F.first("record_id").over(whole).alias("survivor_record_id"),
+    ).withColumn("cstr_id", cstr(F.col("resource_type"), F.col("cluster_id"))).cache()
+
+    golden = filled.where("_rank = 1").select(*golden_cols)
+    lineage = filled.select(
+        "record_id", "cstr_id", "src_platform",
+        F.when(F.col("member_count") == 1, "singleton")
+        .when(F.col("strong") == 1, "strong_id").otherwise("name_key").alias("match_rule"),
+        (F.col("_rank") == 1).alias("is_survivor"), "run_date")
+    assert lineage.columns == RECORD_LINEAGE.names
+    with_ids = records.drop("cstr_id").join(filled.select("record_id", "cstr_id"), "record_id") \
+        .select(*records.columns)
+    return DedupResult(records=with_ids, golden=golden, lineage=lineage, giant_clusters=giant)

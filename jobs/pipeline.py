@@ -1,0 +1,175 @@
+"""The whole run: extract → standardize/calibrate → dedup → load → quality → publish → report.
+
+Each stage reads the zone the previous stage wrote, so any stage can be re-run alone
+(``bayres run --stage dedup``), and every stage replaces its own day's outputs: re-running a
+day gives the same result, never duplicates.
+"""
+from __future__ import annotations
+
+import logging
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from bayres.schemas.resource import GOLDEN_RESOURCE, QUARANTINE, RECORD_LINEAGE, RESOURCE_RECORD
+
+from . import dedup, load, report
+from .calibration.money import FxRates
+from .calibration.names import OrgAliases
+from .conform import conform_source, split_conformed
+from .extract import extract_source
+from .run_context import RunContext
+from .standardize import SourceContext
+
+log = logging.getLogger("bayres")
+STAGES = ("extract", "conform", "dedup", "load", "quality", "publish")
+
+
+def _lake(ctx: RunContext):
+    from bayres.connectors.lake import HdfsLake, LocalLake
+
+    if ctx.profile.get("lake.kind") == "hdfs":
+        return HdfsLake(str(ctx.profile.get("lake.url")), str(ctx.profile.get("lake.root")),
+                        str(ctx.profile.get("lake.user")))
+    return LocalLake(ctx.profile.path("lake.root"))
+
+
+# ---------------------------------------------------------------- stages
+def run_extract(ctx: RunContext) -> None:
+    with ctx.stage("extract") as info:
+        lake = _lake(ctx)
+        feeds_root = ctx.profile.path("sources.feeds_root")
+        urls = ctx.profile.get("sources.databases") or {}
+        manifests = []
+        for i, source in enumerate(ctx.profile.sources, 1):
+            manifest = extract_source(source, feeds_root=feeds_root, database_urls=urls, lake=lake,
+                                      run_date=ctx.run_date.isoformat(), run_id=ctx.run_id)
+            log.info("[%s] extract %d/%d %s/%s: %d rows (%d broken), %d files quarantined",
+                     ctx.run_id, i, len(ctx.profile.sources), source["platform"], source["source"],
+                     manifest["rows"], manifest.get("error_rows", 0),
+                     len(manifest.get("files_quarantined") or []))
+            manifests.append(manifest)
+        info["manifests"] = manifests
+
+
+def run_conform(ctx: RunContext, spark: SparkSession) -> None:
+    """Standardize + calibrate every source; write the standardized and quarantine zones."""
+    with ctx.stage("conform") as info:
+        fx = FxRates.from_csv(ctx.profile.path("reference.fx_rates"))
+        aliases = OrgAliases.from_csv(ctx.profile.path("reference.org_aliases"))
+        parts = []
+        for source in ctx.profile.sources:
+            raw_dir = ctx.raw_dir(source["platform"], source["source"])
+            sctx = SourceContext(source=source, vocabularies=ctx.profile.vocabularies,
+                                 run_id=ctx.run_id, raw_path=raw_dir)
+            parts.append(conform_source(spark, raw_dir, sctx, fx, aliases, ctx.run_date))
+        conformed = reduce(DataFrame.unionByName, parts)
+        # one pass over the sources: materialise to the lake, then count from there
+        conformed.write.mode("overwrite").parquet(ctx.zone("conformed"))
+        conformed = spark.read.parquet(ctx.zone("conformed"))
+        accepted, refused = split_conformed(conformed, ctx.run_date, ctx.run_id)
+        accepted.write.mode("overwrite").parquet(ctx.zone("standardized"))
+        refused.write.mode("overwrite").parquet(ctx.zone("quarantine"))
+        counts = conformed.groupBy("src_platform", "src_source").agg(
+            F.count("*").alias("rows"),
+            F.sum(F.when(F.col("q_stage").isNull(), 1).otherwise(0)).alias("standardized"),
+            F.sum(F.when(F.col("q_stage").isNotNull(), 1).otherwise(0)).alias("quarantined"),
+            F.sum(F.when(F.col("field_flags").isNotNull() & F.col("q_stage").isNull(), 1)
+                  .otherwise(0)).alias("flagged"),
+        ).collect()
+        info["sources"] = {f"{r.src_platform}/{r.src_source}": r.asDict() for r in counts}
+        info["quarantine_reasons"] = [
+            r.asDict() for r in spark.read.parquet(ctx.zone("quarantine"))
+            .groupBy("src_platform", "stage", "field").count().orderBy("src_platform", "stage", "field")
+            .collect()]
+
+
+def run_dedup(ctx: RunContext, spark: SparkSession) -> None:
+    with ctx.stage("dedup") as info:
+        records = spark.read.parquet(ctx.zone("standardized"))
+        result = dedup.deduplicate(
+            spark, records, agency=str(ctx.profile.get("cstr.agency")),
+            platform_priority=list(ctx.profile.get("dedup.platform_priority") or ["gz", "sz", "hk", "mo"]),
+            max_cluster_size=int(ctx.profile.get("dedup.max_cluster_size") or 50))
+        result.records.write.mode("overwrite").parquet(ctx.zone("curated", "resource_record"))
+        result.golden.write.mode("overwrite").parquet(ctx.zone("curated", "golden_resource"))
+        result.lineage.write.mode("overwrite").parquet(ctx.zone("curated", "record_lineage"))
+        lineage = spark.read.parquet(ctx.zone("curated", "record_lineage"))
+        info["records"] = lineage.count()
+        info["golden"] = spark.read.parquet(ctx.zone("curated", "golden_resource")).count()
+        info["merged"] = info["records"] - info["golden"]
+        info["by_rule"] = {r.match_rule: r["count"] for r in lineage.groupBy("match_rule").count().collect()}
+        info["giant_clusters"] = [{"cluster": c, "size": n} for c, n in result.giant_clusters]
+
+
+def run_load(ctx: RunContext, spark: SparkSession) -> None:
+    """Curated records, lineage and quarantine into Hive (analysts); golden waits for quality."""
+    with ctx.stage("load") as info:
+        db = str(ctx.profile.get("spark.hive_database") or "bayres")
+        info["hive"] = {}
+        for table, path in ((RESOURCE_RECORD, ctx.zone("curated", "resource_record")),
+                            (RECORD_LINEAGE, ctx.zone("curated", "record_lineage")),
+                            (QUARANTINE, ctx.zone("quarantine"))):
+            info["hive"][table.name] = load.to_hive(spark, spark.read.parquet(path), table, db,
+                                                    ctx.run_date)
+
+
+def run_quality(ctx: RunContext, spark: SparkSession) -> None:
+    from bayres.quality.expectations import suite_for
+    from bayres.quality.scores import platform_scores
+    from bayres.quality.validate import validate
+
+    with ctx.stage("quality") as info:
+        golden = spark.read.parquet(ctx.zone("curated", "golden_resource")).cache()
+        vocab = {name: list(v.codes) for name, v in ctx.profile.vocabularies.items()}
+        result = validate(golden, suite_for(GOLDEN_RESOURCE, vocab, "golden"),
+                          context_root=ctx.profile.path("quality.root"), run_id=ctx.run_id,
+                          data_name="golden_resource")
+        info["success"] = result.success
+        info["critical_failures"] = result.critical_failures
+        info["warnings"] = result.warnings
+        info["data_docs"] = str(result.data_docs_index)
+        info["results"] = str(result.results_path)
+        records = spark.read.parquet(ctx.zone("curated", "resource_record"))
+        scores = platform_scores(records, ctx.run_id, ctx.run_date)
+        db = str(ctx.profile.get("spark.hive_database") or "bayres")
+        from bayres.schemas.resource import QUALITY_SCORE
+        load.to_hive(spark, scores, QUALITY_SCORE, db, ctx.run_date)
+        info["scores"] = [r.asDict() for r in scores.orderBy("src_platform").collect()]
+
+
+def run_publish(ctx: RunContext, spark: SparkSession) -> None:
+    """Golden records to Hive and the serving store — only when quality raised no critical failure."""
+    with ctx.stage("publish") as info:
+        quality = ctx.stages.get("quality") or {}
+        if quality.get("critical_failures"):
+            info["published"] = False
+            info["why_not"] = quality["critical_failures"]
+            log.error("[%s] not publishing: critical quality failures: %s", ctx.run_id,
+                      "; ".join(quality["critical_failures"]))
+            return
+        db = str(ctx.profile.get("spark.hive_database") or "bayres")
+        golden = spark.read.parquet(ctx.zone("curated", "golden_resource"))
+        info["hive"] = load.to_hive(spark, golden, GOLDEN_RESOURCE, db, ctx.run_date)
+        lineage = spark.read.parquet(ctx.zone("curated", "record_lineage"))
+        records = spark.read.parquet(ctx.zone("curated", "resource_record"))
+        info["serving"] = load.to_serving(ctx, golden, lineage, records)
+        info["published"] = True
+
+
+def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: SparkSession | None = None):
+    """Run the given stages for one day; returns the run report (also written to reports/)."""
+    ctx = RunContext(profile=profile, run_date=run_date, run_id=run_id)
+    ctx.stages.update({k: v for k, v in report.previous_stages(ctx).items() if k not in stages})
+    if "extract" in stages:
+        run_extract(ctx)
+    needs_spark = [s for s in stages if s != "extract"]
+    if needs_spark:
+        from .spark_session import build_spark
+
+        spark = spark or build_spark(profile)
+        for name in needs_spark:
+            {"conform": run_conform, "dedup": run_dedup, "load": run_load,
+             "quality": run_quality, "publish": run_publish}[name](ctx, spark)
+    return report.write_report(ctx)

@@ -1,0 +1,120 @@
+"""The run report: what every stage did, where every input record went, where outputs landed.
+
+Written as JSON (``reports/<run id>/report.json``) and printed as a readable summary. The record
+accounting — per platform, extracted = standardized + quarantined — is checked here and a
+mismatch is reported as an error, never hidden.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import datetime, timezone
+
+from .run_context import RunContext
+
+
+def accounting(ctx: RunContext) -> dict:
+    """Per platform: extracted (manifests), standardized and quarantined (conform), balanced?"""
+    table: dict = defaultdict(lambda: {"extracted": 0, "standardized": 0, "quarantined": 0,
+                                       "flagged": 0, "files_quarantined": 0})
+    for m in (ctx.stages.get("extract") or {}).get("manifests", []):
+        row = table[m["platform"]]
+        row["extracted"] += m["rows"]
+        row["files_quarantined"] += len(m.get("files_quarantined") or [])
+    for counts in (ctx.stages.get("conform") or {}).get("sources", {}).values():
+        row = table[counts["src_platform"]]
+        for k in ("standardized", "quarantined", "flagged"):
+            row[k] += counts[k]
+    if "extract" in ctx.stages and "conform" in ctx.stages:
+        for row in table.values():
+            row["balanced"] = row["extracted"] == row["standardized"] + row["quarantined"]
+    return dict(sorted(table.items()))
+
+
+def outputs(ctx: RunContext) -> dict:
+    p = ctx.profile
+    out = {
+        "raw zone": f"{ctx.lake_root}/raw/<platform>/<source>/{ctx.run_date.isoformat()}/",
+        "standardized zone": ctx.zone("standardized"),
+        "quarantine zone": ctx.zone("quarantine"),
+        "curated zone": "/".join([ctx.lake_root, "curated"]),
+        "hive database": f"{p.get('spark.hive_database')} (warehouse {p.get('spark.warehouse_dir')})",
+        "serving store": str(p.get("serving.path") or p.get("serving.thrift_host")),
+    }
+    quality = ctx.stages.get("quality") or {}
+    if quality.get("data_docs"):
+        out["data docs"] = quality["data_docs"]
+    return out
+
+
+def previous_stages(ctx: RunContext) -> dict:
+    """Stage results of earlier invocations of the same run (stages run one by one, e.g. by
+    Airflow tasks), so the report of the last stage still covers the whole run."""
+    path = ctx.profile.path("reports.root") / ctx.run_id / "report.json"
+    if not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8")).get("stages", {})
+
+
+def write_report(ctx: RunContext) -> dict:
+    acc = accounting(ctx)
+    rep = {
+        "run_id": ctx.run_id,
+        "run_date": ctx.run_date.isoformat(),
+        "profile": ctx.profile.name,
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "accounting": acc,
+        "balanced": all(r.get("balanced", True) for r in acc.values()),
+        "stages": ctx.stages,
+        "outputs": outputs(ctx),
+    }
+    folder = ctx.local_dir("reports.root")
+    (folder / "report.json").write_text(json.dumps(rep, ensure_ascii=False, indent=2, default=str),
+                                        encoding="utf-8")
+    rep["outputs"]["run report"] = str(folder / "report.json")
+    (folder / "report.json").write_text(json.dumps(rep, ensure_ascii=False, indent=2, default=str),
+                                        encoding="utf-8")
+    (folder / "summary.txt").write_text(summary(rep), encoding="utf-8")
+    return rep
+
+
+def summary(rep: dict) -> str:
+    """The report as a person reads it at the end of ``make run``."""
+    lines = [f"BayRes run {rep['run_id']} ({rep['profile']} profile, {rep['run_date']})", ""]
+    lines.append("Records per platform")
+    lines.append(f"  {'platform':<9}{'extracted':>10}{'standard.':>10}{'quarant.':>10}{'flagged':>9}"
+                 f"{'bad files':>10}  balanced")
+    for platform, r in rep["accounting"].items():
+        lines.append(f"  {platform:<9}{r['extracted']:>10}{r['standardized']:>10}{r['quarantined']:>10}"
+                     f"{r['flagged']:>9}{r['files_quarantined']:>10}  {r.get('balanced', '-')}")
+    stages = rep["stages"]
+    reasons = (stages.get("conform") or {}).get("quarantine_reasons") or []
+    if reasons:
+        lines += ["", "Quarantined, by reason"]
+        for r in reasons:
+            lines.append(f"  {r['src_platform']:<4} {r['stage']:<12} {r['field'] or '-':<22} {r['count']:>7}")
+    d = stages.get("dedup")
+    if d:
+        lines += ["", f"De-duplication: {d['records']} records → {d['golden']} golden records "
+                      f"({d['merged']} merged duplicates; by rule {d['by_rule']})"]
+        if d.get("giant_clusters"):
+            lines.append(f"  clusters above the size guard: {d['giant_clusters']}")
+    q = stages.get("quality")
+    if q:
+        lines += ["", f"Quality (Great Expectations on golden records): "
+                      f"{'passed' if q['success'] else 'FAILED'}; "
+                      f"{len(q['critical_failures'])} critical, {len(q['warnings'])} warnings"]
+        for text in q["critical_failures"][:10]:
+            lines.append(f"  critical: {text}")
+        for s in q.get("scores", []):
+            lines.append(f"  {s['src_platform']:<4} completeness {s['completeness']:.3f}  validity "
+                         f"{s['validity']:.3f}  uniqueness {s['uniqueness']:.3f}  timeliness "
+                         f"{s['timeliness']:.3f}  score {s['score']:.3f}")
+    p = stages.get("publish")
+    if p:
+        lines += ["", "Published: " + ("yes" if p.get("published") else f"NO — {p.get('why_not')}")]
+    lines += ["", "Stage timings: " + ", ".join(f"{k} {v['seconds']} s" for k, v in stages.items())]
+    lines += ["", "Where everything landed"] + [f"  {k:<18} {v}" for k, v in rep["outputs"].items()]
+    if not rep["balanced"]:
+        lines += ["", "ERROR: record accounting does not balance — see accounting in the report"]
+    return "\n".join(lines) + "\n"

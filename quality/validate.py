@@ -1,0 +1,193 @@
+"""Run an expectation suite on a Spark DataFrame with Great Expectations and judge the result.
+
+GX objects live in a file-backed context under ``context_root`` (``context_root/gx``): one Spark
+data source ``bayres``, one dataframe asset and validation definition and checkpoint per
+``data_name``, replaced on every call so that re-runs with the same names are idempotent.  Each
+run's validation result is copied to ``context_root/results/<run_id>/<data_name>.json`` and the
+Data Docs site is updated under ``context_root/gx/uncommitted/data_docs/local_site/``.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import great_expectations as gx
+from great_expectations.core.run_identifier import RunIdentifier
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.expectations.row_conditions import deserialize_row_condition
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+
+from .expectations import CRITICAL, WARNING
+
+DATASOURCE = "bayres"
+BATCH_DEFINITION = "whole_dataframe"
+DOCS_SITE = "local_site"
+#: unexpected counts and a sample of unexpected values, without SUMMARY's value histograms
+RESULT_FORMAT = "BASIC"
+
+
+@dataclass
+class QualityResult:
+    """What the caller needs to decide whether to publish, and where the evidence is."""
+
+    success: bool
+    critical_failures: list[str]
+    warnings: list[str]
+    statistics: dict
+    results_path: Path
+    data_docs_index: Path
+    suite_name: str = ""
+    failed: list[dict] = field(default_factory=list)
+
+
+def validate(spark_df: DataFrame, suite: gx.ExpectationSuite, *, context_root: Path,
+             run_id: str, data_name: str, result_format: str = RESULT_FORMAT,
+             cache: bool = True) -> QualityResult:
+    """Validate ``spark_df`` against ``suite``; ``success`` is false iff a critical check failed.
+
+    ``cache`` persists the DataFrame for the duration of the run (GX computes its metrics in
+    several Spark jobs); a DataFrame the caller has already cached is left as it is.
+    """
+    context_root = Path(context_root)
+    context = _context(context_root)
+    checkpoint = _checkpoint(context, suite, data_name, result_format)
+    persisted = cache and not spark_df.storageLevel.useMemory and not spark_df.storageLevel.useDisk
+    if persisted:
+        spark_df.persist(StorageLevel.MEMORY_AND_DISK)
+    started = time.perf_counter()
+    try:
+        outcome = checkpoint.run(batch_parameters={"dataframe": spark_df},
+                                 run_id=RunIdentifier(run_name=run_id,
+                                                      run_time=datetime.now(timezone.utc)))
+    finally:
+        if persisted:
+            spark_df.unpersist()
+    elapsed = time.perf_counter() - started
+    (validation,) = outcome.run_results.values()
+
+    critical, warnings, failed = _judge(validation)
+    statistics = dict(validation.statistics, seconds=round(elapsed, 3),
+                      critical_failures=len(critical), warnings=len(warnings))
+    results_path = context_root / "results" / run_id / f"{data_name}.json"
+    results_path.parent.mkdir(parents=True, exist_ok=True)
+    results_path.write_text(json.dumps(validation.to_json_dict(), indent=2, ensure_ascii=False,
+                                       default=str), encoding="utf-8")
+    return QualityResult(success=not critical, critical_failures=critical, warnings=warnings,
+                         statistics=statistics, results_path=results_path,
+                         data_docs_index=_docs_index(context), suite_name=suite.name,
+                         failed=failed)
+
+
+def _context(context_root: Path):
+    """The file-backed context under ``context_root``, quiet (no analytics, no progress bars)."""
+    context_root.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(context_root))
+    if context.variables.progress_bars is None or context.variables.analytics_enabled is not False:
+        context.variables.progress_bars = ProgressBarsConfig(globally=False,
+                                                             metric_calculations=False)
+        context.variables.analytics_enabled = False
+        context.variables.save()
+    return context
+
+
+def _checkpoint(context, suite: gx.ExpectationSuite, data_name: str, result_format: str):
+    """Data source → asset → batch definition → validation definition → checkpoint, each added
+    or replaced under a fixed name so that calling again with the same names reuses them."""
+    try:
+        source = context.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError, LookupError):
+        # persist=False: caching is decided in validate() and undone after the run
+        source = context.data_sources.add_spark(name=DATASOURCE, persist=False)
+    try:
+        asset = source.get_asset(data_name)
+    except LookupError:
+        asset = source.add_dataframe_asset(name=data_name)
+    try:
+        batch_definition = asset.get_batch_definition(BATCH_DEFINITION)
+    except (KeyError, LookupError):
+        batch_definition = asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+
+    stored_suite = context.suites.add_or_update(_copy(suite))
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=data_name, data=batch_definition, suite=stored_suite))
+    return context.checkpoints.add_or_update(gx.Checkpoint(
+        name=data_name, validation_definitions=[definition],
+        actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs",
+                                                    site_names=[DOCS_SITE])],
+        result_format=result_format))
+
+
+def _copy(suite: gx.ExpectationSuite) -> gx.ExpectationSuite:
+    """A detached copy: the caller's suite object stays usable with other contexts."""
+    return gx.ExpectationSuite(name=suite.name, meta=dict(suite.meta or {}),
+                               expectations=[e.copy(update={"id": None}, deep=True)
+                                             for e in suite.expectations])
+
+
+def _judge(validation) -> tuple[list[str], list[str], list[dict]]:
+    """Failed expectations split by severity, each described as expectation(column): count."""
+    critical: list[str] = []
+    warnings: list[str] = []
+    failed: list[dict] = []
+    for result in validation.results:
+        if result.success:
+            continue
+        config = result.expectation_config
+        severity = (config.meta or {}).get("severity") or str(config.severity.value)
+        message = describe_failure(result)
+        failed.append({"severity": severity, "expectation": config.type,
+                       "column": _column_label(config.kwargs), "message": message,
+                       "unexpected_count": (result.result or {}).get("unexpected_count")})
+        (warnings if severity == WARNING else critical).append(message)
+    return critical, warnings, failed
+
+
+def describe_failure(result) -> str:
+    """``expect_x(column): N unexpected of M [sample]`` or the exception GX raised."""
+    config = result.expectation_config
+    label = f"{config.type}({_column_label(config.kwargs)})"
+    condition = config.kwargs.get("row_condition")
+    if condition is not None:
+        label += f" where {deserialize_row_condition(condition)!r}"
+    if config.type == "unexpected_rows_expectation" and config.description:
+        label += f" [{config.description}]"
+    info = result.exception_info or {}
+    if info.get("raised_exception"):
+        return f"{label}: error: {info.get('exception_message')}"
+    details = result.result or {}
+    if "unexpected_count" in details:
+        sample = details.get("partial_unexpected_list") or []
+        text = f"{label}: {details['unexpected_count']} unexpected"
+        if details.get("element_count") is not None:
+            text += f" of {details['element_count']}"
+        return text + (f" e.g. {sample[:3]}" if sample else "")
+    if config.type == "expect_table_columns_to_match_set":
+        mismatched = (details.get("details") or {}).get("mismatched") or {}
+        return f"{label}: columns {mismatched}"
+    if config.type == "unexpected_rows_expectation":
+        return f"{label}: {details.get('observed_value')} unexpected rows"
+    if "observed_value" in details:
+        return f"{label}: observed {details['observed_value']}"
+    return f"{label}: failed"
+
+
+def _column_label(kwargs: dict) -> str:
+    if kwargs.get("column"):
+        return str(kwargs["column"])
+    if kwargs.get("column_list"):
+        return ",".join(kwargs["column_list"])
+    return "table"
+
+
+def _docs_index(context) -> Path:
+    """The local Data Docs site's index.html."""
+    for site in context.get_docs_sites_urls(site_name=DOCS_SITE):
+        url = site.get("site_url") or ""
+        if url.startswith("file://"):
+            return Path(unquote(urlparse(url).path))
+    return Path(context.root_directory) / "uncommitted" / "data_docs" / DOCS_SITE / "index.html"

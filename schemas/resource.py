@@ -1,0 +1,196 @@
+"""The canonical S&T resource record — declared once, here.
+
+Core metadata follows GB/T 30523-2014 (科技平台 资源核心元数据); identifiers follow GB/T 32843-2016
+(CSTR).  Per-type field groups carry what instruments, institutions, talent, achievements/patents
+and projects add.  Everything else — Spark schema, Hive/Phoenix/serving DDL, HBase table spec,
+expectations — is derived from these declarations (see ``schemas/derive_*.py``).
+"""
+from __future__ import annotations
+
+from .fields import Field, Table
+
+#: GB/T 32843 CSTR form.  ASCII classes on purpose: ``\\w`` differs between Python and Java regex.
+CSTR_PATTERN = r"^CSTR:[A-Za-z0-9]{5}\.[0-9]{2}\..+$"
+ISO_CURRENCY = r"^[A-Z]{3}$"
+E164 = r"^\+[1-9][0-9]{6,14}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+URL = r"^https?://[^\s]+$"
+
+# ---------------------------------------------------------------- GB/T 30523 core metadata
+CORE = (
+    Field("record_id", mandatory=True, derived=True,
+          description="Unique id of a source record: <platform>:<source>:<original id>"),
+    Field("resource_type", mandatory=True, code_list="resource_type", pattern=r"^[0-9]{2}$",
+          gbt30523="资源类别", description="Two-digit national resource-type code"),
+    Field("name", mandatory=True, gbt30523="资源名称", description="Name as published (original script)"),
+    Field("name_lang", code_list="language", description="Language/script of `name`"),
+    Field("name_en", gbt30523="资源名称(英文)", description="English name as published"),
+    Field("name_pt", description="Portuguese name as published (Macao)"),
+    Field("description", gbt30523="资源描述"),
+    Field("keywords", gbt30523="关键词", description="Semicolon-separated keywords"),
+    Field("provider_org", gbt30523="资源提供者", description="Providing organisation as published"),
+    Field("owner_org", gbt30523="资源所有者", description="Owning organisation as published"),
+    Field("contact_name", gbt30523="联系人"),
+    Field("contact_phone", pattern=E164, gbt30523="联系电话", description="E.164"),
+    Field("contact_phone_raw", description="Phone as published"),
+    Field("contact_email", pattern=EMAIL, gbt30523="电子邮件"),
+    Field("created_date", type="date", gbt30523="资源生成日期"),
+    Field("updated_date", type="date", gbt30523="元数据更新日期"),
+    Field("language", code_list="language", gbt30523="语种"),
+    Field("sharing_mode", code_list="sharing_mode", gbt30523="共享方式"),
+    Field("rights", gbt30523="使用权限"),
+    Field("access_url", pattern=URL, gbt30523="在线访问地址"),
+    Field("region", mandatory=True, code_list="region", gbt30523="所属区域",
+          description="GBA city code of the resource"),
+    Field("cstr", pattern=CSTR_PATTERN, gbt30523="资源标识符",
+          description="CSTR identifier (GB/T 32843) published by the source, if any"),
+)
+
+# ---------------------------------------------------------------- per-type groups
+INSTRUMENT = (
+    Field("inst_model", group="instrument", description="Model / specification (型号规格)"),
+    Field("inst_manufacturer", group="instrument", description="Manufacturer (生产厂家)"),
+    Field("inst_serial_no", group="instrument", description="Manufacturer serial number (出厂编号)"),
+    Field("inst_original_value", type="double", group="instrument",
+          description="Original value (原值) in the published currency"),
+    Field("inst_currency", group="instrument", pattern=ISO_CURRENCY, description="ISO 4217"),
+    Field("inst_value_cny", type="double", group="instrument",
+          description="Original value calibrated to CNY at the rate of the record's date"),
+    Field("inst_location", group="instrument", description="Where the instrument stands"),
+    Field("inst_sharing_status", group="instrument", code_list="sharing_status"),
+)
+INSTITUTION = (
+    Field("org_name_zh_hans", group="institution", description="Name in Simplified Chinese"),
+    Field("org_name_zh_hant", group="institution", description="Name in Traditional Chinese"),
+    Field("org_name_en", group="institution"),
+    Field("org_name_pt", group="institution"),
+    Field("org_type", group="institution", code_list="org_type"),
+    Field("org_parent", group="institution", description="Parent organisation as published"),
+    Field("org_address", group="institution"),
+    Field("org_credit_code", group="institution", pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$",
+          description="Unified social credit code (mainland)"),
+)
+TALENT = (
+    Field("person_name", group="talent"),
+    Field("person_name_en", group="talent"),
+    Field("person_affiliation", group="talent"),
+    Field("person_field", group="talent", description="Research field"),
+    Field("person_title", group="talent", description="Professional title"),
+    Field("person_orcid", group="talent", pattern=r"^[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]$"),
+)
+ACHIEVEMENT = (
+    Field("ach_patent_no", group="achievement", description="Patent / registration number, normalised"),
+    Field("ach_kind", group="achievement", description="invention / utility / design / achievement"),
+    Field("ach_holders", group="achievement", description="Holders, semicolon-separated"),
+    Field("ach_application_date", type="date", group="achievement"),
+    Field("ach_grant_date", type="date", group="achievement"),
+)
+PROJECT = (
+    Field("proj_number", group="project", description="Grant / project number"),
+    Field("proj_funder", group="project"),
+    Field("proj_pi", group="project", description="Principal investigator"),
+    Field("proj_amount", type="double", group="project", description="Amount in the published currency"),
+    Field("proj_currency", group="project", pattern=ISO_CURRENCY),
+    Field("proj_amount_cny", type="double", group="project", description="Amount calibrated to CNY"),
+    Field("proj_start_date", type="date", group="project"),
+    Field("proj_end_date", type="date", group="project"),
+)
+TYPE_GROUPS = {"instrument": INSTRUMENT, "institution": INSTITUTION, "talent": TALENT,
+               "achievement": ACHIEVEMENT, "project": PROJECT}
+
+# ---------------------------------------------------------------- provenance, matching, flags
+PROVENANCE = (
+    Field("src_platform", group="provenance", mandatory=True, code_list="platform", derived=True),
+    Field("src_source", group="provenance", mandatory=True, derived=True),
+    Field("src_record_id", group="provenance", mandatory=True, derived=True,
+          description="The record's id in its source system"),
+    Field("src_location", group="provenance", derived=True,
+          description="Table/file and row or line the record came from"),
+    Field("src_raw_path", group="provenance", derived=True, description="Raw-zone file it was read from"),
+    Field("src_run_id", group="provenance", derived=True, description="Extraction run"),
+)
+MATCHING = (
+    Field("name_key", group="matching", derived=True,
+          description="Matching key of the name: NFKC, Simplified (OpenCC), aliases resolved"),
+    Field("name_en_key", group="matching", derived=True, description="Normalised English name"),
+    Field("owner_org_key", group="matching", derived=True, description="Matching key of the owner"),
+    Field("field_flags", group="quality", derived=True,
+          description="Optional fields that failed calibration: field:reason;…"),
+)
+
+RECORD_FIELDS = CORE + INSTRUMENT + INSTITUTION + TALENT + ACHIEVEMENT + PROJECT + PROVENANCE + MATCHING
+
+GOLDEN_FIELDS = (
+    Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, gbt30523="资源标识符",
+          description="Stable CSTR identifier of the golden record"),
+) + tuple(f for f in CORE + INSTRUMENT + INSTITUTION + TALENT + ACHIEVEMENT + PROJECT
+          if f.name not in ("record_id", "contact_phone_raw")) + (
+    Field("member_count", type="long", mandatory=True, group="lineage", derived=True,
+          description="Source records merged into this golden record"),
+    Field("source_platforms", group="lineage", derived=True,
+          description="Platforms that publish it, comma-separated"),
+    Field("survivor_record_id", group="lineage", derived=True,
+          description="Source record the golden values were taken from"),
+    Field("name_key", group="matching", derived=True),
+)
+
+# ---------------------------------------------------------------- the tables
+RUN_DATE = Field("run_date", type="date", mandatory=True, group="run", derived=True,
+                 description="Logical date of the pipeline run (partition)")
+
+RESOURCE_RECORD = Table(
+    "resource_record", RECORD_FIELDS + (Field("cstr_id", pattern=CSTR_PATTERN, derived=True,
+                                              description="Golden record it belongs to"),
+                                        RUN_DATE),
+    "Every accepted source record, standardised and calibrated, with provenance",
+    key=("record_id",), partition_by=("run_date",))
+
+GOLDEN_RESOURCE = Table(
+    "golden_resource", GOLDEN_FIELDS + (RUN_DATE,),
+    "One de-duplicated, calibrated record per real-world resource",
+    key=("cstr_id",), partition_by=("run_date",))
+
+RECORD_LINEAGE = Table(
+    "record_lineage", (
+        Field("record_id", mandatory=True, derived=True),
+        Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, derived=True),
+        Field("src_platform", mandatory=True, code_list="platform", derived=True),
+        Field("match_rule", mandatory=True, derived=True, group="lineage",
+              description="Why the record joined its cluster: singleton / strong id / name key"),
+        Field("is_survivor", type="boolean", mandatory=True, derived=True, group="lineage"),
+        RUN_DATE),
+    "Merge edges: which source records make up each golden record",
+    key=("record_id",), partition_by=("run_date",))
+
+QUARANTINE = Table(
+    "quarantine", (
+        Field("run_id", mandatory=True, derived=True),
+        Field("src_platform", mandatory=True, derived=True),
+        Field("src_source", mandatory=True, derived=True),
+        Field("src_record_id", derived=True),
+        Field("src_location", mandatory=True, derived=True),
+        Field("stage", mandatory=True, derived=True,
+              description="Stage that refused it: extract / standardize / calibrate"),
+        Field("field", derived=True, description="Field that failed, if one did"),
+        Field("reason", mandatory=True, derived=True),
+        Field("payload", derived=True, description="The raw record as JSON"),
+        RUN_DATE),
+    "Records refused by standardisation/calibration, with the reason; nothing is dropped silently",
+    key=("src_platform", "src_source", "src_location"), partition_by=("run_date",))
+
+QUALITY_SCORE = Table(
+    "quality_score", (
+        Field("run_id", mandatory=True, derived=True),
+        Field("src_platform", mandatory=True, derived=True),
+        Field("records", type="long", mandatory=True, derived=True),
+        Field("completeness", type="double", mandatory=True, derived=True),
+        Field("validity", type="double", mandatory=True, derived=True),
+        Field("uniqueness", type="double", mandatory=True, derived=True),
+        Field("timeliness", type="double", mandatory=True, derived=True),
+        Field("score", type="double", mandatory=True, derived=True),
+        RUN_DATE),
+    "Per-platform data-quality scores per run, kept over time",
+    key=("run_id", "src_platform"), partition_by=("run_date",))
+
+TABLES = (RESOURCE_RECORD, GOLDEN_RESOURCE, RECORD_LINEAGE, QUARANTINE, QUALITY_SCORE)
+TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -1,0 +1,42 @@
+"""Where benchmark results go and what machine they were measured on."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH_DIR = Path(os.environ.get("BAYRES_BENCH_DIR", Path(__file__).resolve().parents[2] / ".bench"))
+
+
+def machine() -> dict:
+    mem_kb = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    except OSError:
+        pass
+    cpu = ""
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                    if line.startswith("model name")), "")
+    except OSError:
+        pass
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    return {"hostname": platform.node(), "cpus": os.cpu_count(), "cpu_model": cpu,
+            "memory_gib": round(mem_kb / 1024 / 1024, 1), "python": platform.python_version(),
+            "os": platform.platform(), "java": java[0] if java else ""}
+
+
+def write_result(name: str, figures: dict, **extra) -> Path:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    path = BENCH_DIR / f"{name}.json"
+    doc = {"name": name, "machine": machine(),
+           "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+           **extra, **figures}
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    print(f"bench {name}: {json.dumps(figures, default=str)}  → {path}")
+    return path
