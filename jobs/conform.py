@@ -36,29 +36,37 @@ def conformed_schema() -> StructType:
 
 @dataclass(frozen=True)
 class ConformJob:
-    ctx: SourceContext
+    """The per-batch work: rows of any sources in, conformed rows out (one source at a time)."""
+
+    contexts: dict[str, SourceContext]   # "<platform>/<source>" → its context
     fx: FxRates
     aliases: OrgAliases
     run_date: date
 
     def __call__(self, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         schema = conformed_schema()
-        for raw in batches:
-            raw = raw.reset_index(drop=True)
-            rejections = Rejections(raw.index)
-            rec = standardize_batch(raw, self.ctx, rejections)
-            rec = calibrate_batch(rec, self.ctx.conventions, self.fx, self.run_date, rejections,
-                                  self.aliases)
-            rec["field_flags"] = rejections.flags_column(rec.index)
-            out = rec[RECORD_COLUMNS].copy()
-            out["q_stage"] = rejections.stage
-            out["q_field"] = rejections.field
-            out["q_reason"] = rejections.reason
-            refused = rejections.refused
-            out["q_payload"] = None
-            if refused.any():
-                out.loc[refused, "q_payload"] = payload_json(raw[refused])
-            yield _typed(out, schema)
+        for batch in batches:
+            # …/raw/<platform>/<source>/<run date>/part-N.parquet
+            parts = batch.pop("_src_file").str.split("/")
+            source = parts.str[-4] + "/" + parts.str[-3]
+            for key, rows in batch.groupby(source, sort=True):
+                ctx = self.contexts[key]
+                yield _typed(self.conform(rows.reset_index(drop=True), ctx), schema)
+
+    def conform(self, raw: pd.DataFrame, ctx: SourceContext) -> pd.DataFrame:
+        rejections = Rejections(raw.index)
+        rec = standardize_batch(raw, ctx, rejections)
+        rec = calibrate_batch(rec, ctx.conventions, self.fx, self.run_date, rejections, self.aliases)
+        rec["field_flags"] = rejections.flags_column(rec.index)
+        out = rec[RECORD_COLUMNS].copy()
+        out["q_stage"] = rejections.stage
+        out["q_field"] = rejections.field
+        out["q_reason"] = rejections.reason
+        out["q_payload"] = None
+        refused = rejections.refused
+        if refused.any():
+            out.loc[refused, "q_payload"] = payload_json(raw[refused])
+        return out
 
 
 def _typed(pdf: pd.DataFrame, schema: StructType) -> pd.DataFrame:
@@ -67,17 +75,17 @@ def _typed(pdf: pd.DataFrame, schema: StructType) -> pd.DataFrame:
         name, kind = f.name, f.dataType.simpleString()
         if kind == "double":
             pdf[name] = pd.to_numeric(pdf[name], errors="coerce").astype("float64")
-        elif kind == "date":
-            pdf[name] = pdf[name].where(pdf[name].notna(), None)
         else:
             pdf[name] = pdf[name].astype("object").where(pdf[name].notna(), None)
     return pdf
 
 
-def conform_source(spark: SparkSession, raw_dir: str, ctx: SourceContext, fx: FxRates,
-                   aliases: OrgAliases, run_date: date) -> DataFrame:
-    raw = spark.read.parquet(raw_dir)
-    return raw.mapInPandas(ConformJob(ctx, fx, aliases, run_date), schema=conformed_schema())
+def conform_sources(spark: SparkSession, contexts: dict[str, SourceContext], fx: FxRates,
+                    aliases: OrgAliases, run_date: date) -> DataFrame:
+    """One Spark job over every source's raw directory (columns merged by name, all strings)."""
+    raw = spark.read.option("mergeSchema", "true").parquet(*(c.raw_path for c in contexts.values())) \
+        .withColumn("_src_file", F.col("_metadata.file_path"))
+    return raw.mapInPandas(ConformJob(contexts, fx, aliases, run_date), schema=conformed_schema())
 
 
 def split_conformed(conformed: DataFrame, run_date: date, run_id: str) -> tuple[DataFrame, DataFrame]:

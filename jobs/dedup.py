@@ -11,18 +11,16 @@ stay as they are.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from bayres.schemas.resource import GOLDEN_RESOURCE, RECORD_LINEAGE
-
-from .calibration import identifiers
 
 ORG_TYPES = ("03", "04")  # the record *is* the organisation: no owner in its name key
 
@@ -82,16 +80,23 @@ class DedupResult:
     golden: DataFrame       # GOLDEN_RESOURCE rows
     lineage: DataFrame      # RECORD_LINEAGE rows
     giant_clusters: list    # (cluster_id, size) above the guard
+    ambiguous_keys: int     # name keys not used because their records' strong ids disagree
 
 
 def deduplicate(spark: SparkSession, records: DataFrame, *, agency: str,
                 platform_priority: list[str], max_cluster_size: int = 50) -> DedupResult:
     records = records.cache()
     keys = record_keys(records)
-    # only keys shared by two or more records link anything
-    shared = keys.groupBy("key").agg(F.count("*").alias("n"), F.first("strong").alias("strong")) \
-        .where("n > 1")
-    linking = keys.join(shared.select("key"), "key").select("record_id", "key", "strong").cache()
+    # only keys shared by two or more records link anything, and a name key links only when its
+    # records do not carry two different strong identifiers of one kind (homonyms: two
+    # instruments of one model and owner, two patents of one title and holder)
+    shared = keys.groupBy("key").agg(F.count("*").alias("n")).where("n > 1")
+    strong_ids = records.select("record_id", *[expr().alias(p) for p, expr in STRONG_KEYS])
+    ambiguous = keys.where(~F.col("strong")).join(shared, "key").join(strong_ids, "record_id") \
+        .groupBy("key").agg(*[F.countDistinct(p).alias(p) for p, _ in STRONG_KEYS]) \
+        .where(reduce(lambda a, b: a | b, [F.col(p) > 1 for p, _ in STRONG_KEYS])).select("key")
+    linking = keys.join(shared.select("key"), "key").join(ambiguous, "key", "left_anti") \
+        .select("record_id", "key", "strong").cache()
     pairs = linking.select("record_id", "key").toPandas()
     clusters_pd = components(pairs)
     rules = linking.groupBy("record_id").agg(F.max(F.col("strong").cast("int")).alias("strong"))
@@ -107,36 +112,37 @@ def deduplicate(spark: SparkSession, records: DataFrame, *, agency: str,
     giant = [(r.cluster_id, r.cluster_size)
              for r in sizes.where(F.col("cluster_size") > max_cluster_size).collect()]
 
-    # survivorship: source priority, then most complete, then most recent, then record id
+    # survivorship: source priority, then most complete, then most recent, then record id;
+    # each golden field takes the first non-null value in that order (min_by skips null orders)
     priority = F.create_map(*[x for i, p in enumerate(platform_priority) for x in (F.lit(p), F.lit(i))])
     golden_cols = [f.name for f in GOLDEN_RESOURCE.fields]
-    carried = [c for c in golden_cols if c in records.columns and c not in ("cstr_id",)]
+    carried = [c for c in golden_cols if c in records.columns and c != "cstr_id"]
     completeness = sum(F.when(F.col(c).isNotNull(), 1).otherwise(0) for c in carried)
-    ranked = members.withColumn("_priority", F.coalesce(priority[F.col("src_platform")], F.lit(99))) \
-        .withColumn("_complete", completeness)
     order = Window.partitionBy("cluster_id").orderBy(
-        F.col("_priority"), F.col("_complete").desc(), F.col("updated_date").desc_nulls_last(),
-        F.col("record_id"))
-    whole = order.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
-    ranked = ranked.withColumn("_rank", F.row_number().over(order))
-    cstr = F.udf(lambda t, cid: identifiers.cstr_id(agency, t, identifiers.stable_local_id(cid)),
-                 StringType())
-    filled = ranked.select(
-        "record_id", "cluster_id", "_rank", "src_platform", "strong",
-        *[F.first(c, ignorenulls=True).over(whole).alias(c) for c in carried],
-        F.count("*").over(Window.partitionBy("cluster_id")).alias("member_count"),
-        F.array_join(F.array_sort(F.collect_set("src_platform").over(Window.partitionBy("cluster_id"))),
-                     ",").alias("source_platforms"),
-        F.first("record_id").over(whole).alias("survivor_record_id"),
-    ).withColumn("cstr_id", cstr(F.col("resource_type"), F.col("cluster_id"))).cache()
+        F.coalesce(priority[F.col("src_platform")], F.lit(99)), completeness.desc(),
+        F.col("updated_date").desc_nulls_last(), F.col("record_id"))
+    ranked = members.withColumn("_rank", F.row_number().over(order)).cache()
+    clustered = ranked.groupBy("cluster_id").agg(
+        *[F.min_by(c, F.when(F.col(c).isNotNull(), F.col("_rank"))).alias(c) for c in carried],
+        F.count("*").alias("member_count"),
+        F.array_join(F.array_sort(F.collect_set("src_platform")), ",").alias("source_platforms"),
+        F.min_by("record_id", "_rank").alias("survivor_record_id"))
+    # CSTR:<agency>.<type>.<stable id of the cluster> — identifiers.stable_local_id, natively
+    local_id = F.upper(F.substring(F.sha2(F.col("cluster_id"), 256), 1, 16))
+    clustered = clustered.withColumn(
+        "cstr_id", F.concat(F.lit(f"CSTR:{agency}."), F.col("resource_type"), F.lit("."), local_id)) \
+        .cache()
+    golden = clustered.select(*golden_cols)
 
-    golden = filled.where("_rank = 1").select(*golden_cols)
-    lineage = filled.select(
+    members = ranked.drop("cstr_id").join(clustered.select("cluster_id", "cstr_id", "member_count"),
+                                          "cluster_id")
+    lineage = members.select(
         "record_id", "cstr_id", "src_platform",
         F.when(F.col("member_count") == 1, "singleton")
         .when(F.col("strong") == 1, "strong_id").otherwise("name_key").alias("match_rule"),
         (F.col("_rank") == 1).alias("is_survivor"), "run_date")
-    assert lineage.columns == RECORD_LINEAGE.names
-    with_ids = records.drop("cstr_id").join(filled.select("record_id", "cstr_id"), "record_id") \
-        .select(*records.columns)
-    return DedupResult(records=with_ids, golden=golden, lineage=lineage, giant_clusters=giant)
+    if lineage.columns != RECORD_LINEAGE.names:
+        raise AssertionError(f"lineage columns {lineage.columns} differ from {RECORD_LINEAGE.names}")
+    with_ids = members.select(*records.columns)
+    return DedupResult(records=with_ids, golden=golden, lineage=lineage, giant_clusters=giant,
+                       ambiguous_keys=ambiguous.count())

@@ -7,9 +7,7 @@ day gives the same result, never duplicates.
 from __future__ import annotations
 
 import logging
-from functools import reduce
-
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from bayres.schemas.resource import GOLDEN_RESOURCE, QUARANTINE, RECORD_LINEAGE, RESOURCE_RECORD
@@ -17,7 +15,7 @@ from bayres.schemas.resource import GOLDEN_RESOURCE, QUARANTINE, RECORD_LINEAGE,
 from . import dedup, load, report
 from .calibration.money import FxRates
 from .calibration.names import OrgAliases
-from .conform import conform_source, split_conformed
+from .conform import conform_sources, split_conformed
 from .extract import extract_source
 from .run_context import RunContext
 from .standardize import SourceContext
@@ -58,13 +56,12 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
     with ctx.stage("conform") as info:
         fx = FxRates.from_csv(ctx.profile.path("reference.fx_rates"))
         aliases = OrgAliases.from_csv(ctx.profile.path("reference.org_aliases"))
-        parts = []
+        contexts = {}
         for source in ctx.profile.sources:
             raw_dir = ctx.raw_dir(source["platform"], source["source"])
-            sctx = SourceContext(source=source, vocabularies=ctx.profile.vocabularies,
-                                 run_id=ctx.run_id, raw_path=raw_dir)
-            parts.append(conform_source(spark, raw_dir, sctx, fx, aliases, ctx.run_date))
-        conformed = reduce(DataFrame.unionByName, parts)
+            contexts[f"{source['platform']}/{source['source']}"] = SourceContext(source=source, vocabularies=ctx.profile.vocabularies,
+                                              run_id=ctx.run_id, raw_path=raw_dir)
+        conformed = conform_sources(spark, contexts, fx, aliases, ctx.run_date)
         # one pass over the sources: materialise to the lake, then count from there
         conformed.write.mode("overwrite").parquet(ctx.zone("conformed"))
         conformed = spark.read.parquet(ctx.zone("conformed"))
@@ -101,6 +98,7 @@ def run_dedup(ctx: RunContext, spark: SparkSession) -> None:
         info["merged"] = info["records"] - info["golden"]
         info["by_rule"] = {r.match_rule: r["count"] for r in lineage.groupBy("match_rule").count().collect()}
         info["giant_clusters"] = [{"cluster": c, "size": n} for c, n in result.giant_clusters]
+        info["ambiguous_name_keys"] = result.ambiguous_keys
 
 
 def run_load(ctx: RunContext, spark: SparkSession) -> None:

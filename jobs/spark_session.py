@@ -26,6 +26,8 @@ def build_spark(profile: Profile, app_name: str = "bayres") -> SparkSession:
         .config("spark.sql.shuffle.partitions", str(profile.get("spark.shuffle_partitions", 8)))
         .config("spark.sql.warehouse.dir", warehouse)
         .config("spark.sql.session.timeZone", "UTC")
+        # sources name columns in their own case ("NAME" and "name" are different fields)
+        .config("spark.sql.caseSensitive", "true")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.hadoop.hive.exec.dynamic.partition", "true")
         .config("spark.hadoop.hive.exec.dynamic.partition.mode", "nonstrict")

@@ -45,11 +45,12 @@ def raw_table(source: dict) -> Table:
     """The raw-zone layout of one source (conf/sources/*.yaml): its id field, the source fields
     its mapping reads, and the extraction bookkeeping columns."""
     id_field = source["id_field"]
-    mapped = [v for v in (source.get("mapping") or {}).values() if isinstance(v, str)]
-    names = [id_field] + sorted(set(mapped) - {id_field})
-    fields = tuple(Field(n, mandatory=(n == id_field), derived=True) for n in names)
-    fields += (Field("_src_location", mandatory=True, derived=True),
-               Field("_src_error", derived=True), Field("_src_raw", derived=True))
+    read = [v for v in (source.get("mapping") or {}).values() if isinstance(v, str)]
+    if source.get("resource_type_field"):
+        read.append(source["resource_type_field"])
+    names = [id_field] + sorted(set(read) - {id_field}) + list(RAW_COLUMNS)
+    fields = tuple(Field(n, mandatory=n in (id_field, "_src_location"), derived=True)
+                   for n in names)
     return Table(f"raw_{source['platform']}_{source['source']}", fields,
                  f"Raw extract of {source['platform']}/{source['source']}", key=(id_field,))
 
@@ -108,7 +109,7 @@ def _schema_expectations(table: Table, vocabularies: dict[str, list[str]]) -> li
         if f.pattern:
             out.append(gxe.ExpectColumnValuesToMatchRegex(column=f.name, regex=f.pattern,
                                                           **_meta(severity, "pattern")))
-        if f.code_list and f.code_list in vocabularies:
+        if f.code_list and vocabularies.get(f.code_list):
             out.append(gxe.ExpectColumnValuesToBeInSet(
                 column=f.name, value_set=list(vocabularies[f.code_list]),
                 **_meta(severity, f"code_list:{f.code_list}")))
@@ -130,7 +131,8 @@ def _golden_expectations(table: Table) -> list:
     if {"resource_type", "inst_value_cny"} <= names:
         is_instrument = Column("resource_type") == INSTRUMENT
         out.append(gxe.ExpectColumnValuesToBeBetween(
-            column="inst_value_cny", min_value=LARGE_INSTRUMENT_MIN_CNY, row_condition=is_instrument,
+            column="inst_value_cny", min_value=LARGE_INSTRUMENT_MIN_CNY,
+            row_condition=is_instrument,
             description="Large scientific instruments have an original value of at least "
                         "300,000 CNY", **_meta(CRITICAL, "domain:large_instrument")))
         out.append(gxe.ExpectColumnValuesToNotBeNull(

@@ -8,8 +8,12 @@ Data Docs site is updated under ``context_root/gx/uncommitted/data_docs/local_si
 """
 from __future__ import annotations
 
+import copy
+import fcntl
 import json
+import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,13 +26,15 @@ from great_expectations.expectations.row_conditions import deserialize_row_condi
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 
-from .expectations import CRITICAL, WARNING
+from .expectations import CRITICAL
 
 DATASOURCE = "bayres"
 BATCH_DEFINITION = "whole_dataframe"
 DOCS_SITE = "local_site"
-#: unexpected counts and a sample of unexpected values, without SUMMARY's value histograms
-RESULT_FORMAT = "BASIC"
+#: the Data Docs index loads every result it lists; list only the latest ones
+DOCS_INDEX_LIMIT = 500
+#: run ids and data names become GX object names and file names
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:=+-]*$")
 
 
 @dataclass
@@ -46,24 +52,33 @@ class QualityResult:
 
 
 def validate(spark_df: DataFrame, suite: gx.ExpectationSuite, *, context_root: Path,
-             run_id: str, data_name: str, result_format: str = RESULT_FORMAT,
-             cache: bool = True) -> QualityResult:
+             run_id: str, data_name: str, samples: int = 0,
+             cache: bool = False) -> QualityResult:
     """Validate ``spark_df`` against ``suite``; ``success`` is false iff a critical check failed.
 
-    ``cache`` persists the DataFrame for the duration of the run (GX computes its metrics in
-    several Spark jobs); a DataFrame the caller has already cached is left as it is.
+    Results carry unexpected counts; ``samples`` > 0 adds that many unexpected values per
+    failed check, at the price of one extra Spark scan per expectation (passing ones included).
+    ``cache`` persists the DataFrame during the run: worth it only for an expensive lineage not
+    yet materialised — GX's metric queries read just the columns they need, which a Parquet
+    source serves faster than a cache of the whole wide row.
     """
+    for value in (run_id, data_name):
+        if not SAFE_NAME.match(value):
+            raise ValueError(f"{value!r}: use letters, digits and _ . : = + - only")
     context_root = Path(context_root)
-    context = _context(context_root)
-    checkpoint = _checkpoint(context, suite, data_name, result_format)
+    result_format = {"result_format": "BASIC", "partial_unexpected_count": samples}
     persisted = cache and not spark_df.storageLevel.useMemory and not spark_df.storageLevel.useDisk
     if persisted:
         spark_df.persist(StorageLevel.MEMORY_AND_DISK)
     started = time.perf_counter()
     try:
-        outcome = checkpoint.run(batch_parameters={"dataframe": spark_df},
-                                 run_id=RunIdentifier(run_name=run_id,
-                                                      run_time=datetime.now(timezone.utc)))
+        with _locked(context_root):
+            context = _context(context_root)
+            checkpoint = _checkpoint(context, suite, data_name, result_format)
+            outcome = checkpoint.run(batch_parameters={"dataframe": spark_df},
+                                     run_id=RunIdentifier(run_name=run_id,
+                                                          run_time=datetime.now(timezone.utc)))
+            docs_index = _docs_index(context)
     finally:
         if persisted:
             spark_df.unpersist()
@@ -79,23 +94,42 @@ def validate(spark_df: DataFrame, suite: gx.ExpectationSuite, *, context_root: P
                                        default=str), encoding="utf-8")
     return QualityResult(success=not critical, critical_failures=critical, warnings=warnings,
                          statistics=statistics, results_path=results_path,
-                         data_docs_index=_docs_index(context), suite_name=suite.name,
+                         data_docs_index=docs_index, suite_name=suite.name,
                          failed=failed)
 
 
-def _context(context_root: Path):
-    """The file-backed context under ``context_root``, quiet (no analytics, no progress bars)."""
+@contextmanager
+def _locked(context_root: Path):
+    """One validation at a time per context: GX rewrites great_expectations.yml when it adds
+    assets, and two processes doing so at once would lose each other's changes."""
     context_root.mkdir(parents=True, exist_ok=True)
+    with open(context_root / ".bayres-quality.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _context(context_root: Path):
+    """The file-backed context under ``context_root``: quiet (no analytics, no progress bars)
+    and with a Data Docs index of bounded size."""
     context = gx.get_context(mode="file", project_root_dir=str(context_root))
-    if context.variables.progress_bars is None or context.variables.analytics_enabled is not False:
-        context.variables.progress_bars = ProgressBarsConfig(globally=False,
-                                                             metric_calculations=False)
-        context.variables.analytics_enabled = False
-        context.variables.save()
+    variables = context.variables
+    sites = copy.deepcopy(variables.data_docs_sites)
+    index = sites[DOCS_SITE].setdefault("site_index_builder", {})
+    if (variables.progress_bars is None or variables.analytics_enabled is not False
+            or index.get("validation_results_limit") != DOCS_INDEX_LIMIT):
+        variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        variables.analytics_enabled = False
+        index.setdefault("class_name", "DefaultSiteIndexBuilder")
+        index["validation_results_limit"] = DOCS_INDEX_LIMIT
+        variables.data_docs_sites = sites
+        variables.save()
     return context
 
 
-def _checkpoint(context, suite: gx.ExpectationSuite, data_name: str, result_format: str):
+def _checkpoint(context, suite: gx.ExpectationSuite, data_name: str, result_format: dict):
     """Data source → asset → batch definition → validation definition → checkpoint, each added
     or replaced under a fixed name so that calling again with the same names reuses them."""
     try:
@@ -130,7 +164,8 @@ def _copy(suite: gx.ExpectationSuite) -> gx.ExpectationSuite:
 
 
 def _judge(validation) -> tuple[list[str], list[str], list[dict]]:
-    """Failed expectations split by severity, each described as expectation(column): count."""
+    """Failed expectations split into critical ones and the rest (warning, info), each
+    described as ``expectation(column): count``."""
     critical: list[str] = []
     warnings: list[str] = []
     failed: list[dict] = []
@@ -138,12 +173,13 @@ def _judge(validation) -> tuple[list[str], list[str], list[dict]]:
         if result.success:
             continue
         config = result.expectation_config
-        severity = (config.meta or {}).get("severity") or str(config.severity.value)
+        severity = (config.meta or {}).get("severity") or getattr(config.severity, "value",
+                                                                  config.severity)
         message = describe_failure(result)
         failed.append({"severity": severity, "expectation": config.type,
                        "column": _column_label(config.kwargs), "message": message,
                        "unexpected_count": (result.result or {}).get("unexpected_count")})
-        (warnings if severity == WARNING else critical).append(message)
+        (critical if severity == CRITICAL else warnings).append(message)
     return critical, warnings, failed
 
 
@@ -156,9 +192,9 @@ def describe_failure(result) -> str:
         label += f" where {deserialize_row_condition(condition)!r}"
     if config.type == "unexpected_rows_expectation" and config.description:
         label += f" [{config.description}]"
-    info = result.exception_info or {}
-    if info.get("raised_exception"):
-        return f"{label}: error: {info.get('exception_message')}"
+    error = _exception_message(result.exception_info)
+    if error:
+        return f"{label}: error: {error}"
     details = result.result or {}
     if "unexpected_count" in details:
         sample = details.get("partial_unexpected_list") or []
@@ -174,6 +210,19 @@ def describe_failure(result) -> str:
     if "observed_value" in details:
         return f"{label}: observed {details['observed_value']}"
     return f"{label}: failed"
+
+
+def _exception_message(info) -> str | None:
+    """GX reports an exception flat, or nested per metric when a metric could not be computed."""
+    if not info:
+        return None
+    if "raised_exception" in info:
+        return info.get("exception_message") if info.get("raised_exception") else None
+    for nested in info.values():
+        if isinstance(nested, dict) and nested.get("raised_exception", True):
+            message = str(nested.get("exception_message") or "").strip()
+            return message.splitlines()[0] if message else "metric could not be computed"
+    return None
 
 
 def _column_label(kwargs: dict) -> str:

@@ -5,7 +5,6 @@ a "strong" match key in de-duplication.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import unicodedata
@@ -33,6 +32,12 @@ def patent_check_char(digits: str) -> str:
     return "0123456789X"[sum(int(d) * w for d, w in zip(digits, _PATENT_WEIGHTS)) % 11]
 
 
+#: Macao's patent office numbers: I/ invention, U/ utility model, D/ design; six digits
+_MACAO = re.compile(r"(?:MO)?([IUD])([0-9]{6})")  # matched after separators are removed
+#: provincial S&T achievement registration numbers: region code, year, 'Y', serial
+_ACHIEVEMENT_REG = re.compile(r"[0-9]{2}[12][0-9]{3}Y[0-9]{4,8}")
+
+
 def normalise_patent_no(s) -> str | None:
     """A patent number in one canonical form; blank → None.
 
@@ -40,6 +45,8 @@ def normalise_patent_no(s) -> str | None:
     'CN201910725275.4' with the check character verified; 8-digit numbers of 1985–2003 need
     their ZL/CN prefix.  CN publication numbers stay publication numbers (CN110941994B).
     Numbers of other offices with their two-letter prefix (HK1234567) are kept, compacted.
+    Macao's own numbers (I/118433: invention, U/…: utility) become 'MO-I/118433'; S&T
+    achievement registration numbers of the provincial registries (442023Y98645) are kept.
     """
     if s is None:
         return None
@@ -62,8 +69,11 @@ def normalise_patent_no(s) -> str | None:
             raise CalibrationError(f"patent application number '{text}': check character "
                                    f"{check}, expected {expected}")
         return f"CN{digits}.{check}"
-    if _PUBLICATION.fullmatch(t) or _OTHER_OFFICE.fullmatch(t):
+    if _PUBLICATION.fullmatch(t) or _OTHER_OFFICE.fullmatch(t) or _ACHIEVEMENT_REG.fullmatch(t):
         return t
+    m = _MACAO.fullmatch(t)
+    if m:
+        return f"MO-{m[1]}/{m[2]}"
     raise CalibrationError(f"unrecognised patent number '{text}'")
 
 
@@ -163,7 +173,10 @@ def cstr_id(agency: str, type_code, local_id) -> str:
 
 
 def stable_local_id(*parts, length: int = 16) -> str:
-    """A deterministic id from ``parts``: upper-case base32 of their SHA-256, ``length`` chars.
+    """A deterministic id from ``parts``: upper-case hex of their SHA-256, ``length`` chars.
+
+    Spark computes the same id for one part as ``upper(substr(sha2(part, 256), 1, length))``
+    (jobs/dedup.py), so golden-record ids do not need a Python UDF.
 
     Parts are joined with a unit separator, None is distinct from '', so ('a', 'bc') and
     ('ab', 'c') differ.  The same parts give the same id in every run and on every machine.
@@ -171,4 +184,4 @@ def stable_local_id(*parts, length: int = 16) -> str:
     if not parts:
         raise ValueError("stable_local_id needs at least one part")
     payload = "\x1f".join("\x00" if p is None else str(p) for p in parts).encode("utf-8")
-    return base64.b32encode(hashlib.sha256(payload).digest()).decode("ascii")[:length]
+    return hashlib.sha256(payload).hexdigest().upper()[:length]

@@ -447,7 +447,7 @@ BASE_KINDS: tuple[tuple[str, str, str], ...] = (
     ("广东省{f}重点实验室", "Guangdong Provincial Key Laboratory of {f}", "laboratory"),
     ("广东省{f}工程技术研究中心", "Guangdong Engineering Technology Research Center of {f}", "innovation_platform"),
     ("{c}{f}重点实验室", "{c} Key Laboratory of {f}", "laboratory"),
-    ("{c}{f}新型研发机构", "{c} Institute of {f}", "research_institute"),
+    ("{c}{f}研究中心", "{c} Research Center for {f}", "research_institute"),
 )
 
 

@@ -2,25 +2,24 @@
 
 Every kind is built columnar (lists/arrays of equal length) in chunks, so millions of entities
 cost list look-ups, not per-object Python.  A ``Frame`` holds one chunk of one kind; the
-organisation pool (real catalogue + synthetic organisations) is shared by all kinds.
+organisation pool (orgs.py) is shared by all kinds through the ``World``.
 """
 from __future__ import annotations
-
-import hashlib
 
 import numpy as np
 import opencc
 
 from . import catalogue as cat
-from .conventions import day, e164, new_phones
+from .conventions import day
 from .fx import FxRates
-from .identifiers import USCC_TYPE, orcid, patent_number, uscc_from_key
+from .identifiers import orcid, patent_number
+from .orgs import MAINLAND, OrgPool, hash_int
+from .people import email_locals, people, phones
 
 REF_DAY = day("2025-12-31")          # the sample data's "today"
+NO_DATE = -(10**6)                   # a date that is not there (e.g. a patent not granted yet)
 FX_FIRST = day("2015-01-01")         # money-bearing facts happen inside the FX table
-MAINLAND = set(cat.MAINLAND)
 _T2S = opencc.OpenCC("t2s")
-STYLE = {r: ("hk" if r == "HK" else "mo" if r == "MO" else "mainland") for r in cat.REGIONS}
 
 
 class Frame:
@@ -36,16 +35,6 @@ class Frame:
             return self.__dict__["cols"][name]
         except KeyError:
             raise AttributeError(name) from None
-
-
-def _pick(rng, seq, idx_or_n):
-    """Elements of ``seq`` at random (``n``) or given indices."""
-    idx = rng.integers(0, len(seq), idx_or_n) if isinstance(idx_or_n, int) else idx_or_n
-    return [seq[i] for i in idx.tolist()], idx
-
-
-def _hash_int(text: str) -> int:
-    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
 
 
 def _dates(rng, n, first: int, last: int) -> np.ndarray:
@@ -67,308 +56,25 @@ def _perm_serial(i: np.ndarray, modulus: int, salt: int) -> np.ndarray:
     return (i.astype(np.int64) * 2654435761 + salt) % modulus
 
 
-# ---------------------------------------------------------------------------------- people
-_SW = np.array([s[5] for s in cat.SURNAMES], float)
-_SW /= _SW.sum()
-
-
-def people(rng: np.random.Generator, regions) -> dict[str, list]:
-    """Person names for people based in ``regions``: Chinese in both scripts plus romanisation
-    (pinyin on the mainland, Hong Kong and Macao Cantonese spellings elsewhere)."""
-    n = len(regions)
-    style = np.array([STYLE[r] for r in regions])
-    s = rng.choice(len(cat.SURNAMES), n, p=_SW).tolist()
-    g1 = rng.integers(0, len(cat.GIVEN_CHARS), n).tolist()
-    g2 = rng.integers(0, len(cat.GIVEN_CHARS), n).tolist()
-    two = (rng.random(n) < np.where(style == "mainland", 0.6, 0.93)).tolist()
-    S, G = cat.SURNAMES, cat.GIVEN_CHARS
-    col = {"mainland": 2, "hk": 3, "mo": 4}
-    hans, hant, sur, given, en = [], [], [], [], []
-    for si, a, b, t, st in zip(s, g1, g2, two, style.tolist()):
-        hans.append(S[si][0] + G[a][0] + (G[b][0] if t else ""))
-        hant.append(S[si][1] + G[a][1] + (G[b][1] if t else ""))
-        c = col[st]
-        sn = S[si][c]
-        gn = ((G[a][2] + G[b][2]).capitalize() if t else G[a][2].capitalize()) if c == 2 else \
-            (f"{G[a][c]} {G[b][c]}" if t else G[a][c])
-        sur.append(sn)
-        given.append(gn)
-        en.append(f"{sn.upper()} {gn}")
-    return {"hans": hans, "hant": hant, "sur": sur, "given": given, "en": en, "style": style.tolist()}
-
-
-def _email_local(sur: list[str], given: list[str], k: np.ndarray) -> list[str]:
-    out = []
-    for s, g, kk in zip(sur, given, k.tolist()):
-        s2 = s.lower().replace(" ", "")
-        g2 = g.lower().replace(" ", "")
-        initials = "".join(p[0] for p in g.lower().split(" "))
-        out.append((f"{g2}.{s2}", f"{initials}{s2}", f"{s2}{g2}{kk % 97}")[kk % 3])
-    return out
-
-
-def _phones(rng, regions, mobile_share: float):
-    """Valid phone numbers for people/places in ``regions``: (cc, area, local, e164) lists."""
-    regions = np.asarray(regions)
-    n = len(regions)
-    cc, area, local = [""] * n, [""] * n, [""] * n
-    for r in np.unique(regions).tolist():
-        idx = np.flatnonzero(regions == r)
-        reg = cat.REGIONS[r]
-        a, l_ = new_phones(rng, reg.cc, reg.area, len(idx), mobile_share)
-        for j, i in enumerate(idx.tolist()):
-            cc[i], area[i], local[i] = reg.cc, a[j], l_[j]
-    return cc, area, local, [e164(c, a, l_) for c, a, l_ in zip(cc, area, local)]
-
-
-# ----------------------------------------------------------------------- organisation pool
-_DISTRICTS = {
-    "GZ": (("天河区", "Tianhe District"), ("海珠区", "Haizhu District"), ("黄埔区", "Huangpu District"),
-           ("番禺区", "Panyu District"), ("南沙区", "Nansha District")),
-    "SZ": (("南山区", "Nanshan District"), ("福田区", "Futian District"), ("龙岗区", "Longgang District"),
-           ("宝安区", "Bao'an District"), ("光明区", "Guangming District")),
-    "ZH": (("香洲区", "Xiangzhou District"), ("金湾区", "Jinwan District"), ("斗门区", "Doumen District")),
-    "FS": (("禅城区", "Chancheng District"), ("南海区", "Nanhai District"), ("顺德区", "Shunde District")),
-    "JM": (("蓬江区", "Pengjiang District"), ("江海区", "Jianghai District"), ("新会区", "Xinhui District")),
-    "ZQ": (("端州区", "Duanzhou District"), ("鼎湖区", "Dinghu District"), ("高要区", "Gaoyao District")),
-    "HZ": (("惠城区", "Huicheng District"), ("惠阳区", "Huiyang District"), ("仲恺高新区", "Zhongkai Hi-tech Zone")),
-    "DG": (("松山湖", "Songshan Lake"), ("南城街道", "Nancheng Subdistrict"), ("长安镇", "Chang'an Town")),
-    "ZS": (("石岐街道", "Shiqi Subdistrict"), ("火炬开发区", "Torch Development Zone"), ("东区街道", "East Subdistrict")),
-    "HK": (("沙田", "Sha Tin"), ("觀塘", "Kwun Tong"), ("荃灣", "Tsuen Wan"), ("九龍灣", "Kowloon Bay"),
-           ("數碼港", "Cyberport")),
-    "MO": (("氹仔", "Taipa"), ("路環", "Coloane"), ("澳門半島", "Macau Peninsula")),
-}
-_ROADS_CN = (("科技路", "Keji Road"), ("创新大道", "Chuangxin Avenue"), ("高新一路", "Gaoxin 1st Road"),
-             ("学府路", "Xuefu Road"), ("产业园路", "Chanyeyuan Road"))
-_ROADS_HK = (("科學園路", "Science Park Road"), ("偉業街", "Wai Yip Street"), ("海濱道", "Hoi Bun Road"),
-             ("青山公路", "Castle Peak Road"))
-_ROADS_MO = (("友誼大馬路", "Avenida da Amizade"), ("孫逸仙大馬路", "Avenida Dr. Sun Yat-Sen"),
-             ("北京街", "Rua de Pequim"))
-ORG_INDEX_BASE = 10_000_000  # synthetic org ids: ORG-S<8 digits>
-
-
-class OrgPool:
-    """All organisations (catalogue first, then synthetic), columnar, with look-ups by region."""
-
-    def __init__(self, rng: np.random.Generator, n_synth: int, synth_regions: dict[str, float]) -> None:
-        cols: dict[str, list] = {k: [] for k in (
-            "eid", "key", "hans", "hant", "en", "pt", "abbr", "abbr_zh", "type", "region", "parent",
-            "founded", "web", "addr", "addr_en", "domain", "weight", "real")}
-        for o in cat.ORGS:
-            self._add(cols, eid=f"ORG-{o.key}", key=o.key, hans=o.hans, hant=o.hant or cat.to_hant(o.hans),
-                      en=o.en, pt=o.pt, abbr=o.abbr, abbr_zh=o.abbr_zh, type=o.type, region=o.region,
-                      parent=o.parent, founded=day(o.founded), web=o.web, addr=o.addr, addr_en=o.addr_en,
-                      domain=o.domain, weight=o.weight, real=True)
-        for fields in _synthetic_orgs(rng, n_synth, synth_regions):
-            self._add(cols, **fields)
-        self.cols = cols
-        self.n = len(cols["eid"])
-        self.region = np.array(cols["region"])
-        self.type = np.array(cols["type"])
-        self.weight = np.array(cols["weight"], float)
-        self.real = np.array(cols["real"])
-        self.emitted = self.region != ""
-        key_index = {k: i for i, k in enumerate(cols["key"])}
-        self.index = key_index
-        self.parent_idx = np.array([key_index.get(p, -1) for p in cols["parent"]])
-        # identifiers and contacts
-        self.credit = [uscc_from_key(k, USCC_TYPE[t], cat.REGIONS[r].admin) if r in MAINLAND else ""
-                       for k, t, r in zip(cols["key"], cols["type"], cols["region"])]
-        self.br_no = [f"{_hash_int(k) % 10**8:08d}" if r == "HK" and t == "enterprise" else ""
-                      for k, t, r in zip(cols["key"], cols["type"], cols["region"])]
-        phone_regions = [r or "GZ" for r in cols["region"]]
-        self.phone_cc, self.phone_area, self.phone_local, self.phone_e164 = _phones(rng, phone_regions, 0.0)
-
-    @staticmethod
-    def _add(cols, **fields):
-        for k, v in fields.items():
-            cols[k].append(v)
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["cols"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def pick(self, rng: np.random.Generator, regions, types: tuple[str, ...], real_share: float) -> np.ndarray:
-        """One organisation per element of ``regions``, of one of ``types``: a catalogue organisation
-        (by weight) with probability ``real_share``, else a synthetic one."""
-        regions = np.asarray(regions)
-        out = np.empty(len(regions), dtype=np.int64)
-        ok_type = np.isin(self.type, types) & self.emitted
-        for r in np.unique(regions).tolist():
-            pos = np.flatnonzero(regions == r)
-            here = ok_type & (self.region == r)
-            real = np.flatnonzero(here & self.real)
-            synth = np.flatnonzero(here & ~self.real)
-            if len(real) == 0 and len(synth) == 0:
-                synth = np.flatnonzero((self.region == r) & ~self.real)
-                real = np.flatnonzero((self.region == r) & self.real)
-            use_real = rng.random(len(pos)) < (real_share if len(synth) else 1.0)
-            if len(real) == 0:
-                use_real[:] = False
-            w = self.weight[real] / self.weight[real].sum() if len(real) else None
-            if use_real.any():
-                out[pos[use_real]] = rng.choice(real, use_real.sum(), p=w)
-            if (~use_real).any():
-                out[pos[~use_real]] = rng.choice(synth, (~use_real).sum())
-        return out
-
-
-def _synthetic_orgs(rng, n: int, region_p: dict[str, float]):
-    """Synthetic companies, research bases and hospitals with unique names, per region."""
-    codes = list(region_p)
-    p = np.array([region_p[c] for c in codes], float)
-    p /= p.sum()
-    base = [codes[i % len(codes)] for i in range(min(n, 3 * len(codes)))]
-    regions = base + rng.choice(codes, max(0, n - len(base)), p=p).tolist()
-    counts = {r: regions.count(r) for r in codes}
-    used: set[str] = set()
-    seq = 0
-    for r in codes:
-        reg = cat.REGIONS[r]
-        c = counts[r]
-        if not c:
-            continue
-        kind = rng.random(c)
-        n_base = int((kind < 0.2).sum())
-        n_hosp = int(((kind >= 0.2) & (kind < 0.25)).sum()) if r in MAINLAND else 0
-        made: list[dict] = []
-        made += _bases(rng, r, n_base, used)
-        made += _hospitals(rng, r, n_hosp, used)
-        made += _companies(rng, r, c - len(made), used)
-        dist = _DISTRICTS[r]
-        d_idx = rng.integers(0, len(dist), len(made)).tolist()
-        num = rng.integers(1, 400, len(made)).tolist()
-        founded = rng.integers(day("1985-01-01"), day("2023-12-31"), len(made)).tolist()
-        for f, di, nu, fd in zip(made, d_idx, num, founded):
-            dz, de = dist[di]
-            if r == "HK":
-                road, road_en = _ROADS_HK[nu % len(_ROADS_HK)]
-                addr, addr_en = f"香港{dz}{road}{nu}號", f"{nu} {road_en}, {de}, Hong Kong"
-            elif r == "MO":
-                road, road_en = _ROADS_MO[nu % len(_ROADS_MO)]
-                addr, addr_en = f"澳門{dz}{road}{nu}號", f"{nu} {road_en}, {de}, Macau"
-            else:
-                road, road_en = _ROADS_CN[nu % len(_ROADS_CN)]
-                addr, addr_en = f"{reg.hans}{dz}{road}{nu}号", f"{nu} {road_en}, {de}, {reg.en}"
-            key = f"S{ORG_INDEX_BASE + seq}"
-            seq += 1
-            yield dict(eid=f"ORG-{key}", key=key, region=r, founded=fd, addr=addr, addr_en=addr_en,
-                       weight=1.0, real=False, **f)
-
-
-def _companies(rng, r: str, n: int, used: set[str]) -> list[dict]:
-    reg = cat.REGIONS[r]
-    B, IND = cat.BRAND_CHARS, cat.INDUSTRIES
-    space = len(B) * len(B) * len(IND)
-    out = []
-    for code in rng.choice(space, min(n, space), replace=False).tolist():
-        b1, rest = divmod(code, len(B) * len(IND))
-        b2, ind = divmod(rest, len(IND))
-        if b1 == b2:
-            b2 = (b2 + 1) % len(B)
-        ih, ie = IND[ind]
-        if r in MAINLAND:
-            city = reg.hans.rstrip("市")
-            hans = f"{city}{B[b1][0]}{B[b2][0]}{ih}有限公司"
-            hant = cat.to_hant(hans)
-            brand = (B[b1][2] + B[b2][2]).capitalize()
-            en = f"{reg.en} {brand} {ie} Co., Ltd."
-            pt = ""
-            domain = f"{brand.lower()}{ie.split()[0].lower()}.com.cn"
-            abbr_zh = f"{B[b1][0]}{B[b2][0]}{ih}"
-        else:
-            hant = f"{B[b1][1]}{B[b2][1]}{cat.to_hant(ih)}有限公司"
-            hans = f"{B[b1][0]}{B[b2][0]}{ih}有限公司"
-            brand = f"{B[b1][3]} {B[b2][3]}"
-            en = f"{brand} {ie} Limited"
-            pt = f"{brand} {ie}, Limitada" if r == "MO" else ""
-            domain = f"{brand.replace(' ', '').lower()}.com.{'hk' if r == 'HK' else 'mo'}"
-            abbr_zh = f"{B[b1][1]}{B[b2][1]}{cat.to_hant(ih)}"
-        if hans in used:
-            continue
-        used.add(hans)
-        out.append(dict(hans=hans, hant=hant, en=en, pt=pt, abbr="", abbr_zh=abbr_zh, type="enterprise",
-                        parent="", web=f"https://www.{domain}", domain=domain))
-    return out
-
-
-def _bases(rng, r: str, n: int, used: set[str]) -> list[dict]:
-    """Key laboratories, engineering centres and new-type R&D institutes hosted by real orgs."""
-    reg = cat.REGIONS[r]
-    hosts = [o for o in cat.ORGS if o.region == r and o.type in ("university", "research_institute")]
-    out = []
-    if not n:
-        return out
-    combos = [(k, f, h) for k in range(len(cat.BASE_KINDS)) for f in range(len(cat.FIELDS))
-              for h in range(max(1, len(hosts)))]
-    for ci in rng.permutation(len(combos)).tolist():
-        if len(out) >= n:
-            break
-        k, f, h = combos[ci]
-        tmpl_zh, tmpl_en, typ = cat.BASE_KINDS[k]
-        fh, fe, fp = cat.FIELDS[f]
-        host = hosts[h] if hosts else None
-        if r in ("HK", "MO"):
-            if host is None:
-                continue
-            hant_host = host.hant or cat.to_hant(host.hans)
-            hant = f"{hant_host}{cat.to_hant(fh)}研究中心"
-            hans = f"{host.hans}{fh}研究中心"
-            en = f"{fe} Research Centre, {host.en}"
-            pt = f"Centro de Investigação em {fp}, {host.pt}" if r == "MO" else ""
-            typ = "research_institute"
-        else:
-            if "{c}" in tmpl_zh and host is None:
-                hans = tmpl_zh.format(c=reg.hans, f=fh)
-                en = tmpl_en.format(c=reg.en, f=fe)
-            else:
-                hans = tmpl_zh.format(c=host.hans if host else reg.hans, f=fh)
-                en = tmpl_en.format(c=host.en if host else reg.en, f=fe)
-            hant, pt = cat.to_hant(hans), ""
-        if hans in used:
-            continue
-        used.add(hans)
-        out.append(dict(hans=hans, hant=hant, en=en, pt=pt, abbr="", abbr_zh="", type=typ,
-                        parent=host.key if host else "", web=host.web if host else "",
-                        domain=host.domain if host else "gd.gov.cn"))
-    return out
-
-
-_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth")
-_CN_NUM = "一二三四五六七八九十"
-
-
-def _hospitals(rng, r: str, n: int, used: set[str]) -> list[dict]:
-    reg = cat.REGIONS[r]
-    out = []
-    for k in rng.permutation(10)[:n].tolist():
-        hans = f"{reg.hans}第{_CN_NUM[k]}人民医院"
-        if hans in used:
-            continue
-        used.add(hans)
-        out.append(dict(hans=hans, hant=cat.to_hant(hans), en=f"The {_ORDINALS[k]} People's Hospital of {reg.en}",
-                        pt="", abbr="", abbr_zh="", type="hospital", parent="", web="",
-                        domain=f"{reg.en.lower()}{k + 1}yy.com"))
-    return out
-
-
 def org_frame(pool: OrgPool, idx: np.ndarray) -> Frame:
-    """Institution entities (catalogue and synthetic organisations at ``idx``)."""
-    g = lambda name: [pool.cols[name][i] for i in idx.tolist()]  # noqa: E731
-    types = g("type")
+    """Institution entities (catalogue and synthetic organisations at pool positions ``idx``)."""
+    ix = idx.tolist()
+
+    def take(values):
+        return [values[i] for i in ix]
+
+    c, n = pool.cols, len(ix)
+    types = take(c["type"])
     return Frame(
-        "org", eid=g("eid"), pool_idx=idx, rtype=[cat.ORG_RESOURCE_TYPE.get(t, "04") for t in types],
-        region=g("region"), name_hans=g("hans"), name_hant=g("hant"), name_en=g("en"), name_pt=g("pt"),
-        abbr=g("abbr"), abbr_zh=g("abbr_zh"), type=types, date=np.array(g("founded")),
-        strong_id=[pool.credit[i] or pool.br_no[i] for i in idx.tolist()],
-        value_cny=np.full(len(idx), np.nan), currency=["CNY"] * len(idx), amount=np.full(len(idx), np.nan),
-        parent_idx=pool.parent_idx[idx], web=g("web"), addr=g("addr"), addr_en=g("addr_en"),
-        credit=[pool.credit[i] for i in idx.tolist()], br_no=[pool.br_no[i] for i in idx.tolist()],
-        phone_cc=[pool.phone_cc[i] for i in idx.tolist()], phone_area=[pool.phone_area[i] for i in idx.tolist()],
-        phone_local=[pool.phone_local[i] for i in idx.tolist()], phone_e164=[pool.phone_e164[i] for i in idx.tolist()],
-        domain=g("domain"))
+        "org", eid=take(c["eid"]), pool_idx=idx, rtype=[cat.ORG_RESOURCE_TYPE.get(t, "04") for t in types],
+        region=take(c["region"]), name_hans=take(c["hans"]), name_hant=take(c["hant"]), name_en=take(c["en"]),
+        name_pt=take(c["pt"]), abbr=take(c["abbr"]), abbr_zh=take(c["abbr_zh"]), type=types,
+        date=np.array(take(c["founded"])), strong_id=[a or b for a, b in zip(take(pool.credit), take(pool.br_no))],
+        value_cny=np.full(n, np.nan), currency=["CNY"] * n, amount=np.full(n, np.nan),
+        parent_idx=pool.parent_idx[idx], web=take(c["web"]), addr=take(c["addr"]), addr_en=take(c["addr_en"]),
+        credit=take(pool.credit), br_no=take(pool.br_no), phone_cc=take(pool.phone_cc),
+        phone_area=take(pool.phone_area), phone_local=take(pool.phone_local), phone_e164=take(pool.phone_e164),
+        domain=take(c["domain"]), updated=np.array([hash_int(e) % 86400 for e in take(c["eid"])]))
 
 
 # ------------------------------------------------------------------------------ world
@@ -387,13 +93,14 @@ def _owner_founded_floor(world: World, owner: np.ndarray, dates: np.ndarray) -> 
 
 
 def _money(world: World, rng, value_cny_target: np.ndarray, currency: np.ndarray, dates: np.ndarray,
-           step: dict[str, float]):
-    """Native amounts rounded as people quote them, and their exact CNY value at the day's rate."""
+           step: dict[str, float], cents_share: float = 0.0):
+    """Native amounts rounded as people quote them (purchase prices sometimes to the cent), and
+    their exact CNY value at the day's rate."""
     rate = world.fx.rates(currency, dates)
     native = value_cny_target / rate
     steps = np.array([step[c] for c in currency.tolist()])
     native = np.maximum(np.round(native / steps) * steps, steps)
-    cents = (currency == "CNY") & (rng.random(len(native)) < 0.3)
+    cents = (currency == "CNY") & (rng.random(len(native)) < cents_share)
     native = np.where(cents, native + rng.integers(1, 100, len(native)) / 100.0, native)
     return np.round(native, 2), np.round(native * rate, 2)
 
@@ -436,10 +143,10 @@ def make_instruments(rng, world: World, regions, first: int) -> Frame:
     currency = np.where(regions == "HK", np.where(rng.random(n) < 0.1, "USD", "HKD"),
                         np.where(regions == "MO", "MOP", "CNY"))
     amount, value_cny = _money(world, rng, target, currency, dates,
-                               {"CNY": 100.0, "HKD": 1000.0, "MOP": 1000.0, "USD": 100.0})
+                               {"CNY": 100.0, "HKD": 1000.0, "MOP": 1000.0, "USD": 100.0}, cents_share=0.3)
     below = value_cny < 300_000
     p = people(rng, regions.tolist())
-    cc, area, local, ph_e164 = _phones(rng, regions, 0.25)
+    cc, area, local, ph_e164 = phones(rng, regions, 0.25)
     b = rng.integers(0, len(_BUILDINGS), n).tolist()
     room = rng.integers(101, 1240, n).tolist()
     addr = [world.orgs.addr[o] for o in owner.tolist()]
@@ -458,7 +165,7 @@ def make_instruments(rng, world: World, regions, first: int) -> Frame:
         contact_hans=p["hans"], contact_hant=p["hant"], contact_en=p["en"], contact_sur=p["sur"],
         contact_given=p["given"], contact_style=p["style"],
         phone_cc=cc, phone_area=area, phone_local=local, phone_e164=ph_e164,
-        email=[f"{lc}@{d}" for lc, d in zip(_email_local(p["sur"], p["given"], rng.integers(0, 10**6, n)), dom)],
+        email=[f"{lc}@{d}" for lc, d in zip(email_locals(p["sur"], p["given"], rng.integers(0, 10**6, n)), dom)],
         loc_zh=[(f"{a}{_BUILDINGS[x][0]}{rm}室" if rg in MAINLAND else f"{a}{cat.to_hant(_BUILDINGS[x][0])}{rm}室")
                 if a else "" for a, x, rm, rg in zip(addr, b, room, regions.tolist())],
         loc_en=[f"Room {rm}, {_BUILDINGS[x][1]}, {a}" if a else "" for a, x, rm in zip(addr_en, b, room)],
@@ -480,7 +187,7 @@ def make_talent(rng, world: World, regions, first: int) -> Frame:
     has_orcid = rng.random(n) < 0.7
     orcids = [orcid(int(s)) if h else "" for s, h in zip(_perm_serial(gi, 10**8, world.seed).tolist(),
                                                           has_orcid.tolist())]
-    cc, area, local, ph_e164 = _phones(rng, regions, 0.3)
+    cc, area, local, ph_e164 = phones(rng, regions, 0.3)
     dom = [world.orgs.domain[o] or "mail.example.com" for o in aff.tolist()]
     return Frame(
         "talent", eid=[f"TAL-{i:09d}" for i in gi.tolist()], rtype=["05"] * n, region=regions.tolist(),
@@ -489,7 +196,7 @@ def make_talent(rng, world: World, regions, first: int) -> Frame:
         orcid=orcids, strong_id=orcids, date=_dates(rng, n, day("2016-01-01"), day("2025-09-30")),
         value_cny=np.full(n, np.nan), currency=["CNY"] * n, amount=np.full(n, np.nan),
         phone_cc=cc, phone_area=area, phone_local=local, phone_e164=ph_e164,
-        email=[f"{lc}@{d}" for lc, d in zip(_email_local(p["sur"], p["given"], rng.integers(0, 10**6, n)), dom)],
+        email=[f"{lc}@{d}" for lc, d in zip(email_locals(p["sur"], p["given"], rng.integers(0, 10**6, n)), dom)],
         updated=rng.integers(0, 86400, n))
 
 
@@ -548,7 +255,7 @@ def make_patents(rng, world: World, regions, first: int) -> Frame:
     lag = np.select([np.array(kind) == "invention", np.array(kind) == "utility"],
                     [rng.integers(500, 1400, n), rng.integers(150, 400, n)], rng.integers(90, 250, n))
     granted_p = np.select([np.array(kind) == "invention", np.array(kind) == "utility"], [0.75, 0.95], 0.98)
-    grant = np.where((rng.random(n) < granted_p) & (app + lag <= REF_DAY), app + lag, -1)
+    grant = np.where((rng.random(n) < granted_p) & (app + lag <= REF_DAY), app + lag, NO_DATE)
     digit = {"invention": 1, "utility": 2, "design": 3}
     serial = _perm_serial(gi, 9_000_000, world.seed % 7919) + 1_000_000
     years = _years(app)
@@ -564,7 +271,7 @@ def make_patents(rng, world: World, regions, first: int) -> Frame:
     return Frame(
         "patent", eid=[f"PAT-{i:09d}" for i in gi.tolist()], rtype=["11"] * n, region=regions.tolist(),
         name_hans=hans, name_hant=[cat.to_hant(h) for h in hans], name_en=en, name_pt=[""] * n,
-        abbr=[""] * n, kind=kind, holder=holder, co_holder=co, date=app, grant=grant, number=numbers,
+        abbr=[""] * n, pkind=kind, holder=holder, co_holder=co, date=app, grant=grant, number=numbers,
         strong_id=numbers, macao_only=macao_only, inventors=inventors, inventors_hant=inventors_hant,
         inventors_en=inventors_en, ipc=[_IPC[i] for i in rng.integers(0, len(_IPC), n).tolist()],
         value_cny=np.full(n, np.nan), currency=["CNY"] * n, amount=np.full(n, np.nan),
@@ -591,7 +298,7 @@ def make_achievements(rng, world: World, regions, first: int) -> Frame:
     n_p = rng.integers(2, 6, n)
     pp = people(rng, np.repeat(regions, 5).tolist())
     persons = [[pp["hans"][i * 5 + j] for j in range(c)] for i, c in enumerate(n_p.tolist())]
-    cc, area, local, ph_e164 = _phones(rng, regions, 0.3)
+    cc, area, local, ph_e164 = phones(rng, regions, 0.3)
     return Frame(
         "achievement", eid=[f"ACH-{i:09d}" for i in gi.tolist()], rtype=["09"] * n, region=regions.tolist(),
         name_hans=hans, name_hant=[cat.to_hant(h) for h in hans], name_en=en, name_pt=[""] * n, abbr=[""] * n,
@@ -716,7 +423,7 @@ def make_policies(rng, world: World, regions, first: int) -> Frame:
 
 
 _EVENT_ORGS = ("HKSTP", "ASTRI", "HKU", "CUHK", "HKUST", "POLYU", "CITYU", "HKBU", "HKPC", "LSCM", "NAMI", "ITC")
-_VENUES = (("香港科學園", "Hong Kong Science Park"), ("香港會議展覽中心", "Hong Kong Convention and Exhibition Centre"),
+VENUES = (("香港科學園", "Hong Kong Science Park"), ("香港會議展覽中心", "Hong Kong Convention and Exhibition Centre"),
            ("數碼港", "Cyberport"), ("亞洲國際博覽館", "AsiaWorld-Expo"), ("大學校園", "University campus"))
 
 
@@ -742,7 +449,7 @@ def make_events(rng, world: World, regions, first: int) -> Frame:
         "event", eid=[f"EVT-{i:09d}" for i in gi.tolist()], rtype=["10"] * n, region=["HK"] * n,
         name_hans=[_T2S.convert(h) for h in hant], name_hant=hant, name_en=en, name_pt=[""] * n, abbr=[""] * n,
         organiser=[world.orgs.index[o] for o in org], date=pub, when=when,
-        venue=rng.integers(0, len(_VENUES), n), strong_id=[""] * n,
+        venue=rng.integers(0, len(VENUES), n), strong_id=[""] * n,
         value_cny=np.full(n, np.nan), currency=["CNY"] * n, amount=np.full(n, np.nan),
         updated=rng.integers(0, 86400, n))
 

@@ -32,6 +32,7 @@ class FileSink:
         self.encoding = encoding
         self.max_records = max_records
         self.files: list[str] = []
+        self.n_files = 0
         self.count = 0
         self.open = False
 
@@ -59,7 +60,8 @@ class FileSink:
     def _roll(self, fields: list[str]) -> None:
         if self.open:
             self._close()
-        rel = f"{self.stem}_{len(self.files) + 1:04d}.{self.ext}"
+        self.n_files += 1
+        rel = f"{self.stem}_{self.n_files:04d}.{self.ext}"
         self.files.append(rel)
         self.rel = rel
         path = self.out_dir / rel
@@ -236,7 +238,8 @@ class RssSink(FileSink):
 
 class FixedWidthSink(FileSink):
     """Fixed-width text, positions counted in characters, CRLF line ends, no header.
-    A broken row is a line cut short."""
+    A broken row is one where a value overflowed its width and pushed the rest of the line past
+    the layout (a short line is not broken: trailing padding may legitimately be trimmed)."""
 
     ext = "txt"
 
@@ -247,15 +250,26 @@ class FixedWidthSink(FileSink):
 
     def _open(self, path, fields):
         assert [f for f, _, _ in self.layout] == fields, "layout and fields disagree"
+        if self.n_files == 1:
+            self._write_layout(path.parent / f"LAYOUT_{Path(self.stem).name}.txt")
         self.fh = open(path, "w", encoding=self.encoding, newline="")
         self.line = 0
+
+    def _write_layout(self, path: Path) -> None:
+        """The layout spec published beside the data: field, start, end (characters, end exclusive)."""
+        lines = [f"# {Path(self.stem).name}_NNNN.txt: fixed width, {self.encoding}, CRLF, no header",
+                 "# field,start,end  (character positions, 0-based, end exclusive)"]
+        lines += [f"{f},{s},{e}" for f, s, e in self.layout]
+        path.write_text("\n".join(lines) + "\n", encoding="ascii")
+        self.files.append(str(path.relative_to(self.out_dir)))
 
     def _write_rows(self, fields, rows, broken):
         locs = []
         for row, br in zip(rows, broken):
             line = "".join(_text(v)[: e - s].ljust(e - s) for v, (_, s, e) in zip(row, self.layout))
             if br:
-                line = line[: 40 + len(line) % 50].rstrip()
+                cut = self.layout[3][1]
+                line = line[:cut] + _text(row[2]) + " " + line[cut:]
             self.line += 1
             self.fh.write(line + "\r\n")
             locs.append(f"{self.rel} line {self.line}")

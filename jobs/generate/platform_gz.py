@@ -57,19 +57,15 @@ def render_institutions(b: Batch) -> dict[str, list]:
     credit = r.styled_ids(b.col("credit"), b.var, _CREDIT_STYLES, "plain", ("lower",), b.rng)
     return {
         "JGBH": b.ids, "JGMC": r.names_zh(b, "hans", en_allowed=True), "YWMC": b.col("name_en"),
-        "JGJC": [_to_hans(a) for a in b.col("abbr_zh")], "LB": [CATEGORY[t] for t in b.col("rtype")],
+        "JGJC": [r.to_hans(a) for a in b.col("abbr_zh")], "LB": [CATEGORY[t] for t in b.col("rtype")],
         "JGLX": [ORG_TYPE[t] for t in b.col("type")], "TYSHXYDM": credit,
         "SJDW": r.org_refs(b, b.arr("parent_idx"), "hans", 0.0),
-        "DZ": [_to_hans(a) for a in b.col("addr")], "SSQY": r.region_labels(b, "admin"),
+        "DZ": [r.to_hans(a) for a in b.col("addr")], "SSQY": r.region_labels(b, "admin"),
         "CLRQ": r.dates(b, "date", "iso"), "LXDH": r.phones(b, "86"), "WZ": b.col("web"), "GXSJ": r.updated(b),
     }
 
 
 _CREDIT_STYLES = {"plain": lambda c: c, "lower": lambda c: c.lower()}
-
-
-def _to_hans(text: str) -> str:
-    return r._T2S.convert(text) if text else text
 
 
 # ------------------------------------------------------------------------- T_KJCG achievements
@@ -104,7 +100,7 @@ def render_patents(b: Batch) -> dict[str, list]:
     return {
         "JLBH": b.ids, "ZLMC": names,
         "ZLH": r.patent_numbers(b, "plain", ("cn", "nodot", "zl_space"), granted_style="zl"),
-        "ZLLX": [KIND[k] for k in b.col("kind")],
+        "ZLLX": [KIND[k] for k in b.col("pkind")],
         "ZLQR": [f"{h}；{c}" if c else h for h, c in zip(holders, co)],
         "FMR": ["；".join(p) for p in b.col("inventors")], "SQRQ": r.dates(b, "date", "cn"),
         "SQGGR": r.dates(b, "grant", "cn"), "IPC": b.col("ipc"),
@@ -138,23 +134,23 @@ def sources() -> list[SourceSpec]:
                    lambda n: f"GZYQ{n:08d}", render_instruments,
                    lambda out, dbs: SqliteTable(out, dbs, PLATFORM, "T_YQSB", YQSB, "YQBH"),
                    name_fields=("YQMC", "YWMC"), date_field="GZRQ", date_style="iso", phone_field="LXDH",
-                   within_variants=(SCRIPT, ABBREV, TYPO, IDFORMAT), columns=YQSB),
+                   within_variants=(SCRIPT, ABBREV, TYPO, IDFORMAT)),
         SourceSpec(PLATFORM, "institutions", "org", "sql", 0.04, ORG_REGIONS, "JGBH",
                    lambda n: f"GZJG{n:06d}", render_institutions,
                    lambda out, dbs: SqliteTable(out, dbs, PLATFORM, "T_KYJG", KYJG, "JGBH"),
                    name_fields=("JGMC", "YWMC", "JGJC"), date_field="CLRQ", date_style="iso", phone_field="LXDH",
-                   within_variants=(SCRIPT, ABBREV, TYPO, ENGLISH), columns=KYJG),
+                   within_variants=(SCRIPT, ABBREV, TYPO, ENGLISH)),
         SourceSpec(PLATFORM, "achievements", "achievement", "sql", 0.05, REGIONS, "CGBH",
                    lambda n: f"GZCG{n:07d}", render_achievements,
                    lambda out, dbs: SqliteTable(out, dbs, PLATFORM, "T_KJCG", KJCG, "CGBH"),
                    name_fields=("CGMC",), date_field="DJRQ", date_style="iso", phone_field="LXDH",
-                   within_variants=(SCRIPT, TYPO), columns=KJCG),
+                   within_variants=(SCRIPT, TYPO)),
         SourceSpec(PLATFORM, "patents", "patent", "xml", 0.09, REGIONS, "JLBH",
                    lambda n: f"GZZL{n:08d}", render_patents,
                    lambda out, dbs: XmlSink(out, f"{PLATFORM}/feeds/patents", root="ZLSJ", record="ZL",
                                             encoding="gb18030", label="GB18030"),
                    name_fields=("ZLMC",), date_field="SQRQ", date_style="cn",
-                   within_variants=(SCRIPT, TYPO, IDFORMAT), columns=ZL_FIELDS),
+                   within_variants=(SCRIPT, TYPO, IDFORMAT)),
         SourceSpec(PLATFORM, "policies", "policy", "rss", 0.035, {"GZ": 1.0}, "guid",
                    lambda n: f"GZZC-{n:07d}", render_policies,
                    lambda out, dbs: RssSink(out, f"{PLATFORM}/feeds/policies", channel={
@@ -162,6 +158,6 @@ def sources() -> list[SourceSpec]:
                        "description": "广东省及广州市科技政策法规文件", "language": "zh-cn"},
                        attrs={"guid": {"isPermaLink": "false"}, "source": {"url": "https://kjj.gz.gov.cn/"}}),
                    name_fields=("title",), date_field="pubDate", date_style="rfc822",
-                   within_variants=(TYPO, SCRIPT), columns=RSS_FIELDS),
+                   within_variants=(TYPO, SCRIPT)),
     ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import catalogue as cat
 from . import rendering as r
 from .conventions import fmt_dates, fmt_rfc822
-from .entities import _VENUES
+from .entities import VENUES
 from .feeds import FixedWidthSink, RssSink, XlsxSink
 from .spec import Batch, SourceSpec
 from .sqlite_db import SqliteTable
@@ -125,7 +125,7 @@ def render_events(b: Batch) -> dict[str, list]:
     org = b.arr("organiser").tolist()
     tc = r.names_zh(b, "hant")
     when = fmt_dates(b.arr("when"), "dmy")
-    venue = [_VENUES[v] for v in b.col("venue")]
+    venue = [VENUES[v] for v in b.col("venue")]
     return {
         "title": [f"{t} | {e}" for t, e in zip(tc, b.col("name_en"))],
         "link": [f"{pool.web[o].rstrip('/')}/events/{i.lower()}" for o, i in zip(org, b.ids)],
@@ -142,28 +142,25 @@ def sources() -> list[SourceSpec]:
                    lambda n: f"HK-EQ-{n:06d}", render_equipment,
                    lambda out, dbs: SqliteTable(out, dbs, PLATFORM, "EQUIPMENT", EQUIPMENT, "EQUIPMENT_ID"),
                    name_fields=("EQUIPMENT_NAME_TC", "EQUIPMENT_NAME_EN"), date_field="ACQUISITION_DATE",
-                   date_style="dmy", phone_field="CONTACT_TEL", within_variants=(SCRIPT, ABBREV, TYPO, IDFORMAT),
-                   columns=EQUIPMENT),
+                   date_style="dmy", phone_field="CONTACT_TEL", within_variants=(SCRIPT, ABBREV, TYPO, IDFORMAT)),
         SourceSpec(PLATFORM, "organisations", "org", "sql", 0.015, {"HK": 1.0}, "ORG_ID",
                    lambda n: f"ORG{n:06d}", render_organisations,
                    lambda out, dbs: SqliteTable(out, dbs, PLATFORM, "ORGANISATION", ORGANISATION, "ORG_ID"),
                    name_fields=("ORG_NAME_EN", "ORG_NAME_TC", "ORG_ABBR"), date_field="ESTABLISHED",
-                   date_style="dmy", phone_field="TEL", within_variants=(SCRIPT, ABBREV, TYPO, ENGLISH),
-                   columns=ORGANISATION),
+                   date_style="dmy", phone_field="TEL", within_variants=(SCRIPT, ABBREV, TYPO, ENGLISH)),
         SourceSpec(PLATFORM, "projects", "project", "xlsx", 0.05, {"HK": 1.0}, "Record ID",
                    lambda n: f"HKP{n:06d}", render_projects,
                    lambda out, dbs: XlsxSink(out, f"{PLATFORM}/feeds/projects", list(SHEETS),
                                              ("Commencement Date", "Completion Date"),
                                              serial_sheets=("Joint Schemes",)),
                    name_fields=("Project Title", "Project Title (Chinese)"), date_field="Commencement Date",
-                   date_style="excel", within_variants=(SCRIPT, TYPO, IDFORMAT), columns=PROJECT_FIELDS),
+                   date_style="excel", within_variants=(SCRIPT, TYPO, IDFORMAT)),
         SourceSpec(PLATFORM, "talent", "talent", "txt", 0.04, {"HK": 1.0}, "STAFF_NO", lambda n: f"T{n:07d}",
                    render_talent,
                    lambda out, dbs: FixedWidthSink(out, f"{PLATFORM}/feeds/talent", TALENT_LAYOUT,
                                                    encoding="big5hkscs"),
                    name_fields=("NAME_TC", "NAME_EN"), date_field="JOIN_DATE", date_style="dmy",
-                   phone_field="TEL", broken_rows=True, within_variants=(TYPO, IDFORMAT),
-                   columns=tuple(f for f, _, _ in TALENT_LAYOUT)),
+                   phone_field="TEL", broken_rows=True, within_variants=(TYPO, IDFORMAT)),
         SourceSpec(PLATFORM, "events", "event", "rss", 0.025, {"HK": 1.0}, "guid", lambda n: f"HKEV{n:07d}",
                    render_events,
                    lambda out, dbs: RssSink(out, f"{PLATFORM}/feeds/events", channel={
@@ -171,5 +168,5 @@ def sources() -> list[SourceSpec]:
                        "link": "https://www.hkstp.org/", "description": "S&T exchange events in Hong Kong",
                        "language": "zh-hk"}, attrs={"guid": {"isPermaLink": "false"}}),
                    name_fields=("title",), date_field="pubDate", date_style="rfc822",
-                   within_variants=(TYPO,), columns=EVENT_FIELDS),
+                   within_variants=(TYPO,)),
     ]

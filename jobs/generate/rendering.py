@@ -8,7 +8,7 @@ import opencc
 
 from . import catalogue as cat
 from .conventions import fmt_dates, fmt_timestamps, money, phone_text
-from .entities import REF_DAY
+from .entities import NO_DATE, REF_DAY
 from .identifiers import GRANT_STYLES, ORCID_STYLES, PATENT_STYLES, SERIAL_STYLES
 from .spec import Batch
 from .variants import ABBREV, CROSS, ENGLISH, IDFORMAT, SCRIPT, TYPO, person_en, typo
@@ -50,6 +50,11 @@ def names_en(b: Batch) -> list[str]:
     """English names; an abbreviation variant uses the English abbreviation when there is one."""
     en, abbr = b.col("name_en"), b.col("abbr")
     return [a if v == ABBREV and a and a.isascii() else e for e, a, v in zip(en, abbr, b.var.tolist())]
+
+
+def to_hans(text: str) -> str:
+    """Traditional → Simplified (OpenCC t2s)."""
+    return _T2S.convert(text) if text else text
 
 
 def _to_script(text: str, script: str) -> str:
@@ -129,16 +134,16 @@ def money_texts(amt: list[float], cur: list[str], style: str, alt_style: str, va
 
 
 def dates(b: Batch, name: str, style: str) -> list[str]:
+    """Dates in a style; missing ones (NO_DATE) empty."""
     days = b.arr(name)
-    out = fmt_dates(np.where(days < 0, 0, days), style)
-    return [s if d >= 0 else "" for s, d in zip(out, days.tolist())]
+    out = fmt_dates(np.where(days == NO_DATE, 0, days), style)
+    return [s if d != NO_DATE else "" for s, d in zip(out, days.tolist())]
 
 
 def updated(b: Batch) -> list[str]:
     """Last-modified timestamps (after the fact's date, never after the data's 'today')."""
-    base = b.arr("date")
-    later = np.minimum(np.maximum(base, 0) + b.rng.integers(0, 900, b.n), REF_DAY)
-    later = np.maximum(later, REF_DAY - 3000)
+    base = np.maximum(b.arr("date"), 0)
+    later = np.maximum(REF_DAY - b.rng.integers(0, 3000, b.n), np.minimum(base + b.rng.integers(0, 400, b.n), REF_DAY))
     return fmt_timestamps(later, b.arr("updated"))
 
 
@@ -157,7 +162,7 @@ def patent_numbers(b: Batch, default: str, alternates: tuple[str, ...], granted_
     out = styled_ids(nums, b.var, PATENT_STYLES, default, alternates, b.rng)
     if granted_style:
         f = PATENT_STYLES[granted_style]
-        out = [f(n) if g >= 0 and v != IDFORMAT and not n.startswith("I/") else o
+        out = [f(n) if g != NO_DATE and v != IDFORMAT and not n.startswith("I/") else o
                for o, n, g, v in zip(out, nums, grant, b.var.tolist())]
     return [n if n.startswith("I/") else o for o, n in zip(out, nums)]
 

@@ -4,7 +4,7 @@ source; ``conf/sources/<platform>_<source>.yaml`` describes the same source to t
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -60,7 +60,6 @@ class SourceSpec:
     phone_field: str | None = None
     broken_rows: bool = False                  # can a row be broken (csv/txt/jsonl)
     within_variants: tuple[int, ...] = ()      # variants a same-platform duplicate may take
-    columns: tuple = field(default_factory=tuple)
 
     @property
     def key(self) -> str:
