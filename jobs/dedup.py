@@ -22,9 +22,6 @@ from scipy.sparse.csgraph import connected_components
 
 from bayres.schemas.resource import GOLDEN_RESOURCE, RECORD_LINEAGE
 
-ORG_TYPES = ("03", "04")  # the record *is* the organisation: no owner in its name key
-
-
 def _alnum(col: str):
     return F.upper(F.regexp_replace(F.col(col), r"[^A-Za-z0-9]", ""))
 
@@ -36,23 +33,29 @@ STRONG_KEYS = (
     ("orcid", lambda: F.col("person_orcid")),
     ("sn", lambda: _alnum("inst_serial_no")),
     ("proj", lambda: _alnum("proj_number")),
+    ("off", lambda: F.when(F.col("official_no").isNotNull(),
+                           F.concat_ws("|", "resource_type", _alnum("official_no")))),
     ("cstr", lambda: F.col("cstr")),
 )
 
 
-def _name_keys():
-    owner = F.when(F.col("resource_type").isin(*ORG_TYPES), F.lit("")) \
-        .otherwise(F.coalesce(F.col("owner_org_key"), F.lit("")))
-    return (
-        ("nk", F.concat_ws("|", "resource_type", "name_key", owner)),
-        ("en", F.when(F.col("name_en_key").isNotNull(),
-                      F.concat_ws("|", "resource_type", "name_en_key", owner))),
-    )
+def _keyed(name_column: str, rules: dict):
+    """The name key of ``name_column`` with the companion fields conf/linkage gives per type."""
+    def key(fields):
+        parts = [F.col("resource_type")] + [F.coalesce(F.col(f).cast("string"), F.lit("")) for f in
+                                            [name_column] + [f for f in fields if f != "name_key"]]
+        return F.when(F.col(name_column).isNotNull(), F.concat_ws("|", *parts))
+
+    expr = key(rules.get("default") or ["name_key"])
+    for type_code, fields in sorted((rules.get("types") or {}).items()):
+        expr = F.when(F.col("resource_type") == str(type_code), key(fields)).otherwise(expr)
+    return expr
 
 
-def record_keys(records: DataFrame) -> DataFrame:
+def record_keys(records: DataFrame, rules: dict) -> DataFrame:
     """(record_id, key, strong) for every match key of every record."""
-    parts = [(p, expr(), True) for p, expr in STRONG_KEYS] + [(p, e, False) for p, e in _name_keys()]
+    name_keys = (("nk", _keyed("name_key", rules)), ("en", _keyed("name_en_key", rules)))
+    parts = [(p, expr(), True) for p, expr in STRONG_KEYS] + [(p, e, False) for p, e in name_keys]
     keyed = records.select("record_id", F.explode(F.array(*[
         F.struct(F.when(e.isNotNull() & (e != ""), F.concat(F.lit(p + ":"), e)).alias("key"),
                  F.lit(strong).alias("strong")) for p, e, strong in parts])).alias("k"))
@@ -83,10 +86,12 @@ class DedupResult:
     ambiguous_keys: int     # name keys not used because their records' strong ids disagree
 
 
-def deduplicate(spark: SparkSession, records: DataFrame, *, agency: str,
-                platform_priority: list[str], max_cluster_size: int = 50) -> DedupResult:
+def deduplicate(spark: SparkSession, records: DataFrame, *, agency: str, rules: dict) -> DedupResult:
+    """Link, cluster and merge ``records``; ``rules`` is conf/linkage/exact.yaml."""
+    platform_priority = list(rules.get("platform_priority") or [])
+    max_cluster_size = int(rules.get("max_cluster_size") or 50)
     records = records.cache()
-    keys = record_keys(records)
+    keys = record_keys(records, rules)
     # only keys shared by two or more records link anything, and a name key links only when its
     # records do not carry two different strong identifiers of one kind (homonyms: two
     # instruments of one model and owner, two patents of one title and holder)

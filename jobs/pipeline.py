@@ -15,6 +15,7 @@ from bayres.schemas.resource import GOLDEN_RESOURCE, QUARANTINE, RECORD_LINEAGE,
 from . import dedup, load, report
 from .calibration.money import FxRates
 from .calibration.names import OrgAliases
+from .config import load_yaml
 from .conform import conform_sources, split_conformed
 from .extract import extract_source
 from .run_context import RunContext
@@ -85,10 +86,9 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
 def run_dedup(ctx: RunContext, spark: SparkSession) -> None:
     with ctx.stage("dedup") as info:
         records = spark.read.parquet(ctx.zone("standardized"))
-        result = dedup.deduplicate(
-            spark, records, agency=str(ctx.profile.get("cstr.agency")),
-            platform_priority=list(ctx.profile.get("dedup.platform_priority") or ["gz", "sz", "hk", "mo"]),
-            max_cluster_size=int(ctx.profile.get("dedup.max_cluster_size") or 50))
+        rules = load_yaml(ctx.profile.conf_dir / "linkage" / "exact.yaml")
+        result = dedup.deduplicate(spark, records, agency=str(ctx.profile.get("cstr.agency")),
+                                   rules=rules)
         result.records.write.mode("overwrite").parquet(ctx.zone("curated", "resource_record"))
         result.golden.write.mode("overwrite").parquet(ctx.zone("curated", "golden_resource"))
         result.lineage.write.mode("overwrite").parquet(ctx.zone("curated", "record_lineage"))

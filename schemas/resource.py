@@ -42,6 +42,9 @@ CORE = (
     Field("access_url", pattern=URL, gbt30523="在线访问地址"),
     Field("region", mandatory=True, code_list="region", gbt30523="所属区域",
           description="GBA city code of the resource"),
+    Field("official_no", gbt30523="资源标识符",
+          description="Official number it is published under: standard no. (标准编号), "
+                      "document no. (发文字号), registration no."),
     Field("cstr", pattern=CSTR_PATTERN, gbt30523="资源标识符",
           description="CSTR identifier (GB/T 32843) published by the source, if any"),
 )

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS `bayres`.`resource_record` (
   `rights` STRING COMMENT '(GB/T 30523: 使用权限)',
   `access_url` STRING COMMENT '(GB/T 30523: 在线访问地址)',
   `region` STRING COMMENT 'GBA city code of the resource (GB/T 30523: 所属区域)',
+  `official_no` STRING COMMENT 'Official number it is published under: standard no. (标准编号), document no. (发文字号), registration no. (GB/T 30523: 资源标识符)',
   `cstr` STRING COMMENT 'CSTR identifier (GB/T 32843) published by the source, if any (GB/T 30523: 资源标识符)',
   `inst_model` STRING COMMENT 'Model / specification (型号规格)',
   `inst_manufacturer` STRING COMMENT 'Manufacturer (生产厂家)',
