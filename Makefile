@@ -9,7 +9,7 @@ export BAYRES_HOME ?= $(CURDIR)/var
 # pytest's own temp dirs and Spark's scratch stay inside the project
 export SPARK_LOCAL_DIRS ?= $(CURDIR)/var/spark-tmp
 
-.PHONY: help install system-deps run generate test test-fast bench schema clean servers-start servers-stop
+.PHONY: help install install-test system-deps system-deps-test run generate test test-fast bench schema clean servers-start servers-stop
 
 help:
 	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
@@ -18,16 +18,17 @@ help:
 	@echo "make schema — re-render the DDL derived from schemas/"
 
 # --- installation -----------------------------------------------------------------------------
-# Debian packages: Java 17 for Spark; MariaDB, ZooKeeper and build headers for the test servers
-# and the cluster clients (phoenixdb → gssapi needs libkrb5-dev). Skipped when already present.
-DEBS_RUN := openjdk-17-jre-headless
-DEBS_TEST := zookeeper mariadb-server libkrb5-dev default-libmysqlclient-dev pkg-config gcc
+# Debian packages, skipped when already present: Java 17 for Spark (and gcc + the Kerberos
+# headers that phoenixdb's gssapi builds with); for the tests also MariaDB, ZooKeeper and the
+# rest of tests/servers/install-debs.sh's list.
+DEBS_RUN := openjdk-17-jre-headless libkrb5-dev pkg-config gcc
 
 system-deps:
 	@bash tests/servers/install-debs.sh $(DEBS_RUN)
 
 system-deps-test:
-	@bash tests/servers/install-debs.sh $(DEBS_RUN) $(DEBS_TEST)
+	@bash tests/servers/install-debs.sh $(DEBS_RUN)
+	@bash tests/servers/install-debs.sh
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +60,7 @@ test: install-test
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not servers and not slow" $(PYTEST_ARGS)
 
-bench: install-test
+bench: install
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 schema: install

@@ -1,0 +1,66 @@
+"""The command line and the configuration: every sub-command has --help; env overrides work."""
+from __future__ import annotations
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from bayres.jobs.cli import main
+from bayres.jobs.config import DEFAULT_CONF, ConfigError, load_profile, load_sources
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,)
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", [()] + list(_commands(main)), ids=lambda p: " ".join(p) or "bayres")
+def test_every_command_has_help(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output and "--help" in result.output
+
+
+def test_run_offers_profiles_and_stages():
+    out = CliRunner().invoke(main, ["run", "--help"]).output
+    assert "--stage" in out and "--date" in out
+    out = CliRunner().invoke(main, ["--help"]).output
+    assert "--profile" in out and "--conf" in out
+
+
+def test_env_overrides_any_value():
+    env = {"BAYRES_HOME": "/data/bayres", "BAYRES__SPARK__MASTER": "local[4]",
+           "BAYRES__SPARK__SHUFFLE_PARTITIONS": "16", "BAYRES__SERVING__PATH": "/srv/x.duckdb"}
+    p = load_profile("local", environ=env)
+    assert p.get("spark.master") == "local[4]"
+    assert p.get("spark.shuffle_partitions") == 16           # YAML-typed
+    assert p.get("serving.path") == "/srv/x.duckdb"
+
+
+def test_variables_expand_with_defaults(monkeypatch):
+    monkeypatch.setenv("BAYRES_HOME", "/data/bayres")
+    assert load_profile("local", environ={}).get("lake.root") == "/data/bayres/lake"
+    monkeypatch.delenv("BAYRES_HOME")
+    assert load_profile("local", environ={}).get("lake.root") == "var/lake"
+
+
+def test_unknown_profile_is_a_clear_error():
+    with pytest.raises(ConfigError, match="no profile 'nope'"):
+        load_profile("nope")
+
+
+def test_every_source_maps_onto_the_schema():
+    sources = load_sources(DEFAULT_CONF)
+    assert {s["platform"] for s in sources} == {"gz", "sz", "hk", "mo"}
+    assert {s["format"] for s in sources} >= {"sql", "xml", "rss", "xlsx", "txt", "csv", "json"}
+
+
+def test_a_source_mapping_to_an_unknown_field_is_refused(tmp_path):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "x_y.yaml").write_text(
+        "platform: x\nsource: y\nformat: csv\nid_field: id\nconventions: {}\nresource_type: '02'\n"
+        "mapping: {nmae: NAME}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="nmae"):
+        load_sources(tmp_path)
