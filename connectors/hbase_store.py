@@ -1,55 +1,245 @@
 """HBase serving store of the `cluster` profile, written through the Thrift gateway (happybase).
 
-Cells are encoded the way Phoenix reads them (schemas/derive_hbase.py), so the Phoenix views in
-hbase/phoenix/ see exactly what this writer puts. Puts are idempotent: re-loading a run writes
-the same cells. Each Spark partition writes through its own connection in batches, retrying
-with back-off when the gateway drops a connection.
+Cells are encoded the way Phoenix reads them (``schemas/derive_hbase.py``), so the Phoenix views
+in ``hbase/phoenix/`` see exactly what this writer puts.
+
+* :class:`HBaseWriter` — the part without Spark: a happybase ``ConnectionPool``, puts and deletes
+  in batches, each batch retried with exponential back-off when the gateway drops the connection
+  or times out. Puts are idempotent (a retried or re-run batch writes the same cells), so
+  retrying a batch that may have been half applied is safe.
+* :func:`write_frames` — the Spark side: every partition writes through its own writer.
+* :func:`ensure_tables` — creates missing serving tables with their families (dev and tests;
+  production tables are created pre-split from ``hbase/tables.json``).
 """
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
-from pyspark.sql import DataFrame
+from bayres.schemas.derive_hbase import SERVING_TABLES, SERVING_TABLES_BY_NAME, mutation, row_key
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
 
 log = logging.getLogger("bayres")
 
 
-def _put_partition(rows, table: str, host: str, port: int, batch_size: int, retries: int):
-    import happybase
+class HBaseWriteError(RuntimeError):
+    """A batch could not be written: retries exhausted, or HBase refused it."""
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
     from thriftpy2.transport import TTransportException
 
-    from bayres.schemas.derive_hbase import mutation
+    return (TTransportException, OSError)  # OSError: refused, reset, broken pipe, socket timeout
 
-    mutations = [mutation(table, row.asDict()) for row in rows]
-    written = 0
-    for start in range(0, len(mutations), batch_size):
-        chunk = mutations[start:start + batch_size]
-        for attempt in range(retries + 1):
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _as_mapping(row: Any) -> Mapping[str, Any]:
+    return row.asDict() if hasattr(row, "asDict") else row  # a pyspark Row, or a mapping
+
+
+class HBaseWriter:
+    """Batched, retried writes of serving rows into HBase through the Thrift gateway.
+
+    ``retries`` is the number of re-tries after the first attempt of a batch; the n-th retry
+    waits ``min(backoff_s * 2**(n-1), max_backoff_s)`` seconds. Only transport errors are
+    retried; an error reported by HBase (IOError: unknown table or family, ...) fails at once.
+    ``table_prefix`` is happybase's: tables are named ``<prefix>_<TABLE>`` (isolated tests).
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(self, host: str = "localhost", port: int = 9090, *, pool_size: int = 1,
+                 timeout_ms: int | None = 60_000, batch_size: int = 1000, retries: int = 4,
+                 backoff_s: float = 1.0, max_backoff_s: float = 30.0,
+                 table_prefix: str | None = None, transport: str = "buffered",
+                 protocol: str = "binary", sleep: Callable[[float], None] = time.sleep):
+        if batch_size < 1 or retries < 0 or pool_size < 1:
+            raise ValueError("batch_size and pool_size must be >= 1, retries >= 0")
+        self.host, self.port = host, port
+        self.batch_size, self.retries = batch_size, retries
+        self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
+        self._pool_args = dict(size=pool_size, host=host, port=port, timeout=timeout_ms,
+                               table_prefix=table_prefix, transport=transport, protocol=protocol)
+        self._pool = None
+        self._sleep = sleep
+
+    # ---------------------------------------------------------------- public API
+    def put_rows(self, table_name: str, rows: Iterable[Mapping[str, Any]], *,
+                 timestamp: int | None = None, delete_nulls: bool = False) -> int:
+        """Put serving rows (mappings of field name → value, or pyspark Rows); returns how many.
+
+        Rows are encoded with ``derive_hbase.mutation`` (null and '' values: no cell); a row
+        without any cell is skipped (HBase stores nothing for it). Within a batch the last row
+        of a key wins. ``timestamp`` (ms) gives every cell that version timestamp instead of
+        the server's clock, so a re-run rewrites the very same versions. ``delete_nulls`` also
+        deletes the table's columns the row leaves null, so a value that became null disappears
+        from the view (one delete marker per null column: costly on wide rows).
+        """
+        columns = self._columns(table_name) if delete_nulls else ()
+        written = 0
+        for chunk in _chunks(rows, self.batch_size):
+            batch: dict[bytes, dict[bytes, bytes]] = {}
+            for row in chunk:
+                key, cells = mutation(table_name, _as_mapping(row))
+                batch[key] = cells
+            empty = sum(1 for cells in batch.values() if not cells and not columns)
+            if empty:
+                log.warning("HBase %s: %d row(s) without any cell skipped", table_name, empty)
+
+            def send(table, batch=batch):
+                b = table.batch(timestamp=timestamp)
+                for key, cells in batch.items():
+                    if cells:
+                        b.put(key, cells)
+                    if columns and (stale := [c for c in columns if c not in cells]):
+                        b.delete(key, stale)
+                b.send()
+
+            self._with_retries(table_name, f"put of {len(batch)} rows from {min(batch)!r}", send)
+            written += len(batch) - empty
+        return written
+
+    def delete_rows(self, table_name: str, keys: Iterable[bytes | str | Mapping[str, Any]], *,
+                    timestamp: int | None = None) -> int:
+        """Delete whole rows, given by row key (bytes/str) or by record (its key is derived);
+        returns how many keys were sent. Deleting a missing row is a no-op (idempotent)."""
+        deleted = 0
+        for chunk in _chunks(keys, self.batch_size):
+            row_keys = sorted({self._key(table_name, k) for k in chunk})
+
+            def send(table, row_keys=row_keys):
+                b = table.batch(timestamp=timestamp)
+                for key in row_keys:
+                    b.delete(key)  # all the table's families (one getColumnDescriptors per batch)
+                b.send()
+
+            self._with_retries(table_name, f"delete of {len(row_keys)} rows from {row_keys[0]!r}", send)
+            deleted += len(row_keys)
+        return deleted
+
+    def close(self) -> None:
+        """Close the pool's connections."""
+        import queue
+
+        pool, self._pool = self._pool, None
+        while pool is not None:
             try:
-                connection = happybase.Connection(host=host, port=port, timeout=60_000)
-                try:
-                    with connection.table(table).batch() as batch:
-                        for key, cells in chunk:
-                            batch.put(key, cells)
-                finally:
-                    connection.close()
-                written += len(chunk)
+                pool._queue.get_nowait().close()  # happybase's pool has no close()
+            except queue.Empty:
                 break
-            except (TTransportException, OSError) as exc:
-                if attempt == retries:
-                    raise
-                delay = 2 ** attempt
-                log.warning("HBase %s: %s — retry %d in %d s", table, exc, attempt + 1, delay)
-                time.sleep(delay)
-    yield written
+
+    def __enter__(self) -> HBaseWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- internals
+    @staticmethod
+    def _columns(table_name: str) -> tuple[bytes, ...]:
+        from bayres.schemas.derive_hbase import family_of, qualifier
+
+        t = SERVING_TABLES_BY_NAME[table_name]
+        return tuple(f"{family_of(f)}:{qualifier(f)}".encode() for f in t.columns)
+
+    @staticmethod
+    def _key(table_name: str, key: bytes | str | Mapping[str, Any]) -> bytes:
+        if isinstance(key, bytes):
+            return key
+        if isinstance(key, str):
+            return key.encode("utf-8")
+        return row_key(table_name, _as_mapping(key))
+
+    def _connection_pool(self):
+        if self._pool is None:
+            import happybase
+
+            self._pool = happybase.ConnectionPool(**self._pool_args)  # opens one connection
+        return self._pool
+
+    def _with_retries(self, table_name: str, what: str, send: Callable[[Any], None]) -> None:
+        from thriftpy2.thrift import TException
+
+        transport_errors = _transport_errors()
+        where = f"HBase {table_name} at {self.host}:{self.port}"
+        for attempt in range(self.retries + 1):
+            try:
+                with self._connection_pool().connection() as connection:
+                    send(connection.table(table_name))
+                return
+            except transport_errors as exc:
+                if attempt == self.retries:
+                    raise HBaseWriteError(f"{where}: {what} failed after {attempt + 1} attempts "
+                                          f"(retries exhausted): {exc!r}") from exc
+                delay = min(self.backoff_s * 2 ** attempt, self.max_backoff_s)
+                log.warning("%s: %s — %r; retry %d/%d in %.1f s", where, what, exc,
+                            attempt + 1, self.retries, delay)
+                self._sleep(delay)
+            except TException as exc:  # reported by HBase: retrying would not help
+                message = getattr(exc, "message", None) or repr(exc)
+                raise HBaseWriteError(f"{where}: {what} refused: {message}") from exc
+
+
+def hbase_families(table_name: str, *, compression: str | None = None) -> dict[str, dict]:
+    """happybase ``create_table`` families of a serving table, from ``derive_hbase``."""
+    t = SERVING_TABLES_BY_NAME[table_name]
+    families = {}
+    for fam in t.families:
+        options = dict(max_versions=fam.versions, compression=compression or fam.compression,
+                       bloom_filter_type=fam.bloomfilter,
+                       block_cache_enabled=True)  # Thrift's ColumnDescriptor defaults to False
+        if t.ttl_seconds:
+            options["time_to_live"] = t.ttl_seconds
+        families[fam.name] = options
+    return families
+
+
+def ensure_tables(connection, names: Iterable[str] | None = None, *,
+                  compression: str | None = None) -> list[str]:
+    """Create the serving tables that are missing (all, or ``names``); returns those created.
+
+    For dev and tests: Thrift1 cannot pre-split, so production tables are created from
+    ``hbase/tables.json`` instead (hbase/README.md). ``compression`` overrides the declared one,
+    e.g. ``"NONE"`` on an HBase without Snappy. Honours the connection's ``table_prefix``.
+    """
+    existing = {n.decode() if isinstance(n, bytes) else n for n in connection.tables()}
+    created = []
+    for name in names or [t.name for t in SERVING_TABLES]:
+        if name not in existing:
+            connection.create_table(name, hbase_families(name, compression=compression))
+            log.info("created HBase table %s (no pre-split points)", name)
+            created.append(name)
+    return created
+
+
+# ---------------------------------------------------------------- Spark side
+def _put_partition(rows, table: str, host: str, port: int, batch_size: int, retries: int,
+                   put_options: dict, writer_options: dict):
+    with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **writer_options) as writer:
+        yield writer.put_rows(table, rows, **put_options)
 
 
 def write_frames(frames: dict[str, DataFrame], *, host: str, port: int = 9090,
-                 batch_size: int = 1000, retries: int = 4) -> dict:
-    """Put every row of every frame into its HBase table (tables must exist: hbase/tables.json)."""
+                 batch_size: int = 1000, retries: int = 4, timestamp: int | None = None,
+                 delete_nulls: bool = False, **writer_options) -> dict:
+    """Put every row of every frame into its HBase table (tables must exist: hbase/tables.json).
+
+    ``timestamp`` and ``delete_nulls`` as in :meth:`HBaseWriter.put_rows`; ``writer_options`` go
+    to each partition's :class:`HBaseWriter` (e.g. ``table_prefix``, ``timeout_ms``).
+    """
+    put_options = dict(timestamp=timestamp, delete_nulls=delete_nulls)
     counts = {}
     for table, frame in frames.items():
         counts[table] = sum(frame.rdd.mapPartitions(
-            lambda rows, t=table: _put_partition(rows, t, host, port, batch_size, retries)).collect())
+            lambda rows, t=table: _put_partition(rows, t, host, port, batch_size, retries,
+                                                 put_options, writer_options)).collect())
     return {"store": f"hbase thrift {host}:{port}", "rows": counts}

@@ -28,11 +28,11 @@ from typing import Any, Callable, Iterator, Optional
 
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import LockTimeout as KazooLockTimeout
-from kazoo.exceptions import NodeExistsError, NoNodeError
+from kazoo.exceptions import ConnectionClosedError, NodeExistsError, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.recipe.lock import Lock
 from kazoo.recipe.watchers import DataWatch
-from kazoo.retry import KazooRetry
+from kazoo.retry import KazooRetry, RetryFailedError
 
 log = logging.getLogger("bayres.zookeeper")
 
@@ -162,8 +162,12 @@ class ZkCoordinator:
         return "/".join([self.root, *parts])
 
     def retry(self, func: Callable, *args, **kwargs):
-        """Run one ZooKeeper call with the bounded retry policy (a copy per call: thread-safe)."""
-        return self._retry.copy()(func, *args, **kwargs)
+        """Run one ZooKeeper call with the bounded retry policy (a copy per call: thread-safe);
+        ``ZkUnavailable`` when the ensemble stays unreachable."""
+        try:
+            return self._retry.copy()(func, *args, **kwargs)
+        except (RetryFailedError, ConnectionClosedError) as exc:
+            raise ZkUnavailable(f"ZooKeeper at {self.hosts} unavailable: {exc}") from exc
 
     def _on_state(self, state: str) -> None:
         # runs on kazoo's event thread: must not block; real work is spawned

@@ -98,5 +98,6 @@ def split_conformed(conformed: DataFrame, run_date: date, run_id: str) -> tuple[
         F.coalesce("src_location", F.lit("?")).alias("src_location"),
         F.col("q_stage").alias("stage"), F.col("q_field").alias("field"),
         F.col("q_reason").alias("reason"), F.col("q_payload").alias("payload"), day.alias("run_date"))
-    assert refused.columns == QUARANTINE.names
+    if refused.columns != QUARANTINE.names:  # the declared table is the contract
+        raise RuntimeError(f"quarantine columns {refused.columns} differ from {QUARANTINE.names}")
     return accepted, refused

@@ -147,7 +147,7 @@ def deduplicate(spark: SparkSession, records: DataFrame, *, agency: str, rules: 
         .when(F.col("strong") == 1, "strong_id").otherwise("name_key").alias("match_rule"),
         (F.col("_rank") == 1).alias("is_survivor"), "run_date")
     if lineage.columns != RECORD_LINEAGE.names:
-        raise AssertionError(f"lineage columns {lineage.columns} differ from {RECORD_LINEAGE.names}")
+        raise RuntimeError(f"lineage columns {lineage.columns} differ from {RECORD_LINEAGE.names}")
     with_ids = members.select(*records.columns)
     return DedupResult(records=with_ids, golden=golden, lineage=lineage, giant_clusters=giant,
                        ambiguous_keys=ambiguous.count())

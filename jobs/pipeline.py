@@ -17,7 +17,7 @@ from .calibration.money import FxRates
 from .calibration.names import OrgAliases
 from .config import load_yaml
 from .conform import conform_sources, split_conformed
-from .extract import extract_source
+from .extract import extract_source, raw_path
 from .run_context import RunContext
 from .standardize import SourceContext
 
@@ -58,8 +58,16 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
         fx = FxRates.from_csv(ctx.profile.path("reference.fx_rates"))
         aliases = OrgAliases.from_csv(ctx.profile.path("reference.org_aliases"))
         contexts = {}
+        lake = _lake(ctx)
+        info["warnings"] = []
         for source in ctx.profile.sources:
             raw_dir = ctx.raw_dir(source["platform"], source["source"])
+            manifest = lake.read_manifest(raw_path(source["platform"], source["source"],
+                                                   ctx.run_date.isoformat()))
+            absent = sorted(set((source.get("mapping") or {}).values()) - set(manifest["columns"]))
+            if absent:  # the mapping names columns this run's data does not have
+                info["warnings"].append(f"{source['platform']}/{source['source']}: mapped columns "
+                                        f"absent from the raw data: {', '.join(absent)}")
             contexts[f"{source['platform']}/{source['source']}"] = SourceContext(source=source, vocabularies=ctx.profile.vocabularies,
                                               run_id=ctx.run_id, raw_path=raw_dir)
         conformed = conform_sources(spark, contexts, fx, aliases, ctx.run_date)

@@ -1,8 +1,7 @@
 """Bookkeeping of refused rows and flagged fields within one batch.
 
 A row is refused once, by the first rule that refuses it (stage, field, reason); optional fields
-that fail calibration are flagged (``field:reason``) and the record goes on. Source-level notes
-(e.g. a mapped column absent from the data) are kept for the run report.
+that fail calibration are flagged (``field:reason``) and the record goes on.
 """
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ class Rejections:
         self.field = pd.Series(None, index=index, dtype="object")
         self.reason = pd.Series(None, index=index, dtype="object")
         self.flags: dict = {}
-        self.notes: list[str] = []
 
     def add(self, mask: pd.Series, stage: str, field: str | None, reason) -> None:
         """Refuse the rows of ``mask`` not refused yet; ``reason`` is a string or a Series."""
@@ -32,10 +30,6 @@ class Rejections:
         for idx in mask[mask].index:
             text = reason[idx] if isinstance(reason, pd.Series) else reason
             self.flags.setdefault(idx, []).append(f"{field}:{text}")
-
-    def note(self, text: str) -> None:
-        if text not in self.notes:
-            self.notes.append(text)
 
     @property
     def refused(self) -> pd.Series:

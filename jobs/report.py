@@ -88,6 +88,8 @@ def summary(rep: dict) -> str:
         lines.append(f"  {platform:<9}{r['extracted']:>10}{r['standardized']:>10}{r['quarantined']:>10}"
                      f"{r['flagged']:>9}{r['files_quarantined']:>10}  {r.get('balanced', '-')}")
     stages = rep["stages"]
+    for warning in (stages.get("conform") or {}).get("warnings") or []:
+        lines.append(f"  warning: {warning}")
     reasons = (stages.get("conform") or {}).get("quarantine_reasons") or []
     if reasons:
         lines += ["", "Quarantined, by reason"]
@@ -97,8 +99,13 @@ def summary(rep: dict) -> str:
     if d:
         lines += ["", f"De-duplication: {d['records']} records → {d['golden']} golden records "
                       f"({d['merged']} merged duplicates; by rule {d['by_rule']})"]
-        if d.get("giant_clusters"):
-            lines.append(f"  clusters above the size guard: {d['giant_clusters']}")
+        giant = d.get("giant_clusters") or []
+        if giant:
+            shown = ", ".join(f"{g['cluster']} ({g['size']})" for g in giant[:5])
+            lines.append(f"  {len(giant)} clusters above the size guard, e.g. {shown} — see the report")
+        if d.get("ambiguous_name_keys"):
+            lines.append(f"  {d['ambiguous_name_keys']} name keys not used: their records carry "
+                         "different strong identifiers")
     q = stages.get("quality")
     if q:
         lines += ["", f"Quality (Great Expectations on golden records): "
