@@ -80,7 +80,8 @@ class HBaseWriter:
         Rows are encoded with ``derive_hbase.mutation`` (null and '' values: no cell); a row
         without any cell is skipped (HBase stores nothing for it). Within a batch the last row
         of a key wins. ``timestamp`` (ms) gives every cell that version timestamp instead of
-        the server's clock, so a re-run rewrites the very same versions. ``delete_nulls`` also
+        the server's clock, so a re-run rewrites the very same versions (one older than a
+        family's TTL — BAYRES_RESOURCE_RECENT: 180 days — is expired at once). ``delete_nulls`` also
         deletes the table's columns the row leaves null, so a value that became null disappears
         from the view (one delete marker per null column: costly on wide rows).
         """

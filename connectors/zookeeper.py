@@ -116,7 +116,7 @@ class ZkCoordinator:
             raise ValueError("no ZooKeeper hosts given")
         self.root = "/" + root.strip("/") if root.strip("/") else ""
         self.session_timeout = float(timeout)
-        self.connect_timeout = float(connect_timeout if connect_timeout is not None else max(timeout, 5.0))
+        self.connect_timeout = float(connect_timeout if connect_timeout is not None else timeout)
         self.identifier = identifier or default_identifier()
         self._retry = KazooRetry(**COMMAND_RETRY)
         self.client = KazooClient(hosts=self.hosts, timeout=self.session_timeout,
@@ -348,7 +348,8 @@ def _decode(raw: bytes, path: str) -> dict:
 
 
 def coordinator_for(profile, hosts: Optional[str] = None, *, timeout: Optional[float] = None) -> ZkCoordinator:
-    """A (not yet started) coordinator for the profile's ``state.hosts`` / ``state.root``;
+    """A (not yet started) coordinator for the profile's ``state.hosts`` / ``state.root``
+    (optional: ``state.session_timeout``, default 10 s; ``state.connect_timeout``, default 5 s);
     ``hosts`` overrides the profile (e.g. ``--zk``)."""
     hosts = hosts or profile.get("state.hosts")
     if not hosts:
@@ -357,5 +358,6 @@ def coordinator_for(profile, hosts: Optional[str] = None, *, timeout: Optional[f
     # state.root is a directory in a local profile: the znode root then is the default one
     root = profile.get("state.root") if profile.get("state.kind") == "zookeeper" else None
     session = float(timeout or profile.get("state.session_timeout", 10.0))
-    return ZkCoordinator(hosts, root=root or "/bayres", timeout=session)
+    return ZkCoordinator(hosts, root=root or "/bayres", timeout=session,
+                         connect_timeout=float(profile.get("state.connect_timeout", 5.0)))
 

@@ -155,5 +155,10 @@ def show_report(profile, run_id: str | None) -> None:
     click.echo(chosen[0].read_text(encoding="utf-8"))
 
 
+# operations: shared configuration in ZooKeeper, locks, health of the endpoints
+from .cli_ops import register  # noqa: E402
+
+register(main)
+
 if __name__ == "__main__":
     main()

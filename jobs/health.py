@@ -219,6 +219,8 @@ def _airflow(api_url: str, timeout: float) -> str:
             body = json.load(resp)
     except urllib.error.HTTPError as exc:
         raise Down(f"HTTP {exc.code} from {url}") from None
+    except urllib.error.URLError as exc:  # the socket's own error says more than the wrapper
+        raise exc.reason if isinstance(exc.reason, BaseException) else Down(str(exc.reason)) from None
     states = {name: (part or {}).get("status") for name, part in body.items() if isinstance(part, dict)}
     bad = {name: state for name, state in states.items() if state not in ("healthy", None)}
     if bad:

@@ -2,9 +2,11 @@
 3-node ensemble (``tests/servers/start.sh zk-ensemble``, started here when not running)."""
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -177,14 +179,23 @@ def test_lock_and_registry_of_a_killed_process_go_with_its_session(connect, zk_r
             child.wait(5)
 
 
-def test_lock_status_shows_waiters(connect):
+def test_lock_status_shows_waiters_and_the_lock_is_handed_over(connect):
     holder, waiter, observer = connect(identifier="h"), connect(), connect()
+    outcome = []
+
+    def wait_for_lock():
+        try:
+            with waiter.lock("load", identifier="w", timeout=5):
+                outcome.append("acquired")
+        except LockTimeout as exc:
+            outcome.append(f"timeout, held by {exc.holder}")
+
     with holder.lock("load"):
-        t = threading.Thread(target=lambda: pytest.raises(
-            LockTimeout, lambda: waiter.lock("load", identifier="w", timeout=2).__enter__()))
+        t = threading.Thread(target=wait_for_lock)
         t.start()
-        assert wait_for(lambda: observer.lock_status().get("load") == ["h", "w"], 2)
-        t.join(5)
+        assert wait_for(lambda: observer.lock_status().get("load") == ["h", "w"], 3)
+    t.join(5)
+    assert outcome == ["acquired"]
 
 
 # --------------------------------------------------------------- service registry
@@ -223,26 +234,19 @@ def test_expired_session_reregisters_services_and_flags_held_locks(connect, zk_r
         pass
 
 
-def test_unreachable_zookeeper_fails_fast():
-    with socket_closed_port() as port:
-        started = time.monotonic()
-        with pytest.raises(ZkUnavailable, match=f"127.0.0.1:{port}"):
-            ZkCoordinator(f"127.0.0.1:{port}", connect_timeout=1).start()
-        assert time.monotonic() - started < 3
-
-
-class socket_closed_port:
+def closed_port() -> int:
     """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-    def __enter__(self) -> int:
-        import socket
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            return s.getsockname()[1]
-
-    def __exit__(self, *exc):
-        return False
+def test_unreachable_zookeeper_fails_fast():
+    port = closed_port()
+    started = time.monotonic()
+    with pytest.raises(ZkUnavailable, match=f"127.0.0.1:{port}"):
+        ZkCoordinator(f"127.0.0.1:{port}", connect_timeout=1).start()
+    assert time.monotonic() - started < 3
 
 
 # --------------------------------------------------------------- 3-node ensemble
@@ -272,12 +276,16 @@ def test_ensemble_writes_carry_on_when_the_leader_dies(ensemble):
     leader = ensemble_cmd("leader")
     try:
         with ZkCoordinator(hosts, root=root, timeout=10) as zk:
+            states = []
+            zk.client.add_listener(states.append)
             store = ZkStateStore(zk)
             for i in range(20):
                 if i == 8:
                     ensemble_cmd("kill", leader)
                 store.put(f"ensemble/k{i:02d}", {"i": i}, expected_version=0)
             zk.push_config("after-failover", {"ok": True})
+            assert "SUSPENDED" in states, "the client never lost its connection: failover not exercised"
+            assert "LOST" not in states  # the session survived the election
         with ZkCoordinator(hosts, root=root, timeout=10) as fresh:
             store = ZkStateStore(fresh)
             assert store.keys("ensemble/") == [f"ensemble/k{i:02d}" for i in range(20)]
@@ -290,3 +298,108 @@ def test_ensemble_writes_carry_on_when_the_leader_dies(ensemble):
     finally:
         if not we_started:  # leave a pre-existing ensemble as we found it
             ensemble_cmd("start", leader)
+
+
+# --------------------------------------------------------------- CLI: bayres config / lock-status
+@pytest.fixture
+def cli(zk_root, monkeypatch):
+    """``cli(*args)`` → click result of ``bayres --profile cluster …`` on the test ZooKeeper root."""
+    from click.testing import CliRunner
+
+    from bayres.jobs.cli import main
+    from bayres.jobs.cli_ops import register
+
+    if "config" not in main.commands:  # until jobs/cli.py registers the operations commands
+        register(main)
+    monkeypatch.setenv("BAYRES__STATE__HOSTS", ep.ZK_HOSTS)
+    monkeypatch.setenv("BAYRES__STATE__ROOT", zk_root)
+    return lambda *args: CliRunner().invoke(main, ["--profile", "cluster", *args])
+
+
+def test_cli_config_push_get(cli, tmp_path):
+    doc = tmp_path / "linkage.yaml"
+    doc.write_text("threshold: 0.9\nblocking: [name_key, region]\n名称: 香港科技大學\n", encoding="utf-8")
+    pushed = cli("config", "push", "linkage", str(doc))
+    assert pushed.exit_code == 0, pushed.output
+    assert pushed.stdout.strip().endswith("/config/linkage version 0")
+    (tmp_path / "v2.json").write_text('{"threshold": 0.95}', encoding="utf-8")
+    assert cli("config", "push", "linkage", str(tmp_path / "v2.json")).stdout.strip().endswith("version 1")
+
+    got = cli("config", "get", "linkage")
+    assert got.exit_code == 0 and json.loads(got.stdout) == {"threshold": 0.95}
+    assert got.stderr.strip() == "version 1"
+
+    missing = cli("config", "get", "nope")
+    assert missing.exit_code == 1 and "no configuration 'nope'" in missing.stderr
+    (tmp_path / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    refused = cli("config", "push", "x", str(tmp_path / "list.yaml"))
+    assert refused.exit_code == 1 and "mapping" in refused.stderr
+
+
+def test_cli_zk_option_overrides_the_profile(cli, monkeypatch, zk_root):
+    monkeypatch.setenv("BAYRES__STATE__HOSTS", f"127.0.0.1:{closed_port()}")
+    with ZkCoordinator(ep.ZK_HOSTS, root=zk_root) as zk:
+        zk.push_config("quality", {"min": 1})
+    assert json.loads(cli("config", "--zk", ep.ZK_HOSTS, "get", "quality").stdout) == {"min": 1}
+
+
+def test_cli_config_watch_prints_changes(cli, zk_root):
+    stop = threading.Event()
+
+    def operator():  # keeps changing the configuration until the watcher has seen enough
+        with ZkCoordinator(ep.ZK_HOSTS, root=zk_root) as zk:
+            n = 0
+            while not stop.is_set():
+                zk.push_config("quality", {"min_score": n})
+                n += 1
+                stop.wait(0.1)
+
+    with ZkCoordinator(ep.ZK_HOSTS, root=zk_root) as zk:
+        zk.push_config("quality", {"min_score": -1})
+    pusher = threading.Thread(target=operator)
+    pusher.start()
+    try:
+        result = cli("config", "watch", "quality", "--count", "2", "--timeout", "10")
+    finally:
+        stop.set()
+        pusher.join(5)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 3  # the current value, then two changes
+    versions = [line["version"] for line in lines]
+    assert versions == sorted(set(versions))
+    assert all(set(line) == {"version", "data"} for line in lines)
+
+
+def test_cli_config_watch_times_out(cli):
+    result = cli("config", "watch", "never-pushed", "--count", "1", "--timeout", "0.5")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout.splitlines()[0]) == {"version": None, "data": None}
+    assert "saw 0 of 1 changes" in result.stderr
+
+
+def test_cli_lock_status(cli, connect):
+    assert cli("lock-status").stdout.strip() == "no lock is held"
+    holder = connect(identifier="publisher@host-1")
+    with holder.lock("publish"):
+        result = cli("lock-status", "--json")
+        assert json.loads(result.stdout) == {"publish": ["publisher@host-1"]}
+        assert cli("lock-status").stdout.strip() == "publish: held by publisher@host-1"
+
+
+def test_cli_without_zookeeper_is_a_clear_error(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from bayres.jobs.cli import main
+    from bayres.jobs.cli_ops import register
+
+    if "config" not in main.commands:
+        register(main)
+    monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
+    result = CliRunner().invoke(main, ["config", "get", "x"])  # local profile: no state.hosts
+    assert result.exit_code == 1 and "--zk" in result.stderr
+    monkeypatch.setenv("BAYRES__STATE__CONNECT_TIMEOUT", "1")
+    started = time.monotonic()
+    down = CliRunner().invoke(main, ["config", "--zk", f"127.0.0.1:{closed_port()}", "get", "x"])
+    assert time.monotonic() - started < 3
+    assert down.exit_code == 1 and "no ZooKeeper server reachable" in down.stderr
