@@ -101,9 +101,9 @@ def test_probes_follow_the_profile(monkeypatch, tmp_path):
     monkeypatch.setenv("BAYRES_ZK_HOSTS", "zk1:2181,zk2:2181,zk3:2181/bayres")
     cluster = health.probes_for(load_profile("cluster"))
     names = [p.name for p in cluster]
-    assert names == ["java", "hdfs", "zookeeper", "zookeeper", "zookeeper", "source gz", "source hk",
+    assert names == (["java", "hdfs", "zookeeper", "zookeeper", "zookeeper", "source gz", "source hk",
                      "source mo", "source sz", "feeds", "hbase-thrift", "phoenix", "hive-metastore",
-                     "hiveserver2"]  # no airflow: the profile names no airflow.api_url
+                     "hiveserver2", "airflow"])
     assert [p.target for p in cluster if p.name == "zookeeper"] == ["zk1:2181", "zk2:2181", "zk3:2181"]
     assert next(p.target for p in cluster if p.name == "hiveserver2") == "hiveserver2:10000"
     assert all("***" in p.target or ":@" in p.target for p in cluster if p.name.startswith("source"))
