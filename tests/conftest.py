@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
+import duckdb
 import pytest
 
 from bayres.jobs.config import load_profile
+
+#: the logical date of the end-to-end runs
+RUN_DATE = date(2026, 11, 1)
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +34,35 @@ def spark(local_profile):
     session = build_spark(local_profile, app_name="bayres-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def sample(local_profile):
+    """The four sample platforms, small (seed 7, about 2,000 records), with ground truth."""
+    from bayres.jobs.generate import generate
+
+    out = local_profile.path("sources.feeds_root")
+    generate(out, seed=7, scale=2000)
+    return out
+
+
+@pytest.fixture(scope="session")
+def runs(spark, local_profile, sample):
+    """The same day run twice: (first report, snapshot after it, second report, snapshot)."""
+    from bayres.jobs.pipeline import run_pipeline
+
+    first = run_pipeline(local_profile, RUN_DATE, spark=spark)
+    snap1 = _snapshot(spark, local_profile)
+    second = run_pipeline(local_profile, RUN_DATE, spark=spark)
+    snap2 = _snapshot(spark, local_profile)
+    return first, snap1, second, snap2
+
+
+def _snapshot(spark, profile):
+    db = profile.get("spark.hive_database")
+    out = {}
+    for table in ("resource_record", "golden_resource", "record_lineage", "quarantine", "quality_score"):
+        out[table] = spark.table(f"{db}.{table}").toPandas()
+    with duckdb.connect(str(profile.path("serving.path")), read_only=True) as con:
+        out["serving"] = con.execute("SELECT * FROM BAYRES_RESOURCE ORDER BY CSTR_ID").df()
+    return out

@@ -3,45 +3,12 @@ record accounting, de-duplication against the generator's ground truth, and idem
 from __future__ import annotations
 
 import json
-from datetime import date
-
-import duckdb
 import pandas as pd
 import pytest
 
 from bayres.jobs.evaluate import pairwise_scores
-from bayres.jobs.generate import generate
-from bayres.jobs.pipeline import run_pipeline
 
 pytestmark = pytest.mark.slow
-RUN_DATE = date(2026, 11, 1)
-
-
-@pytest.fixture(scope="session")
-def sample(local_profile):
-    out = local_profile.path("sources.feeds_root")
-    generate(out, seed=7, scale=2000)
-    return out
-
-
-@pytest.fixture(scope="session")
-def runs(spark, local_profile, sample):
-    """The same day run twice: (first report, snapshot after first, second report, snapshot)."""
-    first = run_pipeline(local_profile, RUN_DATE, spark=spark)
-    snap1 = _snapshot(spark, local_profile)
-    second = run_pipeline(local_profile, RUN_DATE, spark=spark)
-    snap2 = _snapshot(spark, local_profile)
-    return first, snap1, second, snap2
-
-
-def _snapshot(spark, profile):
-    db = profile.get("spark.hive_database")
-    out = {}
-    for table in ("resource_record", "golden_resource", "record_lineage", "quarantine", "quality_score"):
-        out[table] = spark.table(f"{db}.{table}").toPandas()
-    with duckdb.connect(str(profile.path("serving.path")), read_only=True) as con:
-        out["serving"] = con.execute("SELECT * FROM BAYRES_RESOURCE ORDER BY CSTR_ID").df()
-    return out
 
 
 def _truth(sample) -> pd.DataFrame:
