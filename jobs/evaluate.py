@@ -28,3 +28,220 @@ def pairwise_scores(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     return {"records": len(both), "predicted_pairs": predicted_pairs, "true_pairs": true_pairs,
             "correct_pairs": correct, "precision": round(precision, 4), "recall": round(recall, 4),
             "f1": round(f1, 4)}
+
+
+# ---------------------------------------------------------------- calibration accuracy
+#: variants whose published name is the entity's full name in Chinese (either script), so that
+#: its matching key must equal the key of the true Simplified name; typos, abbreviations and
+#: English names are other strings by construction (dedup's business, not calibration's)
+NAME_COMPARABLE_VARIANTS = ("primary", "cross_platform", "script", "id_format")
+#: field_flags prefixes the calibrate stage writes for a flagged optional field
+_FLAG = {"bad_date": "created_date:", "bad_phone": "contact_phone:"}
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NaT or (isinstance(v, str) and v == "")
+
+
+def _iso(v) -> str | None:
+    """An output date (date, datetime, Timestamp or ISO string) as YYYY-MM-DD; missing → None."""
+    if _blank(v):
+        return None
+    return v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)[:10]
+
+
+def _field_score(checked: pd.DataFrame, ok: pd.Series, expected: str, got: str, examples: int,
+                 **extra) -> dict:
+    n, correct = len(checked), int(ok.sum())
+    bad = checked[~ok].head(examples)
+    return {"checked": n, "correct": correct,
+            "accuracy": round(correct / n, 6) if n else None,
+            **extra,
+            "mismatches": [{"record_id": r["record_id"], "expected": r[expected],
+                            "got": None if _blank(r[got]) else r[got],
+                            "variant": r["variant"], "defect": r["defect"]}
+                           for _, r in bad.iterrows()]}
+
+
+def _has(defects: pd.Series, name: str) -> pd.Series:
+    return defects.map(lambda d: name in d.split(";"))
+
+
+def calibration_accuracy(records: pd.DataFrame, truth: pd.DataFrame,
+                         quarantine: pd.DataFrame | None = None, *, aliases=None,
+                         examples: int = 5) -> dict:
+    """Per-field accuracy of the calibrated records against the generator's ground truth.
+
+    ``records``: the curated ``resource_record`` rows (record_id, created_date, inst_value_cny,
+    proj_amount_cny, inst_currency, proj_currency, inst_original_value, proj_amount,
+    contact_phone, name_key, field_flags); ``truth``: ``truth/records.csv`` read as strings
+    (``record_id`` is derived if absent); ``quarantine``: the quarantine rows (src_platform,
+    src_source, src_record_id, src_location, field) — without it the refusal checks are
+    skipped.  ``aliases``: the :class:`~bayres.jobs.calibration.names.OrgAliases` the run used
+    (default: this checkout's table).
+
+    A field is checked on every joined record where the truth or the output has a value, except
+    records carrying a defect planted on that field (they are scored under ``defects``):
+
+    * ``created_date`` — output ISO date == ``true_created_date``; ``bad_date`` excluded.
+    * ``value_cny`` — ``inst_value_cny`` (else ``proj_amount_cny``) vs ``true_value_cny``
+      within 0.01 CNY for amounts published in CNY; for amounts published in another currency
+      within 0.01 CNY + half a unit of that currency at the rate applied, because platforms
+      publish converted amounts in whole units ("HK$1,234,000", "MOP 2,500,000") and the truth
+      is the exact CNY value.  ``bad_date`` excluded (the rate of the true date is unknowable
+      to the pipeline: it falls back to the run date's rate).
+    * ``contact_phone`` — output == ``true_phone_e164``; ``bad_phone`` excluded.
+    * ``name_key`` — output key == ``name_key(true_name_zh_hans)`` computed with the same rule
+      and alias table, on records whose published name is the entity's full Chinese name
+      (variants :data:`NAME_COMPARABLE_VARIANTS`).  The key is a matching key (NFKC,
+      lower-case, punctuation removed, aliases resolved), so the truth goes through the same
+      normalisation; what is then measured is the Traditional→Simplified conversion and the
+      normalisation of published text against the canonical Simplified name.  The Simplified
+      truth side is a fixed point of the conversion, so a wrong or missing conversion of a
+      Traditional name shows as a mismatch.
+
+    ``defects``: planted problems and whether each was handled — ``expect_quarantine`` records
+    refused (by id, or by source location for rows broken before an id could be read);
+    ``bad_date`` / ``bad_phone`` kept with the field nulled and flagged (``created_date:…`` /
+    ``contact_phone:…`` in field_flags), or refused for another planted defect;
+    ``below_threshold`` instruments refused on ``inst_value_cny``.  ``quarantine``: refusals
+    the truth accounts for (expected, or below-threshold on ``inst_value_cny``) vs the rest;
+    ``precision`` counts both kinds of accounted refusals as right, ``precision_expected_only``
+    only the truth's ``expect_quarantine``.
+    """
+    from .calibration import names
+
+    aliases = aliases or names.default_aliases()
+    truth = truth.copy()
+    for c in ("platform", "source", "src_record_id", "defect", "expect_quarantine", "variant",
+              "true_name_zh_hans", "true_created_date", "true_value_cny", "true_phone_e164",
+              "src_location"):
+        truth[c] = truth[c].fillna("").astype(str)
+    if "record_id" not in truth:
+        truth["record_id"] = truth["platform"] + ":" + truth["source"] + ":" + truth["src_record_id"]
+    rec = records.copy()
+    for c in ("inst_value_cny", "proj_amount_cny", "inst_original_value", "proj_amount"):
+        rec[c] = pd.to_numeric(rec[c], errors="coerce") if c in rec else float("nan")
+    for c in ("inst_currency", "proj_currency", "contact_phone", "name_key", "field_flags"):
+        if c not in rec:
+            rec[c] = None
+    rec = rec[["record_id", "created_date", "inst_value_cny", "proj_amount_cny", "inst_original_value",
+               "proj_amount", "inst_currency", "proj_currency", "contact_phone", "name_key",
+               "field_flags"]]
+    joined = rec.merge(truth, on="record_id", how="inner")
+    out: dict = {"truth_records": len(truth), "output_records": len(rec), "joined": len(joined),
+                 "fields": {}}
+
+    # created_date → ISO
+    j = joined.assign(out_date=joined["created_date"].map(_iso))
+    has = (j["true_created_date"] != "") | j["out_date"].notna()
+    excl = _has(j["defect"], "bad_date")
+    c = j[has & ~excl]
+    out["fields"]["created_date"] = _field_score(
+        c, c["out_date"].fillna("") == c["true_created_date"], "true_created_date", "out_date",
+        examples, excluded_defect=int(excl.sum()))
+
+    # value in CNY
+    inst = j["inst_value_cny"].notna() | j["inst_original_value"].notna()
+    j["out_cny"] = j["inst_value_cny"].where(inst, j["proj_amount_cny"])
+    j["out_amount"] = j["inst_original_value"].where(inst, j["proj_amount"])
+    j["out_currency"] = j["inst_currency"].where(inst, j["proj_currency"])
+    has = (j["true_value_cny"] != "") | j["out_cny"].notna()
+    c = j[has & ~excl].copy()
+    true_cny = pd.to_numeric(c["true_value_cny"], errors="coerce")
+    rate = (c["out_cny"] / c["out_amount"]).where(c["out_amount"] > 0, 0.0).fillna(0.0)
+    tolerance = 0.01 + (0.5 * rate).where(c["out_currency"].fillna("CNY") != "CNY", 0.0)
+    ok = (c["out_cny"] - true_cny).abs() <= tolerance + 1e-9
+    c["out_cny_text"] = c.apply(lambda r: None if pd.isna(r["out_cny"]) else
+                                f"{r['out_cny']:.2f} ({r['out_amount']} {r['out_currency']})", axis=1) \
+        if len(c) else pd.Series(dtype=object)
+    out["fields"]["value_cny"] = _field_score(
+        c, ok.fillna(False).astype(bool), "true_value_cny", "out_cny_text", examples,
+        excluded_defect=int((has & excl).sum()),
+        tolerance="0.01 CNY; + half a unit of the published currency if not CNY",
+        max_abs_error=round(float((c["out_cny"] - true_cny).abs().max()), 4) if len(c) else None)
+
+    # phone → E.164
+    excl = _has(j["defect"], "bad_phone")
+    has = (j["true_phone_e164"] != "") | j["contact_phone"].notna()
+    c = j[has & ~excl]
+    out["fields"]["contact_phone"] = _field_score(
+        c, c["contact_phone"].fillna("") == c["true_phone_e164"], "true_phone_e164", "contact_phone",
+        examples, excluded_defect=int(excl.sum()))
+
+    # name → Simplified matching key
+    comparable = j["variant"].isin(NAME_COMPARABLE_VARIANTS) & (j["true_name_zh_hans"] != "")
+    c = j[comparable].copy()
+    keys = {n: names.name_key(n, aliases=aliases) for n in c["true_name_zh_hans"].unique()}
+    c["true_key"] = c["true_name_zh_hans"].map(keys)
+    out["fields"]["name_key"] = _field_score(
+        c, c["name_key"].fillna("") == c["true_key"].fillna(""), "true_key", "name_key", examples,
+        not_comparable=j.loc[~comparable, "variant"].value_counts().to_dict())
+
+    # ---------------------------------------------------------------- planted defects
+    defects: dict = {}
+    refused_field = pd.Series(dtype=object)  # record_id → field it was refused on ('' if none)
+    if quarantine is not None:
+        q = quarantine.copy()
+        q["src_record_id"] = q["src_record_id"].where(q["src_record_id"].notna() & (q["src_record_id"] != ""))
+        q["record_id"] = q["src_platform"] + ":" + q["src_source"] + ":" + q["src_record_id"].fillna("")
+        q["loc_key"] = q["src_platform"] + ":" + q["src_source"] + "@" + q["src_location"].fillna("")
+        truth["loc_key"] = truth["platform"] + ":" + truth["source"] + "@" + truth["src_location"]
+        # rows refused before their id could be read (broken rows) are found by their location
+        q["truth_id"] = q["record_id"].where(q["src_record_id"].notna(),
+                                             q["loc_key"].map(truth.set_index("loc_key")["record_id"]
+                                                              .to_dict()))
+        q["truth_id"] = q["truth_id"].where(q["truth_id"].isin(truth["record_id"]))
+        refused_field = q.dropna(subset=["truth_id"]).drop_duplicates("truth_id") \
+            .set_index("truth_id")["field"].fillna("")
+    refused = truth["record_id"].isin(refused_field.index)
+    expected = truth["expect_quarantine"].str.lower() == "true"
+    below = _has(truth["defect"], "below_threshold")
+
+    for name, prefix in _FLAG.items():
+        field = "created_date" if name == "bad_date" else "contact_phone"
+        planted = _has(truth["defect"], name)
+        kept = joined[_has(joined["defect"], name)]
+        nulled = kept[field].map(_iso if field == "created_date" else lambda v: None if _blank(v) else v).isna()
+        flagged = kept["field_flags"].fillna("").str.contains(prefix, regex=False)
+        handled = set(kept.loc[nulled & flagged, "record_id"])
+        # refused for another planted defect (missing name, broken row, below threshold): the
+        # record never reaches the output, so there is nothing to null or flag
+        handled |= set(truth.loc[planted & refused & (expected | below), "record_id"])
+        defects[name] = _defect_score(truth[planted], handled, examples)
+    if quarantine is not None:
+        defects["expect_quarantine"] = _defect_score(truth[expected], set(truth.loc[expected & refused, "record_id"]),
+                                                     examples)
+        on_value = truth["record_id"].map(refused_field).eq("inst_value_cny")
+        defects["below_threshold"] = _defect_score(truth[below], set(truth.loc[below & on_value, "record_id"]),
+                                                   examples)
+        # every quarantine row against the truth
+        t = truth.set_index("record_id")
+        q_expected = q["truth_id"].map(t["expect_quarantine"]).fillna("").str.lower() == "true"
+        q_below = q["truth_id"].map(t["defect"]).fillna("").map(lambda d: "below_threshold" in d.split(";")) \
+            & (q["field"] == "inst_value_cny")
+        accounted = q_expected | q_below
+        n = len(q)
+        out["quarantine"] = {
+            "quarantined": n, "expected": int(q_expected.sum()), "below_threshold": int(q_below.sum()),
+            "unexpected": int((~accounted).sum()), "not_in_truth": int(q["truth_id"].isna().sum()),
+            "precision": round(float(accounted.sum()) / n, 6) if n else 1.0,
+            "precision_expected_only": round(float(q_expected.sum()) / n, 6) if n else 1.0,
+            "unexpected_examples": [
+                {"record_id": r["record_id"], "src_location": r["src_location"], "field": r["field"],
+                 "reason": r.get("reason"),
+                 "defect": t["defect"].get(r["truth_id"]) if isinstance(r["truth_id"], str) else None}
+                for _, r in q[~accounted].head(examples).iterrows()],
+        }
+        seen = truth["record_id"].isin(rec["record_id"]) | refused
+        out["unaccounted"] = {"count": int((~seen).sum()),
+                              "examples": truth.loc[~seen, "record_id"].head(examples).tolist()}
+    out["defects"] = defects
+    return out
+
+
+def _defect_score(planted: pd.DataFrame, handled: set, examples: int) -> dict:
+    ok = planted["record_id"].isin(handled)
+    n = len(planted)
+    return {"planted": n, "handled": int(ok.sum()), "rate": round(float(ok.sum()) / n, 6) if n else None,
+            "unhandled": planted.loc[~ok, "record_id"].head(examples).tolist()}

@@ -75,6 +75,8 @@ def to_serving(ctx, golden: DataFrame, lineage: DataFrame, records: DataFrame) -
     if kind == "hbase":
         from bayres.connectors.hbase_store import write_frames
 
+        # delete_nulls: a value that became empty is removed, so Phoenix never serves a stale one
         return write_frames(frames, host=str(ctx.profile.get("serving.thrift_host")),
-                            port=int(ctx.profile.get("serving.thrift_port") or 9090))
+                            port=int(ctx.profile.get("serving.thrift_port") or 9090),
+                            delete_nulls=True)
     raise ValueError(f"profile {ctx.profile.name}: unknown serving.kind {kind!r}")

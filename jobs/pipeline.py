@@ -10,7 +10,9 @@ import logging
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from bayres.schemas.resource import GOLDEN_RESOURCE, QUARANTINE, RECORD_LINEAGE, RESOURCE_RECORD
+from bayres.schemas.fields import Field, Table
+from bayres.schemas.resource import (GOLDEN_RESOURCE, QUALITY_SCORE, QUARANTINE, RECORD_LINEAGE,
+                                     RESOURCE_RECORD)
 
 from . import dedup, load, report
 from .calibration.money import FxRates
@@ -121,26 +123,52 @@ def run_load(ctx: RunContext, spark: SparkSession) -> None:
                                                     ctx.run_date)
 
 
+def raw_index(ctx: RunContext, spark: SparkSession):
+    """One row per raw record of every source: (_source, _src_id, _src_location, _src_error)."""
+    sources = ctx.profile.sources
+    raw = spark.read.option("mergeSchema", "true").parquet(
+        *(ctx.raw_dir(s["platform"], s["source"]) for s in sources))
+    source = F.concat_ws("/", *[F.element_at(F.split(F.col("_metadata.file_path"), "/"), i)
+                                for i in (-4, -3)])
+    src_id = F.lit(None).cast("string")
+    for s in sources:
+        src_id = F.when(source == f"{s['platform']}/{s['source']}", F.col(s["id_field"])) \
+            .otherwise(src_id)
+    return raw.select(source.alias("_source"), src_id.alias("_src_id"), "_src_location", "_src_error")
+
+
+#: the raw stage's table: every parsed raw row has its source's id and a location
+RAW_INDEX = Table("raw_records", (
+    Field("_source", mandatory=True, derived=True), Field("_src_id", derived=True),
+    Field("_src_location", mandatory=True, derived=True), Field("_src_error", derived=True)),
+    "Raw records of every source, as extracted", key=("_source", "_src_id"))
+
+
 def run_quality(ctx: RunContext, spark: SparkSession) -> None:
+    """Great Expectations at the raw, standardized and golden stages; platform scores."""
     from bayres.quality.expectations import suite_for
     from bayres.quality.scores import platform_scores
     from bayres.quality.validate import validate
 
     with ctx.stage("quality") as info:
-        golden = spark.read.parquet(ctx.zone("curated", "golden_resource")).cache()
         vocab = {name: list(v.codes) for name, v in ctx.profile.vocabularies.items()}
-        result = validate(golden, suite_for(GOLDEN_RESOURCE, vocab, "golden"),
-                          context_root=ctx.profile.path("quality.root"), run_id=ctx.run_id,
-                          data_name="golden_resource")
-        info["success"] = result.success
-        info["critical_failures"] = result.critical_failures
-        info["warnings"] = result.warnings
-        info["data_docs"] = str(result.data_docs_index)
-        info["results"] = str(result.results_path)
         records = spark.read.parquet(ctx.zone("curated", "resource_record"))
+        batches = (("raw", RAW_INDEX, raw_index(ctx, spark)),
+                   ("standardized", RESOURCE_RECORD, records),
+                   ("golden", GOLDEN_RESOURCE, spark.read.parquet(ctx.zone("curated", "golden_resource"))))
+        info.update(critical_failures=[], warnings=[], stages={})
+        for stage, table, frame in batches:
+            result = validate(frame, suite_for(table, vocab, stage),
+                              context_root=ctx.profile.path("quality.root"), run_id=ctx.run_id,
+                              data_name=table.name)
+            info["stages"][stage] = {"success": result.success, "results": str(result.results_path),
+                                     "statistics": result.statistics}
+            info["critical_failures"] += [f"{stage}: {text}" for text in result.critical_failures]
+            info["warnings"] += [f"{stage}: {text}" for text in result.warnings]
+            info["data_docs"] = str(result.data_docs_index)
+        info["success"] = not info["critical_failures"]
         scores = platform_scores(records, ctx.run_id, ctx.run_date)
         db = str(ctx.profile.get("spark.hive_database") or "bayres")
-        from bayres.schemas.resource import QUALITY_SCORE
         load.to_hive(spark, scores, QUALITY_SCORE, db, ctx.run_date)
         info["scores"] = [r.asDict() for r in scores.orderBy("src_platform").collect()]
 

@@ -95,3 +95,37 @@ def test_report_written_and_outputs_exist(runs, local_profile):
     assert report["stages"]["publish"]["published"] is True
     assert report["stages"]["quality"]["success"] is True
     assert local_profile.path("serving.path").exists()
+
+
+def test_a_critical_quality_failure_stops_publication(runs, spark, local_profile, tmp_path):
+    """Golden records with a broken CSTR id for another day: quality says why, nothing is published."""
+    import shutil
+    from datetime import date
+
+    from bayres.jobs.pipeline import run_publish, run_quality
+    from bayres.jobs.run_context import RunContext
+
+    bad_day, good = date(2026, 11, 2), RunContext(profile=local_profile, run_date=date(2026, 11, 1))
+    ctx = RunContext(profile=local_profile, run_date=bad_day)
+    lake = local_profile.path("lake.root")
+    for src in local_profile.sources:  # the same raw data, another day
+        shutil.copytree(lake / "raw" / src["platform"] / src["source"] / "2026-11-01",
+                        lake / "raw" / src["platform"] / src["source"] / bad_day.isoformat())
+    for table in ("resource_record", "record_lineage"):
+        shutil.copytree(lake / "curated" / table / "run_date=2026-11-01",
+                        lake / "curated" / table / f"run_date={bad_day}")
+    golden = runs[1]["golden_resource"].copy()
+    golden.loc[golden.index[:3], "cstr_id"] = "not-a-cstr"
+    out = lake / "curated" / "golden_resource" / f"run_date={bad_day}"
+    out.mkdir(parents=True)
+    golden.to_parquet(out / "part-0.parquet", index=False)
+
+    run_quality(ctx, spark)
+    run_publish(ctx, spark)
+    quality, publish = ctx.stages["quality"], ctx.stages["publish"]
+    assert quality["success"] is False
+    assert any("golden" in f and "cstr_id" in f for f in quality["critical_failures"])
+    assert publish["published"] is False and publish["why_not"] == quality["critical_failures"]
+    db = local_profile.get("spark.hive_database")
+    days = {r.run_date for r in spark.table(f"{db}.golden_resource").select("run_date").distinct().collect()}
+    assert days == {good.run_date}  # the bad day was not published

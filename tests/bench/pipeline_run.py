@@ -1,8 +1,8 @@
 """End-to-end timing of the local pipeline (generate + every stage) at a given scale.
 
 Runs `bayres` as a subprocess (as `make run` does) with its own BAYRES_HOME, records wall time per
-stage from the run report, peak memory of the process tree, throughput, and dedup accuracy
-against the generator's ground truth.
+stage from the run report, peak memory of the process tree, throughput, and dedup and per-field
+calibration accuracy against the generator's ground truth.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import psutil
 
-from bayres.jobs.evaluate import pairwise_scores
+from bayres.jobs.evaluate import calibration_accuracy, pairwise_scores
 
 from .record import write_result
 
@@ -53,6 +53,9 @@ def run(scale: int, seed: int = 42) -> Path:
         truth["record_id"] = truth["platform"] + ":" + truth["source"] + ":" + truth["src_record_id"]
         lineage = pd.read_parquet(next((home / "lake" / "curated" / "record_lineage").glob("run_date=*")))
         accuracy = pairwise_scores(lineage[["record_id", "cstr_id"]], truth[["record_id", "entity_id"]])
+        records = pd.read_parquet(next((home / "lake" / "curated" / "resource_record").glob("run_date=*")))
+        quarantine = pd.read_parquet(next((home / "lake" / "quarantine").glob("run_date=*")))
+        calibration = calibration_accuracy(records, truth, quarantine, examples=3)
         extracted = sum(r["extracted"] for r in report["accounting"].values())
         figures = {
             "scale": scale, "source_records": extracted,
@@ -63,6 +66,6 @@ def run(scale: int, seed: int = 42) -> Path:
             "golden_records": report["stages"]["dedup"]["golden"],
             "generate_peak_rss_mib": round(gen_mib, 1),
             "pipeline_peak_rss_mib": round(run_mib, 1),
-            "dedup_accuracy": accuracy, "balanced": report["balanced"],
+            "dedup_accuracy": accuracy, "calibration_accuracy": calibration, "balanced": report["balanced"],
         }
         return write_result(f"pipeline_local_{scale}", figures)
