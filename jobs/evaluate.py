@@ -53,10 +53,12 @@ def _iso(v) -> str | None:
 def _field_score(checked: pd.DataFrame, ok: pd.Series, expected: str, got: str, examples: int,
                  **extra) -> dict:
     n, correct = len(checked), int(ok.sum())
-    bad = checked[~ok].head(examples)
+    wrong = checked[~ok]
+    bad = wrong.head(examples)
     return {"checked": n, "correct": correct,
             "accuracy": round(correct / n, 6) if n else None,
             **extra,
+            "mismatches_by_source": (wrong["platform"] + "/" + wrong["source"]).value_counts().to_dict(),
             "mismatches": [{"record_id": r["record_id"], "expected": r[expected],
                             "got": None if _blank(r[got]) else r[got],
                             "variant": r["variant"], "defect": r["defect"]}
@@ -152,11 +154,14 @@ def calibration_accuracy(records: pd.DataFrame, truth: pd.DataFrame,
     rate = (c["out_cny"] / c["out_amount"]).where(c["out_amount"] > 0, 0.0).fillna(0.0)
     tolerance = 0.01 + (0.5 * rate).where(c["out_currency"].fillna("CNY") != "CNY", 0.0)
     ok = (c["out_cny"] - true_cny).abs() <= tolerance + 1e-9
-    c["out_cny_text"] = c.apply(lambda r: None if pd.isna(r["out_cny"]) else
-                                f"{r['out_cny']:.2f} ({r['out_amount']} {r['out_currency']})", axis=1) \
-        if len(c) else pd.Series(dtype=object)
+    ok = ok.fillna(False).astype(bool)
+    c["out_cny_text"] = None  # what the output says, for the examples of mismatches only
+    for i in c.index[~ok][:examples]:
+        r = c.loc[i]
+        c.at[i, "out_cny_text"] = None if pd.isna(r["out_cny"]) else \
+            f"{r['out_cny']:.2f} ({r['out_amount']} {r['out_currency']})"
     out["fields"]["value_cny"] = _field_score(
-        c, ok.fillna(False).astype(bool), "true_value_cny", "out_cny_text", examples,
+        c, ok, "true_value_cny", "out_cny_text", examples,
         excluded_defect=int((has & excl).sum()),
         tolerance="0.01 CNY; + half a unit of the published currency if not CNY",
         max_abs_error=round(float((c["out_cny"] - true_cny).abs().max()), 4) if len(c) else None)

@@ -20,6 +20,7 @@ from .calibration.names import OrgAliases
 from .config import load_yaml
 from .conform import conform_sources, split_conformed
 from .extract import extract_source, raw_path
+from .locks import publish_lock
 from .run_context import RunContext
 from .standardize import SourceContext
 
@@ -176,7 +177,10 @@ def run_quality(ctx: RunContext, spark: SparkSession) -> None:
 def run_publish(ctx: RunContext, spark: SparkSession) -> None:
     """Golden records to Hive and the serving store — only when quality raised no critical failure."""
     with ctx.stage("publish") as info:
-        quality = ctx.stages.get("quality") or {}
+        quality = ctx.stages.get("quality")
+        if quality is None:
+            raise RuntimeError(f"[{ctx.run_id}] quality has not run for this run: nothing is "
+                               "published unvalidated (run the quality stage first)")
         if quality.get("critical_failures"):
             info["published"] = False
             info["why_not"] = quality["critical_failures"]
@@ -185,10 +189,13 @@ def run_publish(ctx: RunContext, spark: SparkSession) -> None:
             return
         db = str(ctx.profile.get("spark.hive_database") or "bayres")
         golden = spark.read.parquet(ctx.zone("curated", "golden_resource"))
-        info["hive"] = load.to_hive(spark, golden, GOLDEN_RESOURCE, db, ctx.run_date)
         lineage = spark.read.parquet(ctx.zone("curated", "record_lineage"))
         records = spark.read.parquet(ctx.zone("curated", "resource_record"))
-        info["serving"] = load.to_serving(ctx, golden, lineage, records)
+        with publish_lock(ctx.profile, ctx.run_id) as still_ours:
+            still_ours()
+            info["hive"] = load.to_hive(spark, golden, GOLDEN_RESOURCE, db, ctx.run_date)
+            still_ours()
+            info["serving"] = load.to_serving(ctx, golden, lineage, records)
         info["published"] = True
 
 
