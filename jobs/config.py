@@ -132,7 +132,8 @@ def load_sources(conf_dir: Path) -> list[dict]:
             raise ConfigError(f"{path}: format {src['format']!r} is not one of {FORMATS}")
         if "resource_type" not in src and "resource_type_field" not in src:
             raise ConfigError(f"{path}: give resource_type or resource_type_field")
-        unknown = [k for k in list(src["mapping"]) + list(src.get("constants") or {})
+        split_targets = [t for spec in (src.get("splits") or {}).values() for t in spec["fields"]]
+        unknown = [k for k in list(src["mapping"]) + list(src.get("constants") or {}) + split_targets
                    if k not in known_fields]
         if unknown:
             raise ConfigError(f"{path}: mapping targets not in the schema: {', '.join(unknown)}")

@@ -76,6 +76,12 @@ def standardize_batch(raw: pd.DataFrame, ctx: SourceContext, rejections: Rejecti
     for target, column in (src.get("mapping") or {}).items():
         # a column the data lacks is empty here; conform reports it from the manifest
         out[target] = _clean(raw[column]) if column in raw.columns else None
+    # one source column carrying several fields, e.g. a bilingual title "繁體 | English"
+    for column, spec in (src.get("splits") or {}).items():
+        values = _clean(raw[column]) if column in raw.columns else pd.Series(None, index=raw.index)
+        parts = values.str.split(spec["separator"], n=len(spec["fields"]) - 1, regex=False)
+        for i, target in enumerate(spec["fields"]):
+            out[target] = _clean(parts.str[i])
     for target, value in (src.get("constants") or {}).items():
         out[target] = str(value)
 

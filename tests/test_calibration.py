@@ -380,8 +380,8 @@ def test_parse_date_refuses_to_guess_day_month_order(convention):
     ("2021年5月", "YYYY年M月D日", "unparseable date"),
     ("2021年2月30日", "YYYY年M月D日", "invalid date"),
     ("04/05/21", "DD/MM/YYYY", "two-digit year"),
-    ("1899-12-31", "YYYY-MM-DD", r"outside 1900\.\.2100"),
-    ("2101-01-01", "YYYY-MM-DD", r"outside 1900\.\.2100"),
+    ("1799-12-31", "YYYY-MM-DD", r"outside 1800\.\.2100"),
+    ("2101-01-01", "YYYY-MM-DD", r"outside 1800\.\.2100"),
     ("2021", "YYYY-MM-DD", "year only"),
     ("4321", "DD/MM/YYYY", "Excel serial"),  # four digits, not a year: too small to be a serial
     ("60", "excel_serial", "1900-02-29 does not exist"),

@@ -181,7 +181,9 @@ def test_every_source_has_a_config_in_the_documented_format():
         for section in ("mapping", "constants", "code_maps"):
             unknown = set(c.get(section) or {}) - SCHEMA_FIELDS
             assert not unknown, f"{key} {section}: not schema fields {unknown}"
-        assert "name" in c["mapping"] and "created_date" in c["mapping"], key
+        split_fields = {f for spec in (c.get("splits") or {}).values() for f in spec["fields"]}
+        assert not split_fields - SCHEMA_FIELDS, key
+        assert ("name" in c["mapping"] or "name" in split_fields) and "created_date" in c["mapping"], key
 
 
 def test_vocabularies():
@@ -201,7 +203,7 @@ def test_mapped_columns_exist_in_generated_sources(small):
     out, _ = small
     for key, c in confs().items():
         fields, rows = read_source(out, c)
-        needed = set(c["mapping"].values()) | {c["id_field"]}
+        needed = set(c["mapping"].values()) | {c["id_field"]} | set(c.get("splits") or {})
         if "resource_type_field" in c:
             needed.add(c["resource_type_field"])
         assert needed <= set(fields), f"{key}: missing {needed - set(fields)}"
@@ -318,7 +320,8 @@ def test_duplicate_and_defect_shares(medium):
     for d in ("missing_mandatory", "bad_date", "bad_phone", "broken_row", "below_threshold"):
         assert any(d in t["defect"].split(";") for t in truth), d
     quarantine = [t for t in truth if t["expect_quarantine"] == "true"]
-    assert all(set(t["defect"].split(";")) & {"missing_mandatory", "broken_row"} for t in quarantine)
+    assert all(set(t["defect"].split(";")) & {"missing_mandatory", "broken_row", "below_threshold"}
+               for t in quarantine)
     inst = [t for t in truth if t["resource_type"] == "02"]
     below = [t for t in inst if "below_threshold" in t["defect"]]
     assert 0.005 <= len(below) / len(inst) <= 0.08

@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from .errors import CalibrationError
 
 CONVENTIONS = ("YYYY-MM-DD", "DD/MM/YYYY", "YYYY年M月D日", "excel_serial", "RFC822")
-MIN_YEAR, MAX_YEAR = 1900, 2100
+MIN_YEAR, MAX_YEAR = 1800, 2100  # 鏡湖醫院 was founded in 1871
 GBA_TZ = timezone(timedelta(hours=8))
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # serial 61 = 1900-03-01 (Excel's 1900 leap-year bug)

@@ -139,7 +139,8 @@ class _Run:
                 b.ids, b.col("eid"), b.col("rtype"), b.col("name_hans"), b.col("region"), b.var.tolist(),
                 created, value, phone_e164, dfx, below, locs)):
             defect = ";".join(x for x in (d, "below_threshold" if bl else "") if x)
-            rows.append((spec.platform, spec.source, rid, eid, rt, defect, "true" if d in QUARANTINE else "false",
+            refused = d in QUARANTINE or bl  # below-threshold instruments are not large instruments
+            rows.append((spec.platform, spec.source, rid, eid, rt, defect, "true" if refused else "false",
                          name, cd, fmt_amount(val), "" if d == "bad_phone" else ph, reg, VARIANT_NAMES[v], loc))
             for x in defect.split(";") if defect else ():
                 self.defects[x] = self.defects.get(x, 0) + 1
