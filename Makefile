@@ -9,13 +9,14 @@ export BAYRES_HOME ?= $(CURDIR)/var
 # pytest's own temp dirs and Spark's scratch stay inside the project
 export SPARK_LOCAL_DIRS ?= $(CURDIR)/var/spark-tmp
 
-.PHONY: help install install-test system-deps system-deps-test run generate test test-fast bench schema clean servers-start servers-stop
+.PHONY: help install install-test system-deps system-deps-test run generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop
 
 help:
 	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
 	@echo "make test   — install, start the real test servers, run the whole test suite"
 	@echo "make bench  — benchmarks, one JSON file each under .bench/"
 	@echo "make schema — re-render the DDL derived from schemas/"
+	@echo "make hive-server — HiveServer2 on 127.0.0.1:$(HIVE_SERVER_PORT) over the tables of the last make run (hive/README.md)"
 
 # --- installation -----------------------------------------------------------------------------
 # Debian packages, skipped when already present: Java 17 for Spark (and gcc + the Kerberos
@@ -55,6 +56,7 @@ test: install-test
 	bash tests/servers/start.sh mariadb zookeeper hive || { bash tests/servers/stop.sh; exit 1; }
 	# the suite's Spark session shares the standalone metastore, so HiveServer2 sees its tables
 	BAYRES_REQUIRE_SERVERS=1 BAYRES__SPARK__METASTORE_URI=thrift://127.0.0.1:9083 \
+	  BAYRES__SPARK__WAREHOUSE_DIR=$(CURDIR)/.servers/hive/warehouse \
 	  $(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS); \
 	  rc=$$?; bash tests/servers/stop.sh; exit $$rc
 
@@ -73,6 +75,17 @@ servers-start: install-test
 
 servers-stop:
 	bash tests/servers/stop.sh
+
+HIVE_SERVER_PORT ?= 10000
+
+hive-server: install
+	BAYRES_HIVE_SERVER_PORT=$(HIVE_SERVER_PORT) bash hive/hive-server.sh start
+
+hive-server-status:
+	BAYRES_HIVE_SERVER_PORT=$(HIVE_SERVER_PORT) bash hive/hive-server.sh status
+
+hive-server-stop:
+	bash hive/hive-server.sh stop
 
 clean:
 	rm -rf var .bench .servers

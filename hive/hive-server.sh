@@ -93,8 +93,10 @@ print(f"tables     {db}: {', '.join(tables)}")
 if "golden_resource" in tables:
     cur.execute(f"SHOW PARTITIONS {db}.golden_resource")
     parts = sorted(r[0] for r in cur.fetchall())
-    print(f"run dates  {', '.join(p.split('=', 1)[1] for p in parts) or 'none'}"
-          f"{' (latest ' + parts[-1].split('=', 1)[1] + ')' if parts else ''}")
+    days = [p.split("=", 1)[1] for p in parts]
+    print(f"run dates  {', '.join(days) or 'none'}")
+    if days:
+        print(f"LATEST {days[-1]}")
 conn.close()
 PY
 }
@@ -105,7 +107,7 @@ beeline_probe() {
 }
 
 connect_help() {
-  local sh run_date="<run_date>"
+  local sh run_date="${LATEST:-<run_date>}"
   sh="$(spark_home)"
   cat <<EOF
   HiveServer2   $HOST:$PORT   jdbc:hive2://$HOST:$PORT/$DATABASE   (any user name, no password)
@@ -125,14 +127,36 @@ connect_help() {
     cur.execute(open("$REPO/hive/queries/merge_rate_by_platform.sql").read().strip().rstrip(";"))
     print(cur.fetchall())
   queries:      $REPO/hive/queries/ (parameters: hive/README.md)
-  stop:         $0 stop    — stop it before the next \`make run\` (Derby admits one process)
+  stop:         BAYRES_HOME=$HOME_DIR $0 stop   (make hive-server-stop)
+                — stop it before the next \`make run\`: embedded Derby admits one process
 EOF
+}
+
+# print what the probe found (tables, run dates); remember the latest run date
+show_probe() {
+  local line
+  while IFS= read -r line; do
+    case "$line" in
+      "LATEST "*) LATEST="${line#LATEST }" ;;
+      "") ;;
+      *) printf '  %s\n' "$line" ;;
+    esac
+  done <<<"$1"
+}
+
+derby_busy() {  # this start's part of the log, and Derby's own log
+  local hits
+  hits="$({ tail -c "+$((LOG_OFFSET + 1))" "$LOGFILE"; cat "$STATE/derby.log"; } 2>/dev/null \
+    | grep -c "Another instance of Derby may have already booted" || true)"
+  [[ "${hits:-0}" != 0 ]] && echo "[hive-server] the Derby metastore $METASTORE_DB is in use by another process (a running \`bayres run\`?): embedded Derby admits one process at a time — start the server when the run has finished" >&2
+  return 0
 }
 
 cmd_status() {
   local pid
   if pid="$(running_pid)"; then
     say "running (pid $pid) on $HOST:$PORT, tables of $HOME_DIR"
+    show_probe "$(probe 2>/dev/null || true)"
     connect_help
     return 0
   fi
@@ -195,6 +219,8 @@ logger.jetty.level = warn
 logger.datanucleus.name = DataNucleus
 logger.datanucleus.level = warn
 EOF
+  LOG_OFFSET="$(stat -c %s "$LOGFILE" 2>/dev/null || echo 0)"
+  rm -f "$STATE/derby.log"
   printf '\n===== %s starting HiveServer2 on %s:%s (BAYRES_HOME=%s) =====\n' \
     "$(date '+%F %T')" "$HOST" "$PORT" "$HOME_DIR" >>"$LOGFILE"
   say "starting Spark's Thrift server on $HOST:$PORT over $WAREHOUSE (log: $LOGFILE)"
@@ -234,9 +260,8 @@ EOF
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$PIDFILE"
       printf '[hive-server] ERROR: the server exited during start-up; last lines of %s:\n' "$LOGFILE" >&2
-      tail -n 40 "$LOGFILE" >&2 || true
-      grep -q "Another instance of Derby may have already booted" "$LOGFILE" \
-        && echo "[hive-server] the Derby metastore is in use by another process (a running \`bayres run\`?): embedded Derby admits one process at a time" >&2
+      tail -n 25 "$LOGFILE" >&2 || true
+      derby_busy
       exit 1
     fi
     if port_open; then
@@ -250,15 +275,13 @@ EOF
   done
   if ((SECONDS >= deadline)); then
     printf '[hive-server] ERROR: not answering after %ss; last lines of %s:\n' "$TIMEOUT" "$LOGFILE" >&2
-    tail -n 40 "$LOGFILE" >&2 || true
-    if grep -q "Another instance of Derby may have already booted" "$LOGFILE"; then
-      echo "[hive-server] the Derby metastore is in use by another process (a running \`bayres run\`?): embedded Derby admits one process at a time" >&2
-    fi
+    tail -n 25 "$LOGFILE" >&2 || true
+    derby_busy
     cmd_stop >&2
     exit 1
   fi
   say "ready (pid $pid)"
-  [[ -n "$info" ]] && printf '  %s\n' "${info//$'\n'/$'\n'  }"
+  show_probe "$info"
   connect_help
 }
 

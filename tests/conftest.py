@@ -32,6 +32,8 @@ def spark(local_profile):
     from bayres.jobs.spark_session import build_spark
 
     session = build_spark(local_profile, app_name="bayres-tests")
+    if local_profile.get("spark.metastore_uri"):  # a shared metastore outlives test runs
+        session.sql(f"DROP DATABASE IF EXISTS {local_profile.get('spark.hive_database')} CASCADE")
     yield session
     session.stop()
 
