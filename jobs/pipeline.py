@@ -38,20 +38,40 @@ def _lake(ctx: RunContext):
 
 
 # ---------------------------------------------------------------- stages
-def run_extract(ctx: RunContext) -> None:
+def select_sources(all_sources: list[dict], wanted=None) -> list[dict]:
+    """The sources named by ``wanted`` (platform codes or ``platform/source`` keys); all if None."""
+    if wanted is None:
+        return list(all_sources)
+    wanted = {wanted} if isinstance(wanted, str) else set(wanted)
+    chosen = [s for s in all_sources
+              if s["platform"] in wanted or f"{s['platform']}/{s['source']}" in wanted]
+    known = {s["platform"] for s in all_sources} | {f"{s['platform']}/{s['source']}" for s in all_sources}
+    if wanted - known:
+        raise ValueError(f"no configured source or platform named {', '.join(sorted(wanted - known))}")
+    return chosen
+
+
+def run_extract(ctx: RunContext, sources=None) -> None:
+    """Extract every source, or only ``sources`` (platform codes or ``platform/source`` keys):
+    then the manifests an earlier invocation of the same run wrote for the others are kept."""
+    selected = select_sources(ctx.profile.sources, sources)
     with ctx.stage("extract") as info:
         lake = _lake(ctx)
         feeds_root = ctx.profile.path("sources.feeds_root")
         urls = ctx.profile.get("sources.databases") or {}
         manifests = []
-        for i, source in enumerate(ctx.profile.sources, 1):
+        for i, source in enumerate(selected, 1):
             manifest = extract_source(source, feeds_root=feeds_root, database_urls=urls, lake=lake,
                                       run_date=ctx.run_date.isoformat(), run_id=ctx.run_id)
             log.info("[%s] extract %d/%d %s/%s: %d rows (%d broken), %d files quarantined",
-                     ctx.run_id, i, len(ctx.profile.sources), source["platform"], source["source"],
+                     ctx.run_id, i, len(selected), source["platform"], source["source"],
                      manifest["rows"], manifest.get("error_rows", 0),
                      len(manifest.get("files_quarantined") or []))
             manifests.append(manifest)
+        if sources is not None:  # re-read now: other platforms' extractions may have finished since
+            done = {(m["platform"], m["source"]) for m in manifests}
+            earlier = (report.previous_stages(ctx).get("extract") or {}).get("manifests") or []
+            manifests = [m for m in earlier if (m["platform"], m["source"]) not in done] + manifests
         info["manifests"] = manifests
 
 
@@ -67,6 +87,11 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
             raw_dir = ctx.raw_dir(source["platform"], source["source"])
             manifest = lake.read_manifest(raw_path(source["platform"], source["source"],
                                                    ctx.run_date.isoformat()))
+            # the lake's manifests are the authority on what was extracted (extraction may have
+            # run platform by platform, in other processes)
+            info.setdefault("extracted", {})[f"{source['platform']}/{source['source']}"] = {
+                "platform": source["platform"], "rows": manifest["rows"],
+                "files_quarantined": len(manifest.get("files_quarantined") or [])}
             absent = sorted(set((source.get("mapping") or {}).values()) - set(manifest["columns"]))
             if absent:  # the mapping names columns this run's data does not have
                 info["warnings"].append(f"{source['platform']}/{source['source']}: mapped columns "
@@ -199,12 +224,14 @@ def run_publish(ctx: RunContext, spark: SparkSession) -> None:
         info["published"] = True
 
 
-def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: SparkSession | None = None):
-    """Run the given stages for one day; returns the run report (also written to reports/)."""
+def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: SparkSession | None = None,
+                 sources=None):
+    """Run the given stages for one day; returns the run report (also written to reports/).
+    ``sources`` limits extraction to some platforms or ``platform/source`` keys (default all)."""
     ctx = RunContext(profile=profile, run_date=run_date, run_id=run_id)
     ctx.stages.update({k: v for k, v in report.previous_stages(ctx).items() if k not in stages})
     if "extract" in stages:
-        run_extract(ctx)
+        run_extract(ctx, sources=sources)
     needs_spark = [s for s in stages if s != "extract"]
     if needs_spark:
         from .spark_session import build_spark

@@ -17,15 +17,19 @@ def accounting(ctx: RunContext) -> dict:
     """Per platform: extracted (manifests), standardized and quarantined (conform), balanced?"""
     table: dict = defaultdict(lambda: {"extracted": 0, "standardized": 0, "quarantined": 0,
                                        "flagged": 0, "files_quarantined": 0})
-    for m in (ctx.stages.get("extract") or {}).get("manifests", []):
+    extracted = (ctx.stages.get("conform") or {}).get("extracted") or {
+        f"{m['platform']}/{m['source']}": {"platform": m["platform"], "rows": m["rows"],
+                                           "files_quarantined": len(m.get("files_quarantined") or [])}
+        for m in (ctx.stages.get("extract") or {}).get("manifests", [])}
+    for m in extracted.values():
         row = table[m["platform"]]
         row["extracted"] += m["rows"]
-        row["files_quarantined"] += len(m.get("files_quarantined") or [])
+        row["files_quarantined"] += m["files_quarantined"]
     for counts in (ctx.stages.get("conform") or {}).get("sources", {}).values():
         row = table[counts["src_platform"]]
         for k in ("standardized", "quarantined", "flagged"):
             row[k] += counts[k]
-    if "extract" in ctx.stages and "conform" in ctx.stages:
+    if extracted and "conform" in ctx.stages:
         for row in table.values():
             row["balanced"] = row["extracted"] == row["standardized"] + row["quarantined"]
     return dict(sorted(table.items()))

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 airflow db migrate
+# loads of the catalogue's tables never overlap (dags/bayres_aggregate.py uses this pool)
+airflow pools set bayres_load 1 "BayRes: one load of the catalogue tables at a time"
 
 python3 - <<'PY'
 import json
