@@ -55,7 +55,7 @@ test: install-test
 	@mkdir -p $(SPARK_LOCAL_DIRS)
 	bash tests/servers/start.sh mariadb zookeeper hive || { bash tests/servers/stop.sh; exit 1; }
 	# the suite's Spark session shares the standalone metastore, so HiveServer2 sees its tables
-	BAYRES_REQUIRE_SERVERS=1 BAYRES__SPARK__METASTORE_URI=thrift://127.0.0.1:9083 \
+	BAYRES_REQUIRE_SERVERS=1 BAYRES__SPARK__METASTORE_URI=thrift://127.0.0.1:$${BAYRES_HIVE_METASTORE_PORT:-9083} \
 	  BAYRES__SPARK__WAREHOUSE_DIR=$(CURDIR)/.servers/hive/warehouse \
 	  $(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS); \
 	  rc=$$?; bash tests/servers/stop.sh; exit $$rc
