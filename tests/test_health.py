@@ -2,6 +2,8 @@
 the CLI's table / JSON / exit code; real ZooKeeper, MariaDB and HiveServer2 report up."""
 from __future__ import annotations
 
+import os
+
 import json
 import socket
 import sqlite3
@@ -95,6 +97,8 @@ def http_server(routes: dict[str, tuple[int, dict]]):
 # --------------------------------------------------------------- which checks
 def test_probes_follow_the_profile(monkeypatch, tmp_path):
     monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
+    for var in [v for v in os.environ if v.startswith("BAYRES__")]:  # the plain profile
+        monkeypatch.delenv(var)
     local = [p.name for p in health.probes_for(load_profile("local"))]
     assert local == ["java", "lake", "state", "source gz", "source hk", "source mo", "source sz",
                      "feeds", "serving"]
@@ -173,6 +177,8 @@ def test_cli_health_exit_code_and_json_shape(closed_cluster, monkeypatch):
 # --------------------------------------------------------------- local profile
 def test_local_profile_before_and_after_generate(monkeypatch, tmp_path):
     monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
+    for var in [v for v in os.environ if v.startswith("BAYRES__")]:  # the plain profile
+        monkeypatch.delenv(var)
     profile = load_profile("local")
     before = {c.name: c for c in health.check_endpoints(profile)}
     assert before["lake"].up and "not created yet" in before["lake"].detail

@@ -447,8 +447,9 @@ def _beeline(query: str, columns: list[str], **hivevars) -> list[dict]:
     at = out.find(header)
     assert at >= 0, out[:2000]
     assert re.fullmatch(r"[\rnul \n]*", out[:at]), repr(out[:at])  # only the echoed prompts
-    lines = [line for line in out[at:].splitlines() if line.strip()]
-    return list(csv.DictReader(io.StringIO("\n".join(lines))))
+    # quoted values may span lines (reasons quoting a broken raw row): let csv read them whole
+    rows = csv.DictReader(io.StringIO(out[at:]))
+    return [r for r in rows if any((v or "").strip() for v in r.values())]
 
 
 def _text(v) -> str:
