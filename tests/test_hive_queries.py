@@ -448,7 +448,7 @@ def _beeline(query: str, columns: list[str], **hivevars) -> list[dict]:
     assert at >= 0, out[:2000]
     assert re.fullmatch(r"[\rnul \n]*", out[:at]), repr(out[:at])  # only the echoed prompts
     # quoted values may span lines (reasons quoting a broken raw row): let csv read them whole
-    rows = csv.DictReader(io.StringIO(out[at:]))
+    rows = csv.DictReader(io.StringIO(out[at:].replace("\r", ""), newline=""))
     return [r for r in rows if any((v or "").strip() for v in r.values())]
 
 
