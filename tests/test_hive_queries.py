@@ -449,7 +449,9 @@ def _beeline(query: str, columns: list[str], **hivevars) -> list[dict]:
     assert re.fullmatch(r"[\rnul \n]*", out[:at]), repr(out[:at])  # only the echoed prompts
     # quoted values may span lines (reasons quoting a broken raw row): let csv read them whole
     rows = csv.DictReader(io.StringIO(out[at:].replace("\r", ""), newline=""))
-    return [r for r in rows if any((v or "").strip() for v in r.values())]
+    # and drop the prompts beeline echoes after the result ("null   null")
+    return [r for r in rows
+            if not re.fullmatch(r"[\rnul \n]*", "".join(v or "" for v in r.values()))]
 
 
 def _text(v) -> str:
