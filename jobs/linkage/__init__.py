@@ -1,0 +1,40 @@
+"""Probabilistic record linkage (Splink) of BayRes — the engine the dedup stage calls.
+
+Per resource type, ``conf/linkage/types/<code>_<name>.yaml`` declares blocking rules,
+comparisons, thresholds and training settings.  ``link_records`` builds Splink settings for the
+chosen backend (DuckDB on one machine, Spark to scale out), estimates or reloads the model's
+m/u parameters, and returns the scored pairs at or above each type's review threshold.
+Types without a configuration file are left to the exact matching of jobs/dedup.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class LinkageResult:
+    #: record_id_l < record_id_r, resource_type, match_probability, match_weight;
+    #: only pairs with match_probability >= the type's review threshold
+    pairs: "pandas.DataFrame"  # noqa: F821
+    #: resource_type -> {"review": float, "accept": float}
+    thresholds: dict = field(default_factory=dict)
+    #: resource_type -> {records, comparisons, pairs_review, pairs_accept, backend, model, trained, seconds}
+    stats: dict = field(default_factory=dict)
+
+
+def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
+                 spark=None, retrain: bool = False) -> LinkageResult:
+    """Score candidate pairs of ``records`` per configured resource type.
+
+    ``records`` carries the RESOURCE_RECORD columns: a pandas DataFrame or pyarrow Table for
+    ``backend="duckdb"``, a Spark DataFrame for ``backend="spark"`` (``spark`` given).
+    ``conf_dir`` is conf/linkage (the per-type files live in its ``types/`` folder);
+    models are kept under ``model_dir/<type>/<backend>.json`` and reused unless ``retrain``.
+    """
+    from .engine import link_records as _link
+    return _link(records, backend=backend, conf_dir=Path(conf_dir), model_dir=Path(model_dir),
+                 spark=spark, retrain=retrain)
+
+
+__all__ = ["LinkageResult", "link_records"]
