@@ -6,7 +6,9 @@ day gives the same result, never duplicates.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -19,7 +21,8 @@ from .calibration.money import FxRates
 from .calibration.names import OrgAliases
 from .config import load_yaml
 from .conform import conform_sources, split_conformed
-from .extract import extract_source, raw_path
+from ..connectors.state_store import state_store_for
+from .extract import extract_source, needs_state, raw_path
 from .locks import publish_lock
 from .run_context import RunContext
 from .standardize import SourceContext
@@ -60,19 +63,28 @@ def run_extract(ctx: RunContext, sources=None) -> None:
         feeds_root = ctx.profile.path("sources.feeds_root")
         urls = ctx.profile.get("sources.databases") or {}
         manifests = []
-        for i, source in enumerate(selected, 1):
-            manifest = extract_source(source, feeds_root=feeds_root, database_urls=urls, lake=lake,
-                                      run_date=ctx.run_date.isoformat(), run_id=ctx.run_id)
-            log.info("[%s] extract %d/%d %s/%s: %d rows (%d broken), %d files quarantined",
-                     ctx.run_id, i, len(selected), source["platform"], source["source"],
-                     manifest["rows"], manifest.get("error_rows", 0),
-                     len(manifest.get("files_quarantined") or []))
-            manifests.append(manifest)
+        with contextlib.ExitStack() as stack:
+            # incremental SQL sources keep their watermarks in the profile's state store
+            # (ZooKeeper in the cluster, files locally); opened only when a source needs it
+            state = stack.enter_context(state_store_for(ctx.profile)) \
+                if any(needs_state(s) for s in selected) else None
+            for i, source in enumerate(selected, 1):
+                manifests.append(_extract_one(ctx, source, i, len(selected), feeds_root=feeds_root,
+                                              urls=urls, lake=lake, state=state))
         if sources is not None:  # re-read now: other platforms' extractions may have finished since
             done = {(m["platform"], m["source"]) for m in manifests}
             earlier = (report.previous_stages(ctx).get("extract") or {}).get("manifests") or []
             manifests = [m for m in earlier if (m["platform"], m["source"]) not in done] + manifests
         info["manifests"] = manifests
+
+
+def _extract_one(ctx: RunContext, source: dict, i: int, n: int, *, feeds_root, urls, lake, state) -> dict:
+    manifest = extract_source(source, feeds_root=feeds_root, database_urls=urls, lake=lake,
+                              run_date=ctx.run_date.isoformat(), run_id=ctx.run_id, state=state)
+    log.info("[%s] extract %d/%d %s/%s: %d rows (%d broken), %d files quarantined",
+             ctx.run_id, i, n, source["platform"], source["source"], manifest["rows"],
+             manifest.get("error_rows", 0), len(manifest.get("files_quarantined") or []))
+    return manifest
 
 
 def run_conform(ctx: RunContext, spark: SparkSession) -> None:

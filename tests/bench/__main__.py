@@ -13,6 +13,7 @@ def main() -> None:
     args = parser.parse_args()
     for scale in [int(s) for s in args.scales.split(",") if s]:
         pipeline_run.run(scale)
+    __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
 
 
 if __name__ == "__main__":
