@@ -78,6 +78,7 @@ from typing import Any, Iterable, Iterator, Optional
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..connectors.drop_folder import FileChanged, LocalDropFolder
 from ..connectors.feeds import FORMATS, FeedError, Record, read_feed
 from ..connectors.lake import MANIFEST, Lake, _tag
 from ..connectors.sql_source import Cancelled, Split, SqlReader, Window, decode_value, encode_value
@@ -270,15 +271,8 @@ def _file_digest(path: Path) -> tuple[int, str]:
     return size, digest.hexdigest()
 
 
-def _feed_files(feeds_root: Path, pattern: str) -> list[tuple[str, Path]]:
-    if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-        raise ValueError(f"file.path must be a glob relative to feeds_root: {pattern!r}")
-    found = [(p.relative_to(feeds_root).as_posix(), p) for p in feeds_root.glob(pattern) if p.is_file()]
-    return sorted(found)
-
-
-def _extract_files(source: dict, writer: PartWriter, feeds_root: Path, ledger: FeedLedger,
-                   lake: Lake) -> dict:
+def _extract_files(source: dict, writer: PartWriter, drop, ledger: FeedLedger, lake: Lake,
+                   spool: Path) -> dict:
     """Read the source's drop folder into ``writer`` against the ledger of its previous run
     (:mod:`bayres.jobs.feed_ledger`); returns the manifest's ``files_*`` lists."""
     file_conf = source.get("file") or {}
@@ -292,8 +286,14 @@ def _extract_files(source: dict, writer: PartWriter, feeds_root: Path, ledger: F
     out = {"files_read": [], "files_carried": [], "files_changed": [], "files_removed": [],
            "files_quarantined": []}
     present, to_carry = [], []
-    for name, path in _feed_files(Path(feeds_root), file_conf["path"]):
+    for name, handle in drop.files(file_conf["path"]):
         present.append(name)
+        try:
+            path = drop.local_copy(name, handle, spool)
+        except FileChanged as e:
+            log.warning("quarantined %s: %s", name, e)
+            out["files_quarantined"].append({"name": name, "size": None, "sha256": None, "reason": str(e)})
+            continue
         before = path.stat()
         size, sha256 = _file_digest(path)
         entry = {"name": name, "size": size, "sha256": sha256}
@@ -695,7 +695,7 @@ def _remove_stale_staging(lake: Lake, final: str, run_id: str) -> None:
             lake.delete(lake.join(parent, entry))
 
 
-def extract_source(source: dict, *, feeds_root: Path, database_urls: dict[str, str], lake: Lake,
+def extract_source(source: dict, *, feeds_root, database_urls: dict[str, str], lake: Lake,
                    run_date: str, run_id: str, batch_rows: int = 100_000,
                    state: Optional[StateStore] = None) -> dict:
     """Extract one source (a parsed ``conf/sources/*.yaml``) into the raw zone; return its manifest.
@@ -740,7 +740,8 @@ def extract_source(source: dict, *, feeds_root: Path, database_urls: dict[str, s
             else:
                 writer = PartWriter(Path(spool), batch_rows)
                 ledger = FeedLedger.previous(lake, posixpath.dirname(final), run_date)
-                files = _extract_files(source, writer, Path(feeds_root), ledger, lake)
+                drop = feeds_root if hasattr(feeds_root, "local_copy") else LocalDropFolder(feeds_root)
+                files = _extract_files(source, writer, drop, ledger, lake, Path(spool))
                 parts = writer.close()
                 columns = [*writer.columns, *SRC_COLUMNS]
             listing, sha256 = _publish_parts(parts, lake, staging)

@@ -166,6 +166,18 @@ def _webhdfs(url: str, user: Optional[str], timeout: float) -> str:
     return f"/ is a {status['type'].lower()}, owner {status.get('owner', '?')}"
 
 
+def _webhdfs_dir(url: str, user: Optional[str], path: str, timeout: float) -> str:
+    """The HDFS drop folder exists (``sources.feeds_kind: hdfs``)."""
+    from hdfs import InsecureClient
+
+    parts = urlsplit(url)
+    _tcp(parts.hostname or "localhost", parts.port or 9870, timeout)
+    client = InsecureClient(url, user=user or None, timeout=timeout)
+    if client.status(path, strict=False) is None:
+        raise Down(f"missing: {path} on HDFS")
+    return f"{len(client.list(path))} entries"
+
+
 def _hbase_thrift(host: str, port: int, timeout: float) -> str:
     import happybase
 
@@ -300,7 +312,11 @@ def probes_for(profile) -> list[Probe]:
 
     for name, db_url in sorted((g("sources.databases") or {}).items()):
         probes.append(Probe(f"source {name}", _mask(str(db_url)), partial(_sqlalchemy, str(db_url))))
-    if g("sources.feeds_root"):
+    if g("sources.feeds_root") and g("sources.feeds_kind", "local") == "hdfs":
+        feeds, lake_url = str(g("sources.feeds_root")), str(g("lake.url"))
+        probes.append(Probe("feeds", f"{lake_url} {feeds}",
+                            partial(_webhdfs_dir, lake_url, g("lake.user"), feeds)))
+    elif g("sources.feeds_root"):
         feeds = profile.path("sources.feeds_root")
         probes.append(Probe("feeds", str(feeds), partial(_dir_exists, feeds)))
 

@@ -21,6 +21,7 @@ from .calibration.money import FxRates
 from .calibration.names import OrgAliases
 from .config import load_yaml
 from .conform import conform_sources, split_conformed
+from ..connectors.drop_folder import drop_folder_for
 from ..connectors.state_store import state_store_for
 from .extract import extract_source, needs_state, raw_path
 from .locks import publish_lock
@@ -60,7 +61,7 @@ def run_extract(ctx: RunContext, sources=None) -> None:
     selected = select_sources(ctx.profile.sources, sources)
     with ctx.stage("extract") as info:
         lake = _lake(ctx)
-        feeds_root = ctx.profile.path("sources.feeds_root")
+        feeds_root = drop_folder_for(ctx.profile)  # a local or an HDFS directory
         urls = ctx.profile.get("sources.databases") or {}
         manifests = []
         with contextlib.ExitStack() as stack:

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import uuid
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -265,60 +263,7 @@ def test_local_lake_operations(tmp_path):
     assert lake.list("runs") == ["x"] and lake.read_bytes("runs/x/f") == b"new"
 
 
-class FakeWebHdfs:
-    """The part of HdfsCLI's client HdfsLake uses, on a local directory, with WebHDFS's
-    rename semantics (renaming onto an existing directory moves the source into it)."""
-
-    def __init__(self, base):
-        self.base = base
-
-    def _p(self, path):
-        assert path.startswith("/")
-        return self.base / path.lstrip("/")
-
-    def status(self, path, strict=True):
-        return {"type": "DIRECTORY" if self._p(path).is_dir() else "FILE"} if self._p(path).exists() else None
-
-    def list(self, path):
-        return os.listdir(self._p(path))
-
-    def makedirs(self, path):
-        self._p(path).mkdir(parents=True, exist_ok=True)
-
-    def write(self, path, data=None, overwrite=False):
-        assert overwrite or not self._p(path).exists()
-        self._p(path).write_bytes(data)
-
-    def upload(self, path, local_path, overwrite=False):
-        self.write(path, data=Path(local_path).read_bytes(), overwrite=overwrite)
-
-    def read(self, path):
-        return open(self._p(path), "rb")
-
-    def rename(self, src, dst):
-        target = self._p(dst)
-        os.rename(self._p(src), target / self._p(src).name if target.is_dir() else target)
-
-    def delete(self, path, recursive=False):
-        if not self._p(path).exists():
-            return False
-        shutil.rmtree(self._p(path)) if self._p(path).is_dir() else self._p(path).unlink()
-        return True
-
-
-def test_hdfs_lake_logic_on_a_fake_webhdfs(feeds_root, tmp_path):
-    lake = HdfsLake("http://namenode:9870", "/bayres/lake", "bayres", client=FakeWebHdfs(tmp_path / "hdfs"))
-    assert lake.uri("raw/x") == "webhdfs://namenode:9870/bayres/lake/raw/x"
-    write_csv(feeds_root, "grants_1.csv", ["1,a,1", "2,b,2"])
-    first = run(csv_source(), feeds_root, lake, run_id="h1", batch_rows=1)
-    second = run(csv_source(), feeds_root, lake, run_id="h2", batch_rows=1)
-    directory = f"raw/sz/grants/{RUN_DATE}"
-    assert lake.list("raw/sz/grants") == [RUN_DATE]  # replaced, not nested or duplicated
-    assert lake.list(directory) == ["_manifest.json", "part-00000.parquet", "part-00001.parquet"]
-    assert lake.read_manifest(directory)["run_id"] == "h2"
-    assert first["sha256"] == second["sha256"]
-    with pytest.raises(FileExistsError):
-        lake.rename("raw/sz", "raw")
+# the HDFS lake at the protocol level: tests/test_webhdfs.py (WebHDFS test double)
 
 
 @pytest.mark.cluster

@@ -4,8 +4,9 @@
 Used by the `mariadb-init` one-shot service of docker/compose.yaml (bayres image):
 
 1. `bayres generate` writes the sample platforms (databases as SQLite, file feeds, ground truth)
-   to the cluster profile's `sources.feeds_root` (the shared `bayres-sources` volume); the file
-   feeds stay there for the pipeline's extract stage.
+   to the shared `bayres-sources` volume (BAYRES_SOURCES_DIR, default /data/sources); the file
+   feeds are uploaded into the cluster profile's drop folder — `sources.feeds_root` on HDFS
+   (`sources.feeds_kind: hdfs`) — where the extract stage picks them up.
 2. Each platform's SQLite tables are copied into its MariaDB database — the URLs are the cluster
    profile's `sources.databases` (bayres_gz, bayres_sz, bayres_hk, bayres_mo) — with
    `bayres.jobs.generate.load_into_database`.
@@ -19,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 
 def main() -> int:
@@ -30,7 +32,7 @@ def main() -> int:
         from bayres.jobs.generate.sqlite_db import load_into_database
 
     profile = load_profile("cluster")
-    out = profile.path("sources.feeds_root")
+    out = Path(os.environ.get("BAYRES_SOURCES_DIR", "/data/sources"))
     databases: dict[str, str] = profile.get("sources.databases") or {}
     seed = os.environ.get("BAYRES_SEED", "42")
     scale = os.environ.get("BAYRES_SCALE", "5000")
@@ -54,9 +56,25 @@ def main() -> int:
         safe_url = url.split("@", 1)[-1]  # never print the password
         print(f"mariadb-init: {platform} → {safe_url}: "
               + ", ".join(f"{t}={n}" for t, n in sorted(counts.items())))
+    if profile.get("sources.feeds_kind") == "hdfs":
+        upload_feeds(profile, out)
     marker.write_text(json.dumps({**wanted, "rows": loaded}, ensure_ascii=False, indent=2),
                       encoding="utf-8")
     return 0
+
+
+def upload_feeds(profile, out: Path) -> None:
+    """Every platform's feeds/ folder into the HDFS drop folder, same relative layout."""
+    from hdfs import InsecureClient
+
+    client = InsecureClient(str(profile.get("lake.url")), user=profile.get("lake.user"))
+    root = str(profile.get("sources.feeds_root")).rstrip("/")
+    for feeds in sorted(out.glob("*/feeds")):
+        target = f"{root}/{feeds.parent.name}/feeds"
+        client.makedirs(target)
+        for path in sorted(p for p in feeds.iterdir() if p.is_file()):
+            client.upload(f"{target}/{path.name}", str(path), overwrite=True)
+        print(f"mariadb-init: feeds of {feeds.parent.name} → hdfs {target}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,113 @@
+"""Drop folders: where the platforms deliver their file feeds — a local directory (``local``
+profile) or an HDFS directory read through WebHDFS (``cluster`` profile, ``sources.feeds_kind:
+hdfs``).
+
+A drop folder lists the files that match a source's ``file.path`` glob (relative to the folder;
+``*``, ``?`` and ``[…]`` within one path segment, no ``**``) as ``(name, handle)`` pairs sorted
+by name — ``name`` is the path relative to the folder, which the raw zone's locations and the
+processed-file ledger use — and gives a local file for a handle with :meth:`local_copy`. Files on
+HDFS are copied into a local spool first (the feed readers need seekable local files: xlsx is a
+zip); one that changes while copied raises :class:`FileChanged`.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import posixpath
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import Optional
+
+_GLOB_CHARS = set("*?[")
+
+
+def check_pattern(pattern: str) -> list[str]:
+    """The segments of a relative glob; refuses absolute paths and ``..``."""
+    parts = PurePosixPath(pattern).parts
+    if not parts or PurePosixPath(pattern).is_absolute() or ".." in parts or "**" in parts:
+        raise ValueError(f"file.path must be a glob relative to feeds_root (no '..' or '**'): {pattern!r}")
+    return list(parts)
+
+
+class FileChanged(Exception):
+    """A file changed while it was being copied out of the drop folder."""
+
+
+class LocalDropFolder:
+    def __init__(self, root: os.PathLike | str):
+        self.root = Path(root)
+
+    def files(self, pattern: str) -> list[tuple[str, Path]]:
+        check_pattern(pattern)
+        found = [(p.relative_to(self.root).as_posix(), p) for p in self.root.glob(pattern) if p.is_file()]
+        return sorted(found)
+
+    def local_copy(self, name: str, handle: Path, spool: Path) -> Path:
+        return handle
+
+    def __repr__(self) -> str:
+        return f"LocalDropFolder({self.root})"
+
+
+class HdfsDropFolder:
+    """A drop folder on HDFS; ``client`` is an HdfsCLI client (``hdfs.InsecureClient``)."""
+
+    def __init__(self, root: str, *, url: Optional[str] = None, user: Optional[str] = None, client=None):
+        if client is None:
+            from hdfs import InsecureClient
+
+            client = InsecureClient(url, user=user)
+        self.client = client
+        self.root = "/" + root.strip("/")
+
+    def _matches(self, pattern: list[str]) -> list[tuple[str, dict]]:
+        """(relative name, FileStatus) of every file matching the glob segments."""
+        fixed = []
+        for part in pattern:
+            if _GLOB_CHARS & set(part):
+                break
+            fixed.append(part)
+        if len(fixed) == len(pattern):  # no glob at all: one file or nothing
+            status = self.client.status(posixpath.join(self.root, *pattern), strict=False)
+            return [("/".join(pattern), status)] if status and status["type"] == "FILE" else []
+        start = posixpath.join(self.root, *fixed)
+        if self.client.status(start, strict=False) is None:
+            return []
+        found = []
+        for directory, _, files in self.client.walk(start, depth=len(pattern) - len(fixed), status=True):
+            base = posixpath.relpath(directory[0], self.root)
+            for name, status in files:
+                rel = PurePosixPath(base, name).parts if base != "." else (name,)
+                if len(rel) == len(pattern) and all(fnmatch.fnmatchcase(s, p) for s, p in zip(rel, pattern)):
+                    found.append(("/".join(rel), status))
+        return sorted(found)
+
+    def files(self, pattern: str) -> list[tuple[str, dict]]:
+        return self._matches(check_pattern(pattern))
+
+    def local_copy(self, name: str, handle: dict, spool: Path) -> Path:
+        """Copy ``name`` into ``spool``; ``handle`` is its FileStatus when it was listed."""
+        local = Path(spool, "drop", *name.split("/"))
+        local.parent.mkdir(parents=True, exist_ok=True)
+        remote = posixpath.join(self.root, name)
+        with self.client.read(remote) as reader, open(local, "wb") as f:
+            shutil.copyfileobj(reader, f, 1 << 20)
+        after = self.client.status(remote, strict=False)
+        if after is None or (after["length"], after["modificationTime"]) != \
+                (handle["length"], handle["modificationTime"]) or local.stat().st_size != handle["length"]:
+            raise FileChanged("file changed while it was copied out of the HDFS drop folder")
+        return local
+
+    def __repr__(self) -> str:
+        return f"HdfsDropFolder({self.root})"
+
+
+def drop_folder_for(profile):
+    """The drop folder the profile's ``sources.feeds_kind`` (``local`` | ``hdfs``) names."""
+    kind = profile.get("sources.feeds_kind", "local")
+    if kind == "local":
+        return LocalDropFolder(profile.path("sources.feeds_root"))
+    if kind == "hdfs":
+        return HdfsDropFolder(str(profile.get("sources.feeds_root")), url=str(profile.get("lake.url")),
+                              user=profile.get("lake.user"))
+    raise ValueError(f"profile {profile.name}: sources.feeds_kind must be local or hdfs, not {kind!r}")

@@ -1,0 +1,139 @@
+"""The cluster profile's HDFS paths at the protocol level: the raw zone (HdfsLake) and the drop
+folder (HdfsDropFolder) through the real ``hdfs`` client, speaking WebHDFS REST to an in-process
+test double (tests/webhdfs_double.py). ``cluster``-marked tests in test_extract.py run against a
+real NameNode when BAYRES_TEST_WEBHDFS_URL is set."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+from hdfs import InsecureClient
+
+from bayres.connectors.drop_folder import HdfsDropFolder, LocalDropFolder, drop_folder_for
+from bayres.connectors.lake import HdfsLake, LocalLake
+from bayres.jobs.config import Profile
+from bayres.jobs.extract import extract_source
+
+try:
+    from tests.webhdfs_double import WebHdfsDouble
+except ImportError:  # tests/ itself on sys.path
+    from webhdfs_double import WebHdfsDouble
+
+DAY1, DAY2 = "2026-11-01", "2026-11-02"
+
+
+@pytest.fixture
+def hdfs(tmp_path):
+    with WebHdfsDouble(tmp_path / "hdfs") as double:
+        yield double
+
+
+@pytest.fixture
+def client(hdfs):
+    return InsecureClient(hdfs.url, user="bayres")
+
+
+def csv_source():
+    return {"platform": "sz", "source": "grants", "format": "csv", "id_field": "id",
+            "file": {"path": "sz/feeds/grants_*.csv", "encoding": "gb18030"}}
+
+
+def feed_files(root):
+    """Two deliveries in GB18030, one with a broken row, plus a file the glob must not match."""
+    feeds = root / "sz" / "feeds"
+    feeds.mkdir(parents=True, exist_ok=True)
+    (feeds / "grants_a.csv").write_bytes("id,name,amount\n1,深圳大学,100\n2,南方科技大学\n".encode("gb18030"))
+    (feeds / "grants_b.csv").write_bytes("id,name,amount\n3,鹏城实验室,70\n".encode("gb18030"))
+    (feeds / "other.csv").write_bytes(b"id\n9\n")
+    (root / "sz" / "feeds" / "old").mkdir(exist_ok=True)
+    (feeds / "old" / "grants_z.csv").write_bytes(b"id,name,amount\n8,x,1\n")  # one level deeper
+    return root
+
+
+def upload(client, local_root, hdfs_root):
+    for path in sorted(p for p in local_root.rglob("*") if p.is_file()):
+        client.upload(f"{hdfs_root}/{path.relative_to(local_root).as_posix()}", str(path))
+
+
+def test_raw_zone_on_hdfs_through_webhdfs(hdfs, client, tmp_path):
+    lake = HdfsLake(hdfs.url, "/bayres/lake", "bayres", client=client)
+    drop = feed_files(tmp_path / "drop")
+    first = extract_source(csv_source(), feeds_root=drop, database_urls={}, lake=lake,
+                           run_date=DAY1, run_id="h1", batch_rows=1)
+    second = extract_source(csv_source(), feeds_root=drop, database_urls={}, lake=lake,
+                            run_date=DAY1, run_id="h2", batch_rows=1)
+    directory = f"raw/sz/grants/{DAY1}"
+    assert lake.list("raw/sz/grants") == [DAY1]  # replaced through a staged rename, not nested
+    assert lake.list(directory) == ["_manifest.json", "part-00000.parquet", "part-00001.parquet",
+                                    "part-00002.parquet"]
+    assert lake.read_manifest(directory)["run_id"] == "h2"
+    assert first["sha256"] == second["sha256"]
+    data = lake.read_bytes(lake.join(directory, "part-00000.parquet"))
+    assert hashlib.sha256(data).hexdigest() == second["parts"][0]["sha256"]
+    # the protocol: a CREATE went NameNode → 307 → DataNode, and the commit was a RENAME
+    creates = [r for r in hdfs.requests if r[1] == "CREATE"]
+    assert creates and len(creates) % 2 == 0
+    assert any(r[1] == "RENAME" and r[2].startswith("/bayres/lake/raw/sz/grants/") for r in hdfs.requests)
+    with pytest.raises(FileExistsError):  # WebHDFS would move raw/sz *into* raw: refused
+        lake.rename("raw/sz", "raw")
+
+
+def test_hdfs_drop_folder_gives_what_the_local_one_gives(hdfs, client, tmp_path):
+    local = feed_files(tmp_path / "drop")
+    upload(client, local, "/bayres/drop")
+    remote = HdfsDropFolder("/bayres/drop", client=client)
+    assert [n for n, _ in remote.files("sz/feeds/grants_*.csv")] == \
+        [n for n, _ in LocalDropFolder(local).files("sz/feeds/grants_*.csv")] == \
+        ["sz/feeds/grants_a.csv", "sz/feeds/grants_b.csv"]
+    assert [n for n, _ in remote.files("sz/*/grants_[ab].csv")] == ["sz/feeds/grants_a.csv", "sz/feeds/grants_b.csv"]
+    assert [n for n, _ in remote.files("sz/feeds/old/grants_z.csv")] == ["sz/feeds/old/grants_z.csv"]
+    assert remote.files("hk/feeds/*.xml") == []  # a folder that does not exist: nothing to pick up
+    with pytest.raises(ValueError, match="relative"):
+        remote.files("../etc/*.csv")
+
+    from_hdfs = extract_source(csv_source(), feeds_root=remote, database_urls={},
+                               lake=LocalLake(tmp_path / "lake1"), run_date=DAY1, run_id="r")
+    from_local = extract_source(csv_source(), feeds_root=local, database_urls={},
+                                lake=LocalLake(tmp_path / "lake2"), run_date=DAY1, run_id="r")
+    assert from_hdfs["rows"] == 3 and from_hdfs["error_rows"] == 1
+    assert from_hdfs["sha256"] == from_local["sha256"]  # byte-identical raw parts
+    assert from_hdfs["files_read"] == from_local["files_read"]
+
+    # the ledger works the same on HDFS: the next day nothing is parsed, everything is carried
+    lake = LocalLake(tmp_path / "lake1")
+    nxt = extract_source(csv_source(), feeds_root=remote, database_urls={}, lake=lake,
+                         run_date=DAY2, run_id="r2")
+    assert nxt["files_read"] == [] and [f["name"] for f in nxt["files_carried"]] == \
+        ["sz/feeds/grants_a.csv", "sz/feeds/grants_b.csv"]
+
+
+def test_a_file_changing_while_copied_is_quarantined(hdfs, client, tmp_path, monkeypatch):
+    upload(client, feed_files(tmp_path / "drop"), "/bayres/drop")
+    remote = HdfsDropFolder("/bayres/drop", client=client)
+    real_status = client.status
+
+    def status(path, strict=True):  # the publisher rewrites grants_b.csv during the copy
+        found = real_status(path, strict=strict)
+        if found and path.endswith("grants_b.csv"):
+            found = {**found, "modificationTime": found["modificationTime"] + 1}
+        return found
+
+    monkeypatch.setattr(client, "status", status)
+    manifest = extract_source(csv_source(), feeds_root=remote, database_urls={},
+                              lake=LocalLake(tmp_path / "lake"), run_date=DAY1, run_id="r")
+    assert [f["name"] for f in manifest["files_read"]] == ["sz/feeds/grants_a.csv"]
+    [bad] = manifest["files_quarantined"]
+    assert bad["name"] == "sz/feeds/grants_b.csv" and "changed while it was copied" in bad["reason"]
+
+
+def test_the_profile_picks_the_drop_folder(tmp_path):
+    hdfs = Profile("cluster", {"sources": {"feeds_kind": "hdfs", "feeds_root": "/bayres/drop"},
+                               "lake": {"url": "http://namenode:9870", "user": "bayres"}})
+    folder = drop_folder_for(hdfs)
+    assert isinstance(folder, HdfsDropFolder) and folder.root == "/bayres/drop"
+    local = Profile("local", {"sources": {"feeds_root": str(tmp_path)}})
+    assert isinstance(drop_folder_for(local), LocalDropFolder)
+    with pytest.raises(ValueError, match="feeds_kind"):
+        drop_folder_for(Profile("x", {"sources": {"feeds_kind": "ftp", "feeds_root": "/x"}}))
+    shutil.rmtree(tmp_path, ignore_errors=True)
