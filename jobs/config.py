@@ -26,10 +26,25 @@ class ConfigError(ValueError):
     """A configuration file is missing, malformed or inconsistent."""
 
 
+def env_value(name: str) -> str | None:
+    """``$NAME``, or the content of the file ``$NAME_FILE`` names (a secrets file, as Docker and
+    Kubernetes mount them), so credentials never sit in the repository or in a profile."""
+    if os.environ.get(name):
+        return os.environ[name]
+    secret = os.environ.get(f"{name}_FILE")
+    if secret:
+        try:
+            return Path(secret).read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise ConfigError(f"{name}_FILE={secret}: cannot read the secrets file ({e.strerror})") from e
+    return None
+
+
 def expand_env(value: Any) -> Any:
-    """Expand ``${VAR}`` and ``${VAR:-default}`` in every string of a nested structure."""
+    """Expand ``${VAR}`` and ``${VAR:-default}`` in every string of a nested structure
+    (``VAR`` may also come from the secrets file named by ``VAR_FILE``)."""
     if isinstance(value, str):
-        return _VAR.sub(lambda m: os.environ.get(m.group(1)) or (m.group(2) or ""), value)
+        return _VAR.sub(lambda m: env_value(m.group(1)) or (m.group(2) or ""), value)
     if isinstance(value, dict):
         return {k: expand_env(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -46,6 +46,21 @@ def test_variables_expand_with_defaults(monkeypatch):
     assert load_profile("local", environ={}).get("lake.root") == "var/lake"
 
 
+def test_credentials_come_from_the_environment_or_a_secrets_file(monkeypatch, tmp_path):
+    monkeypatch.delenv("BAYRES_DB_PASSWORD", raising=False)
+    secret = tmp_path / "db_password"
+    secret.write_text("s3cr\u00e9t\n", encoding="utf-8")
+    monkeypatch.setenv("BAYRES_DB_PASSWORD_FILE", str(secret))
+    url = load_profile("cluster", environ={}).get("sources.databases")["gz"]
+    assert url.startswith("mysql+pymysql://bayres:s3cr\u00e9t@")  # the file's content, stripped
+    monkeypatch.setenv("BAYRES_DB_PASSWORD", "from-env")  # the variable itself wins
+    assert ":from-env@" in load_profile("cluster", environ={}).get("sources.databases")["gz"]
+    monkeypatch.delenv("BAYRES_DB_PASSWORD")
+    monkeypatch.setenv("BAYRES_DB_PASSWORD_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="BAYRES_DB_PASSWORD_FILE=.*cannot read the secrets file"):
+        load_profile("cluster", environ={})
+
+
 def test_unknown_profile_is_a_clear_error():
     with pytest.raises(ConfigError, match="no profile 'nope'"):
         load_profile("nope")
