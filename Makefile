@@ -38,6 +38,9 @@ $(BIN)/python:
 $(VENV)/.installed: setup.cfg constraints.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[cluster,linkage,airflow,dev]"
+	# SparkSubmitOperator (the cluster profile's DAG) without its pyspark-client dependency,
+	# which would overwrite pyspark's files: pyspark itself is installed
+	$(BIN)/pip install --quiet --no-deps -c constraints.txt apache-airflow-providers-apache-spark
 	@touch $@
 
 install: system-deps $(VENV)/.installed

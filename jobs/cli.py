@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import time
 from datetime import date
@@ -22,10 +21,11 @@ STAGE_NAMES = ("extract", "conform", "dedup", "load", "quality", "publish")
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("py4j", "great_expectations", "urllib3"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    """Human lines on stderr, ``[run_id stage]`` on each (a run also writes JSON lines to
+    reports/<run id>/run.log, see jobs/run_log.py)."""
+    from .run_log import configure_console
+
+    configure_console(verbose)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -242,15 +242,20 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
     """Run the given stages for one day; returns the run report (also written to reports/).
     ``sources`` limits extraction to some platforms or ``platform/source`` keys (default all)."""
     ctx = RunContext(profile=profile, run_date=run_date, run_id=run_id)
-    ctx.stages.update({k: v for k, v in report.previous_stages(ctx).items() if k not in stages})
-    if "extract" in stages:
-        run_extract(ctx, sources=sources)
-    needs_spark = [s for s in stages if s != "extract"]
-    if needs_spark:
-        from .spark_session import build_spark
+    with ctx.logged():  # the run id on every log line; JSON lines in reports/<run id>/run.log
+        ctx.stages.update({k: v for k, v in report.previous_stages(ctx).items() if k not in stages})
+        try:
+            if "extract" in stages:
+                run_extract(ctx, sources=sources)
+            needs_spark = [s for s in stages if s != "extract"]
+            if needs_spark:
+                from .spark_session import build_spark
 
-        spark = spark or build_spark(profile)
-        for name in needs_spark:
-            {"conform": run_conform, "dedup": run_dedup, "load": run_load,
-             "quality": run_quality, "publish": run_publish}[name](ctx, spark)
-    return report.write_report(ctx)
+                spark = spark or build_spark(profile)
+                for name in needs_spark:
+                    {"conform": run_conform, "dedup": run_dedup, "load": run_load,
+                     "quality": run_quality, "publish": run_publish}[name](ctx, spark)
+        except BaseException:  # a failed stage is reported (status, error), then raised on
+            report.write_failed_report(ctx, spark)
+            raise
+        return report.write_report(ctx, spark)

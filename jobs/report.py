@@ -1,16 +1,22 @@
 """The run report: what every stage did, where every input record went, where outputs landed.
 
-Written as JSON (``reports/<run id>/report.json``) and printed as a readable summary. The record
-accounting — per platform, extracted = standardized + quarantined — is checked here and a
-mismatch is reported as an error, never hidden.
+Written per run to ``reports/<run id>/``: ``report.json``, ``summary.txt`` (printed at the end of
+a run), ``report.html`` (charts, :mod:`report_html`) beside ``run.log`` (:mod:`run_log`); and,
+when the run has a Spark session, as rows of the Hive tables ``run_stage`` and
+``platform_assessment`` (:mod:`assessment`). The record accounting — per platform, extracted =
+standardized + quarantined — is checked here and a mismatch is reported as an error, never
+hidden. A run whose stage failed still gets its report, with the stage ``failed`` and its error.
 """
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from datetime import datetime, timezone
 
 from .run_context import RunContext
+
+log = logging.getLogger("bayres")
 
 
 def accounting(ctx: RunContext) -> dict:
@@ -60,26 +66,69 @@ def previous_stages(ctx: RunContext) -> dict:
     return json.loads(path.read_text(encoding="utf-8")).get("stages", {})
 
 
-def write_report(ctx: RunContext) -> dict:
+def write_report(ctx: RunContext, spark=None, failing: bool = False) -> dict:
+    """Write the run's report (JSON, summary, HTML; Hive rows when ``spark`` is given). The
+    files are always written; a Hive load that fails raises afterwards, unless the run is
+    ``failing`` already (its own error is the one that matters; this one is logged)."""
     acc = accounting(ctx)
+    failed = [name for name, info in ctx.stages.items() if info.get("status") == "failed"]
+    folder = ctx.local_dir("reports.root")
     rep = {
         "run_id": ctx.run_id,
         "run_date": ctx.run_date.isoformat(),
         "profile": ctx.profile.name,
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "status": "failed" if failed else "ok",
+        "failed_stages": failed,
         "accounting": acc,
         "balanced": all(r.get("balanced", True) for r in acc.values()),
         "stages": ctx.stages,
-        "outputs": outputs(ctx),
+        "outputs": {**outputs(ctx), "run report": str(folder / "report.json"),
+                    "html report": str(folder / "report.html"), "run log": str(ctx.log_file)},
     }
-    folder = ctx.local_dir("reports.root")
-    (folder / "report.json").write_text(json.dumps(rep, ensure_ascii=False, indent=2, default=str),
-                                        encoding="utf-8")
-    rep["outputs"]["run report"] = str(folder / "report.json")
+    hive_error = None
+    if spark is not None:
+        try:
+            rep["hive"] = _load_run_tables(ctx, spark, rep)
+        except Exception as exc:
+            log.error("[%s] run tables not loaded into Hive: %s", ctx.run_id, exc, exc_info=True)
+            rep["hive"], hive_error = {"error": f"{type(exc).__name__}: {exc}"}, exc
+    _write_html(ctx, rep, folder)
     (folder / "report.json").write_text(json.dumps(rep, ensure_ascii=False, indent=2, default=str),
                                         encoding="utf-8")
     (folder / "summary.txt").write_text(summary(rep), encoding="utf-8")
+    if hive_error is not None and not failing:
+        raise hive_error
     return rep
+
+
+def _load_run_tables(ctx: RunContext, spark, rep: dict) -> dict:
+    from . import assessment
+
+    db = str(ctx.profile.get("spark.hive_database") or "bayres")
+    loaded = assessment.load(spark, db, rep, ctx.profile.sources)
+    rep["outputs"]["run tables"] = ", ".join(t["table"] for t in loaded.values())
+    return loaded
+
+
+def write_failed_report(ctx: RunContext, spark=None) -> dict | None:
+    """The report of a run that is failing: written as far as it can be, never raising (the
+    run's own error is the one that matters)."""
+    try:
+        return write_report(ctx, spark, failing=True)
+    except Exception:
+        log.exception("[%s] the report of the failed run could not be written", ctx.run_id)
+        return None
+
+
+def _write_html(ctx: RunContext, rep: dict, folder) -> None:
+    from .report_html import write_html
+
+    try:
+        write_html(rep, folder / "report.html", ctx.profile.path("reports.root"), ctx.profile.sources)
+    except Exception as exc:  # the charts are a view of the report: never lose the report for them
+        log.exception("[%s] report.html not rendered", ctx.run_id)
+        rep["outputs"]["html report"] = f"not rendered: {type(exc).__name__}: {exc}"
 
 
 def summary(rep: dict) -> str:
@@ -100,7 +149,7 @@ def summary(rep: dict) -> str:
         for r in reasons:
             lines.append(f"  {r['src_platform']:<4} {r['stage']:<12} {r['field'] or '-':<22} {r['count']:>7}")
     d = stages.get("dedup")
-    if d:
+    if d and "golden" in d:  # (a failed stage has only its status and error)
         lines += ["", f"De-duplication: {d['records']} records → {d['golden']} golden records "
                       f"({d['merged']} merged duplicates; by rule {d['by_rule']})"]
         giant = d.get("giant_clusters") or []
@@ -111,7 +160,7 @@ def summary(rep: dict) -> str:
             lines.append(f"  {d['ambiguous_name_keys']} name keys not used: their records carry "
                          "different strong identifiers")
     q = stages.get("quality")
-    if q:
+    if q and "success" in q:
         lines += ["", f"Quality (Great Expectations on golden records): "
                       f"{'passed' if q['success'] else 'FAILED'}; "
                       f"{len(q['critical_failures'])} critical, {len(q['warnings'])} warnings"]
@@ -122,9 +171,12 @@ def summary(rep: dict) -> str:
                          f"{s['validity']:.3f}  uniqueness {s['uniqueness']:.3f}  timeliness "
                          f"{s['timeliness']:.3f}  score {s['score']:.3f}")
     p = stages.get("publish")
-    if p:
+    if p and p.get("status") != "failed":
         lines += ["", "Published: " + ("yes" if p.get("published") else f"NO — {p.get('why_not')}")]
-    lines += ["", "Stage timings: " + ", ".join(f"{k} {v['seconds']} s" for k, v in stages.items())]
+    lines += ["", "Stage timings: " + ", ".join(f"{k} {v.get('seconds')} s" + (" FAILED" if v.get("status") == "failed" else "")
+                                            for k, v in stages.items())]
+    for name in rep.get("failed_stages") or []:
+        lines.append(f"  {name} failed: {stages[name].get('error')}")
     lines += ["", "Where everything landed"] + [f"  {k:<18} {v}" for k, v in rep["outputs"].items()]
     if not rep["balanced"]:
         lines += ["", "ERROR: record accounting does not balance — see accounting in the report"]

@@ -1,14 +1,17 @@
-"""Everything a pipeline run knows about itself: profile, logical date, run id, zone paths."""
+"""Everything a pipeline run knows about itself: profile, logical date, run id, zone paths,
+and what each stage did — timed, with its status (``ok`` / ``failed``) and error recorded even
+when it fails (the failure is then raised on)."""
 from __future__ import annotations
 
 import logging
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .config import Profile
+from .run_log import run_logging, stage_logging
 
 log = logging.getLogger("bayres")
 
@@ -47,14 +50,38 @@ class RunContext:
         return path
 
     # ------------------------------------------------------------ progress
+    @property
+    def log_file(self) -> Path:
+        """``reports/<run id>/run.log``: the run's JSON-lines log, beside its report."""
+        return self.profile.path("reports.root") / self.run_id / "run.log"
+
+    @contextmanager
+    def logged(self):
+        """While the run is active: its id on every log line, JSON lines in ``log_file``."""
+        with run_logging(self.run_id, self.log_file):
+            yield self
+
     @contextmanager
     def stage(self, name: str):
-        """Time a stage and log its start and end; the body fills ``self.stages[name]``."""
-        log.info("[%s] %s …", self.run_id, name)
-        started = time.perf_counter()
-        info = self.stages.setdefault(name, {})
-        try:
-            yield info
-        finally:
-            info["seconds"] = round(time.perf_counter() - started, 2)
-            log.info("[%s] %s done in %.1f s", self.run_id, name, info["seconds"])
+        """Time a stage and log its start and end; the body fills ``self.stages[name]``.
+        A stage that raises is recorded as ``failed`` with its error, then the error goes on."""
+        with stage_logging(name):
+            log.info("[%s] %s …", self.run_id, name)
+            started = time.perf_counter()
+            info = self.stages.setdefault(name, {})
+            info.update(started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                        status="running")
+            info.pop("error", None)
+            try:
+                yield info
+            except BaseException as exc:
+                info["status"] = "failed"
+                info["error"] = " ".join(f"{type(exc).__name__}: {exc}".split())[:4000]
+                log.error("[%s] %s failed: %s", self.run_id, name, info["error"], exc_info=True)
+                raise
+            else:
+                info["status"] = "ok"
+            finally:
+                info["seconds"] = round(time.perf_counter() - started, 2)
+                log.info("[%s] %s %s in %.1f s", self.run_id, name,
+                         "done" if info["status"] == "ok" else "failed", info["seconds"])

@@ -1,0 +1,23 @@
+-- generated from schemas/ by `bayres schema render` — do not edit
+
+CREATE DATABASE IF NOT EXISTS `bayres` COMMENT 'BayRes S&T resource catalogue';
+
+CREATE TABLE IF NOT EXISTS `bayres`.`platform_assessment` (
+  `run_id` STRING,
+  `src_platform` STRING,
+  `sources` BIGINT COMMENT 'Sources configured for the platform',
+  `sources_delivered` BIGINT COMMENT 'Sources whose extraction landed with no unreadable file',
+  `extracted` BIGINT,
+  `standardized` BIGINT,
+  `quarantined` BIGINT,
+  `files_quarantined` BIGINT,
+  `failure_rate` DOUBLE COMMENT 'quarantined / extracted (null when nothing was extracted)',
+  `service_quality` DOUBLE COMMENT 'sources_delivered / sources',
+  `quality_score` DOUBLE COMMENT 'Data quality: quality_score.score of the run',
+  `published` BOOLEAN COMMENT 'The run published its golden records (null: publish did not run)',
+  `stages_failed` BIGINT COMMENT 'Stages of the run that failed'
+)
+COMMENT 'Platform performance assessment per run (failure rate, service quality, data quality)'
+PARTITIONED BY (`run_date` DATE COMMENT 'Logical date of the pipeline run (partition)')
+STORED AS PARQUET
+TBLPROPERTIES ('bayres.key'='run_id,src_platform', 'bayres.mandatory'='run_id,src_platform,sources,sources_delivered,extracted,standardized,quarantined,files_quarantined,stages_failed,run_date');

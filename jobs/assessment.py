@@ -1,0 +1,119 @@
+"""The run report as Hive tables kept over time: ``run_stage`` and ``platform_assessment``.
+
+``run_stage`` — one row per stage of a run: when it started, how long it took, ``ok`` or
+``failed`` and the error. ``platform_assessment`` — one row per platform and run: the platform
+performance assessment of the seed paper,
+
+* failure rate — ``quarantined / extracted``: the share of the platform's records refused by
+  standardisation and calibration (null when nothing was extracted);
+* service quality — ``sources_delivered / sources``: the share of the platform's configured
+  sources (its data interfaces) whose extraction landed in the lake this run with no
+  unreadable file; with ``published`` (the run reached the catalogue) and ``stages_failed``;
+* data quality — ``quality_score``: the run's ``quality_score.score`` for the platform.
+
+Rows are computed from the run report (a dict, see ``report.write_report``), so they are the
+same figures as report.json. Both tables are partitioned by ``run_date``; loading a run
+replaces that run's rows and keeps the rows of other runs of the same date: re-running a day
+never duplicates.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from bayres.schemas.derive_spark import spark_schema
+from bayres.schemas.resource import PLATFORM_ASSESSMENT, RUN_STAGE
+
+log = logging.getLogger("bayres")
+#: the order stages run in (report rows follow it; unknown stages come after)
+STAGE_ORDER = ("extract", "conform", "dedup", "load", "quality", "publish")
+
+
+def _stage_key(name: str) -> tuple:
+    return (STAGE_ORDER.index(name) if name in STAGE_ORDER else len(STAGE_ORDER), name)
+
+
+def stage_rows(rep: dict) -> list[dict]:
+    """``run_stage`` rows of a run report."""
+    day = date.fromisoformat(rep["run_date"])
+    return [{"run_id": rep["run_id"], "profile": rep["profile"], "stage": name,
+             "started_at": info.get("started_at"), "seconds": _float(info.get("seconds")),
+             "status": info.get("status") or "ok", "error": info.get("error"), "run_date": day}
+            for name, info in sorted(rep["stages"].items(), key=lambda kv: _stage_key(kv[0]))]
+
+
+def delivered_sources(stages: dict) -> dict[str, dict]:
+    """``platform/source`` → {platform, rows, files_quarantined} of the sources that landed:
+    the lake's manifests as conform read them, else the extraction's own manifests."""
+    extracted = (stages.get("conform") or {}).get("extracted")
+    if extracted:
+        return extracted
+    return {f"{m['platform']}/{m['source']}": {
+                "platform": m["platform"], "rows": m["rows"],
+                "files_quarantined": len(m.get("files_quarantined") or [])}
+            for m in (stages.get("extract") or {}).get("manifests") or []}
+
+
+def platform_rows(rep: dict, sources: list[dict]) -> list[dict]:
+    """``platform_assessment`` rows of a run report; ``sources`` are the profile's sources."""
+    stages = rep["stages"]
+    configured: dict[str, int] = {}
+    for s in sources:
+        configured[s["platform"]] = configured.get(s["platform"], 0) + 1
+    delivered: dict[str, int] = {}
+    for m in delivered_sources(stages).values():
+        if not m.get("files_quarantined"):
+            delivered[m["platform"]] = delivered.get(m["platform"], 0) + 1
+    scores = {s["src_platform"]: s["score"] for s in (stages.get("quality") or {}).get("scores") or []}
+    published = bool(stages["publish"].get("published")) if "publish" in stages else None
+    failed = sum(1 for info in stages.values() if info.get("status") == "failed")
+    rows = []
+    for platform in sorted(set(configured) | set(rep["accounting"])):
+        acc = rep["accounting"].get(platform) or {}
+        extracted = int(acc.get("extracted", 0))
+        quarantined = int(acc.get("quarantined", 0))
+        rows.append({
+            "run_id": rep["run_id"], "src_platform": platform,
+            "sources": configured.get(platform, 0),
+            "sources_delivered": delivered.get(platform, 0),
+            "extracted": extracted, "standardized": int(acc.get("standardized", 0)),
+            "quarantined": quarantined, "files_quarantined": int(acc.get("files_quarantined", 0)),
+            "failure_rate": quarantined / extracted if extracted else None,
+            "service_quality": (delivered.get(platform, 0) / configured[platform]
+                                if configured.get(platform) else None),
+            "quality_score": _float(scores.get(platform)),
+            "published": published, "stages_failed": failed,
+            "run_date": date.fromisoformat(rep["run_date"])})
+    return rows
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def load(spark, database: str, rep: dict, sources: list[dict]) -> dict:
+    """Write the run's rows of both tables (Hive, partition ``run_date``); table → rows of the run."""
+    from .load import to_hive
+
+    out = {}
+    for table, rows in ((RUN_STAGE, stage_rows(rep)), (PLATFORM_ASSESSMENT, platform_rows(rep, sources))):
+        day = date.fromisoformat(rep["run_date"])
+        kept = _other_runs(spark, database, table, day, rep["run_id"])
+        frame = spark.createDataFrame(kept + rows, schema=spark_schema(table))
+        loaded = to_hive(spark, frame, table, database, day)
+        out[table.name] = {**loaded, "rows": len(rows), "partition_rows": loaded["rows"]}
+    return out
+
+
+def _other_runs(spark, database: str, table, day: date, run_id: str) -> list[dict]:
+    """Rows of other runs in the date's partition (kept when the partition is overwritten);
+    read into the driver first — these tables hold a few rows per run."""
+    fq = f"{database}.{table.name}"
+    if not spark.catalog.tableExists(fq):
+        return []
+    rows = spark.table(fq).where(f"run_date = DATE'{day.isoformat()}' AND run_id <> '{_sql(run_id)}'")
+    return [r.asDict() for r in rows.collect()]
+
+
+def _sql(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")

@@ -1,0 +1,220 @@
+"""The run report as a web page people look at: ``reports/<run id>/report.html``.
+
+One section per question, each with one chart and the figures it is drawn from (a table):
+
+* stage timings — seconds per stage, failed stages in red, with the error;
+* records per platform — extracted / standardized / quarantined;
+* quarantine reasons — refused records per platform, stage and field;
+* quality scores over time — every run's per-platform score found in the reports root
+  (``reports/*/report.json``), this run included;
+* de-duplication — records, golden records, merged duplicates, links per rule;
+* platform assessment — failure rate, service quality, data quality (``jobs/assessment.py``).
+
+Charts are declared with Altair (Vega-Lite) and rendered to static SVG in-process by
+vl-convert, so the page is self-contained: no JavaScript, nothing fetched when it is opened.
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+from jinja2 import Environment
+from markupsafe import Markup
+
+from .assessment import platform_rows, stage_rows
+
+log = logging.getLogger("bayres")
+STATUS_COLOURS = {"ok": "#4c78a8", "failed": "#d62728", "running": "#9d9d9d"}
+MEASURES = ("extracted", "standardized", "quarantined")
+WIDTH = 560
+
+
+# ---------------------------------------------------------------- the figures of each section
+def score_history(reports_root: Path, rep: dict) -> list[dict]:
+    """Per run and platform, the quality scores of every report under ``reports_root`` (one
+    report per run id; this run's from ``rep``), ordered by run date."""
+    reports = {}
+    for path in sorted(reports_root.glob("*/report.json")):
+        try:
+            other = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("report %s unreadable, left out of the history: %s", path, exc)
+            continue
+        if isinstance(other, dict) and other.get("run_id"):
+            reports[other["run_id"]] = other
+    reports[rep["run_id"]] = rep
+    rows = []
+    for other in reports.values():
+        for s in ((other.get("stages") or {}).get("quality") or {}).get("scores") or []:
+            rows.append({"run_date": other.get("run_date"), "run_id": other["run_id"],
+                         "src_platform": s["src_platform"], "score": s["score"],
+                         "completeness": s.get("completeness"), "validity": s.get("validity"),
+                         "uniqueness": s.get("uniqueness"), "timeliness": s.get("timeliness")})
+    return sorted(rows, key=lambda r: (str(r["run_date"]), r["run_id"], r["src_platform"]))
+
+
+def dedup_rows(rep: dict) -> list[dict]:
+    d = rep["stages"].get("dedup") or {}
+    if "records" not in d:
+        return []
+    rows = [{"figure": "source records", "kind": "totals", "count": d["records"]},
+            {"figure": "golden records", "kind": "totals", "count": d["golden"]},
+            {"figure": "merged duplicates", "kind": "totals", "count": d["merged"]}]
+    rows += [{"figure": f"linked by {rule}", "kind": "records per match rule", "count": n}
+             for rule, n in sorted((d.get("by_rule") or {}).items())]
+    return rows
+
+
+def record_rows(rep: dict) -> list[dict]:
+    return [{"platform": p, **{k: r.get(k, 0) for k in (*MEASURES, "flagged", "files_quarantined")},
+             "balanced": r.get("balanced", "-")} for p, r in rep["accounting"].items()]
+
+
+# ---------------------------------------------------------------- charts
+def _bars(frame: pd.DataFrame, title: str, **encode) -> alt.Chart:
+    return alt.Chart(frame, title=title).mark_bar().encode(**encode).properties(width=WIDTH)
+
+
+def timings_chart(rows: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame(rows)[["stage", "seconds", "status"]]
+    colours = alt.Scale(domain=list(STATUS_COLOURS), range=list(STATUS_COLOURS.values()))
+    return _bars(frame, "Stage timings (s)",
+                 x=alt.X("seconds:Q", title="seconds"),
+                 y=alt.Y("stage:N", sort=[r["stage"] for r in rows], title=None),
+                 color=alt.Color("status:N", scale=colours),
+                 tooltip=["stage", "seconds", "status"])
+
+
+def records_chart(rows: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame(rows).melt(id_vars="platform", value_vars=list(MEASURES),
+                                    var_name="measure", value_name="records")
+    return _bars(frame, "Records per platform",
+                 x=alt.X("platform:N", title=None), xOffset=alt.XOffset("measure:N", sort=list(MEASURES)),
+                 y=alt.Y("records:Q"), color=alt.Color("measure:N", sort=list(MEASURES)),
+                 tooltip=["platform", "measure", "records"])
+
+
+def reasons_chart(reasons: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame([{"reason": f"{r['src_platform']} · {r['stage']} · {r['field'] or '-'}",
+                           "platform": r["src_platform"], "records": r["count"]} for r in reasons])
+    return _bars(frame, "Quarantined records by platform, stage and field",
+                 x=alt.X("records:Q"), y=alt.Y("reason:N", sort="-x", title=None),
+                 color=alt.Color("platform:N"), tooltip=["reason", "records"])
+
+
+def scores_chart(history: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame(history)[["run_date", "run_id", "src_platform", "score"]]
+    return alt.Chart(frame, title="Quality score per platform, run after run").mark_line(point=True) \
+        .encode(x=alt.X("run_date:T", title="run date"),
+                y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 1])),
+                color=alt.Color("src_platform:N", title="platform"),
+                tooltip=["run_date", "run_id", "src_platform", "score"]).properties(width=WIDTH)
+
+
+def dedup_chart(rows: list[dict]) -> alt.Chart:
+    return _bars(pd.DataFrame(rows), "De-duplication",
+                 x=alt.X("count:Q", title="records"), y=alt.Y("figure:N", sort=None, title=None),
+                 color=alt.Color("kind:N", title=None), tooltip=["figure", "count"])
+
+
+def assessment_chart(rows: list[dict]) -> alt.Chart:
+    measures = ["failure_rate", "service_quality", "quality_score"]
+    frame = pd.DataFrame(rows).melt(id_vars="src_platform", value_vars=measures,
+                                    var_name="measure", value_name="value").dropna()
+    return _bars(frame, "Platform assessment (0–1)",
+                 x=alt.X("src_platform:N", title="platform"), xOffset=alt.XOffset("measure:N", sort=measures),
+                 y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1])),
+                 color=alt.Color("measure:N", sort=measures), tooltip=["src_platform", "measure", "value"])
+
+
+def svg(chart: alt.Chart) -> Markup:
+    """The chart as inline SVG (Vega-Lite rendered by vl-convert, no browser, no network)."""
+    out = io.StringIO()
+    chart.save(out, format="svg")
+    text = out.getvalue()
+    return Markup(text[text.index("<svg"):])
+
+
+# ---------------------------------------------------------------- the page
+def _cell(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _section(ident: str, title: str, rows: list[dict], chart, columns=None, empty="") -> dict:
+    if not rows:
+        return {"id": ident, "title": title, "svg": None, "columns": [], "rows": [],
+                "empty": empty or "not run in this run"}
+    columns = columns or list(rows[0])
+    return {"id": ident, "title": title, "svg": svg(chart(rows)), "columns": columns,
+            "rows": [[_cell(r.get(c)) for c in columns] for r in rows], "empty": ""}
+
+
+def sections(rep: dict, history: list[dict], sources: list[dict]) -> list[dict]:
+    stages = stage_rows(rep)
+    reasons = (rep["stages"].get("conform") or {}).get("quarantine_reasons") or []
+    assessment = platform_rows(rep, sources)
+    return [
+        _section("stages", "Stage timings", stages, timings_chart,
+                 ["stage", "status", "seconds", "started_at", "error"]),
+        _section("records", "Records per platform", record_rows(rep) if "conform" in rep["stages"] else [],
+                 records_chart),
+        _section("quarantine", "Quarantine reasons", reasons, reasons_chart,
+                 ["src_platform", "stage", "field", "count"],
+                 empty="nothing quarantined" if "conform" in rep["stages"] else ""),
+        _section("quality", "Quality scores over time", history, scores_chart,
+                 ["run_date", "run_id", "src_platform", "score", "completeness", "validity",
+                  "uniqueness", "timeliness"]),
+        _section("dedup", "De-duplication", dedup_rows(rep), dedup_chart, ["figure", "count"]),
+        _section("assessment", "Platform assessment", assessment if rep["accounting"] else [],
+                 assessment_chart,
+                 ["src_platform", "extracted", "quarantined", "failure_rate", "sources",
+                  "sources_delivered", "service_quality", "quality_score", "published",
+                  "stages_failed"]),
+    ]
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>BayRes run {{ rep.run_id }}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 980px; color: #222; }
+table { border-collapse: collapse; margin: .5em 0 1.5em; font-size: 90%; }
+th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+.failed { color: #d62728; font-weight: bold; } .chart { overflow-x: auto; }
+</style></head><body>
+<h1>BayRes run {{ rep.run_id }}</h1>
+<p>{{ rep.profile }} profile · run date {{ rep.run_date }} · finished {{ rep.finished }} ·
+status <span class="{{ rep.status }}">{{ rep.status }}</span>
+{%- if not rep.balanced %} · <span class="failed">record accounting does not balance</span>{% endif %}</p>
+{% for s in failed %}<p class="failed">{{ s.stage }} failed: {{ s.error }}</p>{% endfor %}
+{% for sec in sections %}
+<section id="{{ sec.id }}"><h2>{{ sec.title }}</h2>
+{% if sec.svg %}<div class="chart">{{ sec.svg }}</div>
+<table><thead><tr>{% for c in sec.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{% for row in sec.rows %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+{% else %}<p>{{ sec.empty }}</p>{% endif %}
+</section>
+{% endfor %}
+<h2>Where everything landed</h2>
+<table>{% for k, v in rep.outputs.items() %}<tr><td>{{ k }}</td><td style="text-align:left">{{ v }}</td></tr>{% endfor %}</table>
+</body></html>
+"""
+
+
+def write_html(rep: dict, path: Path, reports_root: Path, sources: list[dict]) -> Path:
+    """Render the page for ``rep`` (the run report) to ``path``."""
+    page = Environment(autoescape=True).from_string(PAGE).render(
+        rep=rep, sections=sections(rep, score_history(reports_root, rep), sources),
+        failed=[r for r in stage_rows(rep) if r["status"] == "failed"])
+    path.write_text(page, encoding="utf-8")
+    return path
