@@ -1,0 +1,115 @@
+"""The two Splink backends behind one small interface: DuckDB (one machine) and Spark (scale out).
+
+Each engine prepares a type's records (filter to its resource types, keep the columns the
+configuration needs, add the derived ``lk_*`` columns with the same pandas code), creates the
+Splink database API, and brings the scored pairs back as pandas.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from .config import TypeConfig
+from .features import add_features, derived_columns
+
+
+class DuckDBEngine:
+    """Splink on an in-process DuckDB database; records come as pandas or pyarrow."""
+
+    name = "duckdb"
+
+    def prepare(self, records, conf: TypeConfig, columns: list[str]) -> pd.DataFrame:
+        if not isinstance(records, pd.DataFrame):
+            records = records.to_pandas()  # pyarrow.Table
+        missing = sorted(set(columns) - set(records.columns))
+        if missing:
+            raise ValueError(f"linkage {conf.name}: records lack columns {missing}")
+        rows = records[records["resource_type"].isin(conf.resource_types)][columns]
+        return add_features(rows.reset_index(drop=True), conf.features)
+
+    @staticmethod
+    def count(prepared: pd.DataFrame) -> int:
+        return len(prepared)
+
+    @staticmethod
+    def db_api():
+        from splink import DuckDBAPI
+
+        return DuckDBAPI()
+
+    @staticmethod
+    def scored(predictions, columns: list[str], review: float) -> tuple[pd.DataFrame, int]:
+        """(pairs at or above ``review``, number of scored candidate pairs)."""
+        rel = predictions.as_duckdbpyrelation()
+        n = rel.count("*").fetchall()[0][0]
+        return rel.filter(f"match_probability >= {float(review)!r}").select(*columns).df(), int(n)
+
+    @staticmethod
+    def release(db_api) -> None:
+        db_api._con.close()
+
+
+class SparkEngine:
+    """Splink on the pipeline's SparkSession; records come as a Spark DataFrame."""
+
+    name = "spark"
+
+    def __init__(self, spark) -> None:
+        if spark is None:
+            raise ValueError("linkage backend 'spark' needs the SparkSession (spark=...)")
+        self.spark = spark
+        self._jar_added = False
+
+    def prepare(self, records, conf: TypeConfig, columns: list[str]):
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+        missing = sorted(set(columns) - set(records.columns))
+        if missing:
+            raise ValueError(f"linkage {conf.name}: records lack columns {missing}")
+        rows = records.where(F.col("resource_type").isin(list(conf.resource_types))).select(*columns)
+        derived = derived_columns(conf.features)
+        schema = StructType(list(rows.schema.fields) + [
+            StructField(c, ArrayType(StringType()) if t == "array" else StringType()) for c, t in derived.items()])
+        features = conf.features
+
+        def derive(batches):
+            for batch in batches:
+                yield add_features(batch, features)
+
+        return rows.mapInPandas(derive, schema).persist()
+
+    @staticmethod
+    def count(prepared) -> int:
+        return prepared.count()
+
+    def db_api(self):
+        from splink import SparkAPI
+        from splink.internals.spark.jar_location import similarity_jar_location
+
+        if not self._jar_added:  # Jaro-Winkler and friends are Scala UDFs shipped with Splink
+            self.spark.sql(f"ADD JAR '{similarity_jar_location()}'")
+            self._jar_added = True
+        partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions"))
+        return SparkAPI(spark_session=self.spark, break_lineage_method="persist",
+                        num_partitions_on_repartition=partitions)
+
+    @staticmethod
+    def scored(predictions, columns: list[str], review: float) -> tuple[pd.DataFrame, int]:
+        """(pairs at or above ``review``, number of scored candidate pairs)."""
+        from pyspark.sql import functions as F
+
+        df = predictions.as_spark_dataframe()
+        n = df.count()
+        return df.where(F.col("match_probability") >= float(review)).select(*columns).toPandas(), int(n)
+
+    @staticmethod
+    def release(db_api) -> None:
+        db_api.spark.catalog.clearCache()
+
+
+def backend_for(name: str, spark=None):
+    if name == "duckdb":
+        return DuckDBEngine()
+    if name == "spark":
+        return SparkEngine(spark)
+    raise ValueError(f"unknown linkage backend {name!r} (duckdb or spark)")

@@ -1,0 +1,168 @@
+"""The body of ``link_records``: per type configuration, prepare, train or load, predict.
+
+For each ``conf/linkage/types/*.yaml``: the records of its resource types get their derived
+columns (features.py), Splink settings are built for the backend's dialect (settings.py), the
+model is loaded from ``model_dir`` or estimated from the data — λ from deterministic rules and
+their expected recall, u by random sampling, m by expectation maximisation on the configured
+blocking rules — and saved, then the blocked pairs are scored and those at or above the review
+threshold returned.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import LinkageResult
+from .backends import backend_for
+from .config import TypeConfig, load_type_configs
+from .features import FEATURE_COLUMNS, derived_columns
+from .model_store import find_model, model_path, save_model
+from .settings import UNIQUE_ID, blocking_rule, settings_creator, trained_parameters
+
+log = logging.getLogger(__name__)
+
+PAIR_COLUMNS = ["record_id_l", "record_id_r", "resource_type", "match_probability", "match_weight"]
+#: record columns each feature group reads
+FEATURE_INPUTS = {
+    "names": ("name_key", "name_en_key", "owner_org_key"),
+    "org_names": ("name", "name_en", "name_pt", "org_name_zh_hans", "org_name_zh_hant", "org_name_en",
+                  "org_name_pt"),
+    "person_names": ("name", "name_en", "person_name", "person_name_en"),
+    "affiliation": ("person_affiliation",),
+    "contact": ("contact_email", "access_url"),
+}
+_SQL_COLUMN = re.compile(r"\b([a-z][a-z0-9_]*)_[lr]\b")
+DEFAULT_MIN_RECORDS = 50
+
+
+def _columns_of(spec) -> set[str]:
+    """Column names a comparison or blocking-rule entry refers to."""
+    out: set[str] = set()
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            if k in ("name", "description", "label", "threshold", "thresholds", "metric", "within",
+                     "min_size", "term_frequency"):
+                continue
+            if k == "sql":
+                out |= set(_SQL_COLUMN.findall(v))
+            else:
+                out |= _columns_of(v)
+    elif isinstance(spec, (list, tuple)):
+        for v in spec:
+            out |= _columns_of(v)
+    elif isinstance(spec, str):
+        out.add(spec)
+    return out
+
+
+def input_columns(conf: TypeConfig) -> list[str]:
+    """Record columns the configuration needs (derived ``lk_*`` columns are made from them)."""
+    derived = set(derived_columns(FEATURE_COLUMNS))
+    wanted = {UNIQUE_ID, "resource_type"}
+    for f in conf.features:
+        wanted |= set(FEATURE_INPUTS[f])
+    wanted |= _columns_of(list(conf.comparisons)) | _columns_of(list(conf.blocking))
+    wanted |= _columns_of(conf.training.get("em_blocking") or [])
+    wanted |= _columns_of((conf.training.get("prior") or {}).get("deterministic") or [])
+    return sorted(wanted - derived)
+
+
+def _train(linker, conf: TypeConfig) -> None:
+    t = conf.training
+    prior = t.get("prior") or {}
+    if prior.get("deterministic"):
+        rules = [blocking_rule(r, conf.resource_types) for r in prior["deterministic"]]
+        linker.training.estimate_probability_two_random_records_match(rules, recall=float(prior.get("recall", 0.8)))
+    linker.training.estimate_u_using_random_sampling(max_pairs=float(t.get("u_max_pairs", 2e6)),
+                                                     seed=int(t.get("seed", 42)))
+    for rule in t["em_blocking"]:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            blocking_rule(rule, conf.resource_types), estimate_without_term_frequencies=True)
+
+
+def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """record_id_l < record_id_r on every row, the agreed column order."""
+    if pairs.empty:
+        return pd.DataFrame({c: pd.Series(dtype="float64" if c.startswith("match") else object)
+                             for c in PAIR_COLUMNS})
+    pairs = pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r",
+                                  "resource_type_l": "resource_type"})
+    swap = pairs["record_id_l"] > pairs["record_id_r"]
+    left = pairs["record_id_l"].where(~swap, pairs["record_id_r"])
+    right = pairs["record_id_r"].where(~swap, pairs["record_id_l"])
+    pairs = pairs.assign(record_id_l=left, record_id_r=right)
+    pairs = pairs.sort_values("match_probability", ascending=False) \
+        .drop_duplicates(["record_id_l", "record_id_r"])
+    return pairs[PAIR_COLUMNS].sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True)
+
+
+def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retrain: bool):
+    """Pairs (pandas) and stats of one type configuration."""
+    from splink import Linker
+
+    started = time.time()
+    prepared = [engine.prepare(t, conf, input_columns(conf)) for t in tables]
+    counts = [engine.count(p) for p in prepared]
+    n = sum(counts)
+    stats = {"records": n, "comparisons": 0, "pairs_review": 0, "pairs_accept": 0,
+             "backend": engine.name, "model": None, "trained": False, "seconds": 0.0}
+    if n == 0 or (len(prepared) > 1 and min(counts) == 0) or (len(prepared) == 1 and n < 2):
+        stats["seconds"] = round(time.time() - started, 3)
+        return _normalise_pairs(pd.DataFrame()), stats
+    link_type = "link_only" if len(prepared) > 1 else "dedupe_only"
+    found = None if retrain else find_model(model_dir, conf, engine.name)
+    own_path = model_path(model_dir, conf, engine.name)
+    min_records = int(conf.training.get("min_records", DEFAULT_MIN_RECORDS))
+    if found is None and n < min_records:
+        log.warning("%s: %d records, fewer than %d to estimate a model from, and no saved model: "
+                    "not linked probabilistically", conf.name, n, min_records)
+        stats.update(skipped=f"fewer than {min_records} records and no saved model",
+                     seconds=round(time.time() - started, 3))
+        return _normalise_pairs(pd.DataFrame()), stats
+    parameters = found[0] if found else None
+    settings = settings_creator(conf, link_type=link_type, parameters=parameters)
+    db_api = engine.db_api()
+    sdfs = [db_api.register(p) for p in prepared]
+    linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=logging.WARNING)
+    if found is None:
+        _train(linker, conf)
+        save_model(own_path, conf, engine.name, trained_parameters(linker), records=n)
+        stats.update(trained=True, model=str(own_path))
+    else:
+        if found[1] != own_path:  # another backend's model: its m/u values carry over
+            save_model(own_path, conf, engine.name,
+                       {k: parameters[k] for k in ("probability_two_random_records_match", "comparisons")},
+                       records=parameters.get("records"), carried_from=str(found[1]))
+            stats["carried_from"] = str(found[1])
+        stats["model"] = str(own_path)
+    predictions = linker.inference.predict(warning_mode="never")
+    pairs, stats["comparisons"] = engine.scored(
+        predictions, [f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r", "resource_type_l", "match_probability", "match_weight"],
+        conf.review)
+    pairs = _normalise_pairs(pairs)
+    stats.update(pairs_review=len(pairs), pairs_accept=int((pairs["match_probability"] >= conf.accept).sum()),
+                 seconds=round(time.time() - started, 3))
+    engine.release(db_api)
+    return pairs, stats
+
+
+def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
+                 spark=None, retrain: bool = False) -> LinkageResult:
+    """See :func:`bayres.jobs.linkage.link_records`.  ``records`` may also be a list of two
+    tables, which are then linked to each other (``link_only``) rather than de-duplicated."""
+    engine = backend_for(backend, spark)
+    tables = list(records) if isinstance(records, (list, tuple)) else [records]
+    frames, thresholds, stats = [], {}, {}
+    for conf in load_type_configs(conf_dir):
+        pairs, st = link_type_config(engine, tables, conf, model_dir=Path(model_dir), retrain=retrain)
+        frames.append(pairs)
+        for t in conf.resource_types:
+            thresholds[t] = {"review": conf.review, "accept": conf.accept}
+            stats[t] = dict(st, type_config=conf.name)
+    frames = [f for f in frames if not f.empty]
+    pairs = pd.concat(frames, ignore_index=True) if frames else _normalise_pairs(pd.DataFrame())
+    return LinkageResult(pairs=pairs, thresholds=thresholds, stats=stats)

@@ -1,0 +1,159 @@
+"""Derived comparison columns (``lk_*``) the linkage configurations compare and block on.
+
+The calibrated record already carries Simplified, alias-resolved matching keys (``name_key``,
+``name_en_key``, ``owner_org_key``).  Linkage adds what a pairwise comparison needs:
+
+* ``names`` — ``lk_name_base`` / ``lk_name_qual``: the name key without and with only its
+  parenthesised qualifier (香港中文大学|深圳 → 香港中文大学 / 深圳), so that a qualifier that
+  differs keeps two organisations apart; ``lk_name_head`` / ``lk_name_tail``: the first and
+  last four characters, blocking keys that survive a typo in the other half; ``lk_name_en``,
+  ``lk_owner``.
+* ``org_names`` — ``lk_org_keys``: the alias-resolved keys of every published name of the
+  organisation (Chinese in both scripts, English, Portuguese), so 澳門大學, University of Macau
+  and Universidade de Macau share a key.
+* ``person_names`` — ``lk_person_keys``: romanised keys (jobs/linkage/romanise.py),
+  ``lk_person_latin`` (one romanised key, for Jaro-Winkler), ``lk_person_zh`` (the Chinese name
+  in Simplified script), ``lk_person_initials`` (first letters of the romanised words).
+* ``affiliation`` — ``lk_affiliation``: alias-resolved key of the person's organisation.
+* ``contact`` — ``lk_email``, ``lk_domain`` (web or e-mail domain).
+
+The same pandas function runs on both backends (on Spark through ``mapInPandas``), so the
+columns are identical whichever engine scores the pairs.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+import pandas as pd
+
+from bayres.jobs.calibration import names
+from bayres.jobs.calibration.text import normalise_text
+
+from . import romanise
+
+#: derived columns per feature group, with their type ("string" or "array")
+FEATURE_COLUMNS = {
+    "names": {"lk_name_base": "string", "lk_name_qual": "string", "lk_name_head": "string",
+              "lk_name_tail": "string", "lk_name_en": "string", "lk_owner": "string"},
+    "org_names": {"lk_org_keys": "array"},
+    "person_names": {"lk_person_keys": "array", "lk_person_latin": "string", "lk_person_zh": "string",
+                     "lk_person_initials": "string"},
+    "affiliation": {"lk_affiliation": "string"},
+    "contact": {"lk_email": "string", "lk_domain": "string"},
+}
+#: the published names of an organisation whose keys go into lk_org_keys
+ORG_NAME_FIELDS = ("name", "name_en", "name_pt", "org_name_zh_hans", "org_name_zh_hant",
+                   "org_name_en", "org_name_pt")
+HEAD = 4
+
+
+def derived_columns(features) -> dict[str, str]:
+    """{column: type} of the derived columns of the given feature groups, in a stable order."""
+    out: dict[str, str] = {}
+    for f in features:
+        out.update(FEATURE_COLUMNS[f])
+    return out
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    return df[name] if name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+
+
+def _blank_to_none(s: pd.Series) -> pd.Series:
+    return s.where(s.notna() & (s.astype(str).str.len() > 0), None).astype(object)
+
+
+def _per_unique(series: pd.Series, fn) -> pd.Series:
+    """``fn`` applied once per distinct value (names repeat a lot)."""
+    values = series.where(series.notna(), None)
+    cache = {v: fn(v) for v in pd.unique(values.dropna())}
+    return values.map(lambda v: None if v is None else cache[v]).astype(object)
+
+
+def _names(df: pd.DataFrame, out: pd.DataFrame) -> None:
+    key = _blank_to_none(_col(df, "name_key"))
+    split = key.str.split(names.QUALIFIER_SEP, n=1)
+    base = split.str[0]
+    out["lk_name_base"] = base.where(key.notna(), None).astype(object)
+    out["lk_name_qual"] = split.str[1].where(key.notna(), None).fillna("").where(key.notna(), None).astype(object)
+    long_enough = base.str.len() > HEAD
+    out["lk_name_head"] = base.str[:HEAD].where(long_enough, None).astype(object)
+    out["lk_name_tail"] = base.str[-HEAD:].where(long_enough, None).astype(object)
+    out["lk_name_en"] = _blank_to_none(_col(df, "name_en_key"))
+    out["lk_owner"] = _blank_to_none(_col(df, "owner_org_key"))
+
+
+def _key_list(values) -> list | None:
+    keys: list[str] = []
+    for v in values:
+        if v is not None and isinstance(v, str) and v.strip():
+            k = names.name_key(v)
+            if k and k not in keys:
+                keys.append(k)
+    return keys or None
+
+
+def _org_names(df: pd.DataFrame, out: pd.DataFrame) -> None:
+    cols = [_col(df, c) for c in ORG_NAME_FIELDS]
+    rows = zip(*[c.where(c.notna(), None).tolist() for c in cols])
+    cache: dict = {}
+    keys = []
+    for r in rows:
+        if r not in cache:
+            cache[r] = _key_list(r)
+        keys.append(cache[r])
+    out["lk_org_keys"] = keys
+
+
+def _person_names(df: pd.DataFrame, out: pd.DataFrame) -> None:
+    person = _col(df, "person_name").where(_col(df, "person_name").notna(), _col(df, "name"))
+    person_en = _col(df, "person_name_en").where(_col(df, "person_name_en").notna(), _col(df, "name_en"))
+    pairs = list(zip(person.where(person.notna(), None).tolist(), person_en.where(person_en.notna(), None).tolist()))
+    cache: dict = {}
+    for p in set(pairs):
+        keys = romanise.name_keys(*p)
+        latin = romanise.latin_key(p[1]) or romanise.latin_key(p[0]) or (keys[0] if keys else None)
+        zh = romanise._chinese(p[0]) or romanise._chinese(p[1])
+        initials = "".join(w[0] for w in latin.split()) if latin else None
+        cache[p] = (keys or None, latin, zh, initials)
+    rows = [cache[p] for p in pairs]
+    out["lk_person_keys"] = [r[0] for r in rows]
+    out["lk_person_latin"] = [r[1] for r in rows]
+    out["lk_person_zh"] = [r[2] for r in rows]
+    out["lk_person_initials"] = [r[3] for r in rows]
+
+
+def _affiliation(df: pd.DataFrame, out: pd.DataFrame) -> None:
+    out["lk_affiliation"] = _per_unique(_col(df, "person_affiliation"), names.name_key)
+
+
+_HOST = re.compile(r"^www\d*\.")
+
+
+def _domain(url: str | None, email: str | None) -> str | None:
+    if isinstance(url, str) and url:
+        host = urlparse(url if "://" in url else "http://" + url).hostname
+        if host:
+            return _HOST.sub("", host.lower())
+    if isinstance(email, str) and "@" in email:
+        return email.rsplit("@", 1)[1].lower().strip() or None
+    return None
+
+
+def _contact(df: pd.DataFrame, out: pd.DataFrame) -> None:
+    email = _col(df, "contact_email")
+    out["lk_email"] = _per_unique(email, lambda e: (normalise_text(e) or "").lower() or None)
+    out["lk_domain"] = [_domain(u, e) for u, e in zip(_col(df, "access_url").tolist(), email.tolist())]
+
+
+_DERIVE = {"names": _names, "org_names": _org_names, "person_names": _person_names,
+           "affiliation": _affiliation, "contact": _contact}
+
+
+def add_features(df: pd.DataFrame, features) -> pd.DataFrame:
+    """``df`` with the derived columns of ``features`` appended (``df`` itself is not changed)."""
+    out = df.copy()
+    for f in features:
+        _DERIVE[f](df, out)
+    return out

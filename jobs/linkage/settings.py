@@ -1,0 +1,122 @@
+"""Splink settings built from a type's configuration — the same creators for every SQL dialect.
+
+Comparisons and blocking rules are made with Splink's dialect-neutral creators (comparison
+library, comparison-level library, ``block_on``); Splink renders them in DuckDB or Spark SQL
+when the linker is built.  Trained m/u values are applied to the creators (``configure``), so a
+model estimated on one backend is rebuilt, not re-read as SQL, on the other.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+from .config import TypeConfig
+
+#: dialect the hand-written SQL conditions of ``sql`` levels are written in (translated by sqlglot)
+SQL_BASE_DIALECT = "duckdb"
+UNIQUE_ID = "record_id"
+
+
+def _level(spec: dict):
+    """One comparison level from its configuration entry."""
+    if "all" in spec:  # every one of the listed conditions
+        level = cll.And(*[_level(s) for s in spec["all"]])
+        return level.configure(label_for_charts=spec["label"]) if spec.get("label") else level
+    if "exact" in spec:
+        return cll.ExactMatchLevel(spec["exact"], term_frequency_adjustments=bool(spec.get("term_frequency")))
+    if "jaro_winkler" in spec:
+        return cll.JaroWinklerLevel(spec["jaro_winkler"], float(spec["threshold"]))
+    if "levenshtein" in spec:
+        return cll.LevenshteinLevel(spec["levenshtein"], int(spec["threshold"]))
+    if "array_intersect" in spec:
+        return cll.ArrayIntersectLevel(spec["array_intersect"], int(spec.get("min_size", 1)))
+    if "date_within" in spec:
+        return cll.AbsoluteDateDifferenceLevel(spec["date_within"], input_is_string=False,
+                                               threshold=spec["threshold"], metric=spec["metric"])
+    if "percentage_difference" in spec:
+        return cll.PercentageDifferenceLevel(spec["percentage_difference"], float(spec["threshold"]))
+    return cll.CustomLevel(spec["sql"], label_for_charts=spec.get("label"), base_dialect_str=SQL_BASE_DIALECT)
+
+
+def comparison(spec: dict):
+    """A Splink comparison creator from one ``comparisons`` entry of a type configuration."""
+    name = spec["name"]
+    if "exact" in spec:
+        c = cl.ExactMatch(spec["exact"])
+    elif "jaro_winkler" in spec:
+        c = cl.JaroWinklerAtThresholds(spec["jaro_winkler"], spec.get("thresholds", [0.9, 0.7]))
+    elif "levenshtein" in spec:
+        c = cl.LevenshteinAtThresholds(spec["levenshtein"], spec.get("thresholds", [1, 2]))
+    elif "date" in spec:
+        within = spec.get("within") or [[1, "month"], [1, "year"]]
+        c = cl.AbsoluteDateDifferenceAtThresholds(spec["date"], input_is_string=False,
+                                                  metrics=[w[1] for w in within],
+                                                  thresholds=[w[0] for w in within])
+    else:
+        levels = [cll.NullLevel(spec["missing"])] + [_level(lv) for lv in spec["levels"]] + [cll.ElseLevel()]
+        return cl.CustomComparison(levels, output_column_name=name,
+                                   comparison_description=spec.get("description"))
+    if spec.get("term_frequency"):
+        c = c.configure(term_frequency_adjustments=True)
+    return cl.CustomComparison(c.get_configured_comparison_levels(), output_column_name=name,
+                               comparison_description=spec.get("description"))
+
+
+def blocking_rule(rule, resource_types: tuple[str, ...]):
+    """A blocking rule: a list of columns (equal on both sides), or {columns, explode}.
+    Pairs are always within one resource type when the configuration covers several."""
+    if isinstance(rule, dict):
+        cols, explode = list(rule.get("columns") or []), list(rule.get("explode") or [])
+    else:
+        cols, explode = list(rule), []
+    cols = cols + explode
+    if len(resource_types) > 1:
+        cols = ["resource_type"] + cols
+    return block_on(*cols, arrays_to_explode=explode or None)
+
+
+def settings_creator(conf: TypeConfig, *, link_type: str = "dedupe_only",
+                     parameters: dict | None = None) -> SettingsCreator:
+    """Settings for ``conf``; ``parameters`` (from the model store) carry λ and m/u values."""
+    comparisons = []
+    for spec in conf.comparisons:
+        c = comparison(spec)
+        trained = (parameters or {}).get("comparisons", {}).get(spec["name"])
+        if trained:
+            c.configure(m_probabilities=trained["m"], u_probabilities=trained["u"])
+        comparisons.append(c)
+    kwargs: dict[str, Any] = {}
+    if parameters and parameters.get("probability_two_random_records_match"):
+        kwargs["probability_two_random_records_match"] = parameters["probability_two_random_records_match"]
+    elif conf.training.get("probability_two_random_records_match"):
+        kwargs["probability_two_random_records_match"] = float(conf.training["probability_two_random_records_match"])
+    return SettingsCreator(
+        link_type=link_type,
+        unique_id_column_name=UNIQUE_ID,
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=[blocking_rule(r, conf.resource_types) for r in conf.blocking],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        additional_columns_to_retain=["resource_type"],
+        em_convergence=float(conf.training.get("em_convergence", 0.001)),
+        max_iterations=int(conf.training.get("max_iterations", 25)),
+        **kwargs,
+    )
+
+
+def trained_parameters(linker) -> dict:
+    """λ and per comparison the m/u values of its non-null levels, from a trained linker."""
+    model = linker.misc.save_model_to_json()
+    out = {"probability_two_random_records_match": model["probability_two_random_records_match"],
+           "comparisons": {}}
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        out["comparisons"][comp["output_column_name"]] = {
+            "labels": [lv.get("label_for_charts") for lv in levels],
+            "m": [lv.get("m_probability") for lv in levels],
+            "u": [lv.get("u_probability") for lv in levels],
+        }
+    return out
