@@ -11,7 +11,8 @@ import json
 import logging
 import os
 import urllib.request
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -34,10 +35,44 @@ STAGE_TIMEOUTS = {"extract": timedelta(hours=1), "conform": timedelta(hours=2),
                   "quality": timedelta(hours=1), "publish": timedelta(hours=1)}
 #: the environment variable naming a webhook that receives a JSON POST per failed task
 ALERT_WEBHOOK_ENV = "BAYRES_ALERT_WEBHOOK"
+#: the profile whose Spark stages go through ``spark-submit`` (SparkSubmitOperator); the others
+#: run them in the task's own process (``@task``)
+SPARK_SUBMIT_PROFILE = "cluster"
+#: the Airflow connection of spark-submit (master, deploy mode, queue), e.g.
+#: ``AIRFLOW_CONN_SPARK_BAYRES='spark://yarn?deploy-mode=client'``; another id: BAYRES_SPARK_CONN_ID
+SPARK_CONN_ENV, SPARK_CONN_DEFAULT = "BAYRES_SPARK_CONN_ID", "spark_bayres"
+#: the pipeline date of a DAG run, for templated fields (a DAG macro, see ``run_date_macro``)
+RUN_DATE_TEMPLATE = "{{ bayres_run_date(dag_run, logical_date) }}"
 
 
 def profile_name() -> str:
     return os.environ.get("BAYRES_PROFILE", "local")
+
+
+def uses_spark_submit() -> bool:
+    """Whether the aggregation DAG's Spark stages are SparkSubmitOperator tasks (cluster profile)."""
+    return profile_name() == SPARK_SUBMIT_PROFILE
+
+
+def spark_conn_id() -> str:
+    return os.environ.get(SPARK_CONN_ENV) or SPARK_CONN_DEFAULT
+
+
+def submit_application() -> str:
+    """The file spark-submit runs (``bayres/jobs/submit.py`` of the installed package), found
+    without importing it: parsing the DAG files stays light."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("bayres.jobs.submit")
+    if spec is None or not spec.origin:
+        raise ImportError("bayres.jobs.submit not found: is the bayres package installed?")
+    return spec.origin
+
+
+def submit_args(stage: str) -> list[str]:
+    """The application's arguments: ``bayres --profile cluster run --stage <stage> --date <date>``
+    (the date templated: see ``run_date_macro``)."""
+    return ["--profile", SPARK_SUBMIT_PROFILE, "run", "--stage", stage, "--date", RUN_DATE_TEMPLATE]
 
 
 # ---------------------------------------------------------------- assets
@@ -171,6 +206,11 @@ def run_date_of(context) -> date:
     return pendulum.instance(logical).in_timezone(TIMEZONE).date()
 
 
+def run_date_macro(dag_run, logical_date=None) -> str:
+    """``bayres_run_date`` in templates: ``run_date_of`` for the template's ``dag_run``."""
+    return run_date_of({"dag_run": dag_run, "logical_date": logical_date}).isoformat()
+
+
 # ---------------------------------------------------------------- the tasks' bodies
 def extract_platform(platform: str, context) -> dict:
     """Extract every source of one platform for the run date; on success, the platform's raw
@@ -229,18 +269,23 @@ def _one_line(text: str, limit: int = 2000) -> str:
     return " ".join(str(text).split())[:limit]
 
 
-def run_log_path(context):
-    """``<reports.root>/<run id>/run.log`` — beside the run's report (run id from the date)."""
+def run_of(context) -> tuple[str, Path]:
+    """``(run id, <reports.root>/<run id>/run.log)`` — the log beside the run's report (run id
+    from the date); ``("-", <reports.root>/run.log)`` when the date cannot be told."""
     from bayres.jobs.config import load_profile
     from bayres.jobs.run_context import RunContext
 
     profile = load_profile(profile_name())
     root = profile.path("reports.root")
     try:
-        run_id = RunContext(profile=profile, run_date=run_date_of(context)).run_id
+        ctx = RunContext(profile=profile, run_date=run_date_of(context))
     except Exception:  # no date to be had: the profile's own log
-        return root / "run.log"
-    return root / run_id / "run.log"
+        return "-", root / "run.log"
+    return ctx.run_id, ctx.log_file
+
+
+def run_log_path(context):
+    return run_of(context)[1]
 
 
 def post_alert(url: str, payload: dict, timeout: float = 10.0) -> int:
@@ -264,17 +309,21 @@ def _record(context, event: str, alert: bool) -> None:
                "try_number": getattr(ti, "try_number", None), "run_date": day,
                "profile": profile_name(),
                "error": _one_line(f"{type(error).__name__}: {error}") if error is not None else None}
-    line = (f"{datetime.now(timezone.utc).isoformat(timespec='seconds')} {event.upper()} "
-            f"{payload['dag_id']}.{payload['task_id']} try {payload['try_number']} "
-            f"run {payload['dag_run_id']} date {day}: {payload['error']}\n")
+    text = (f"{event.upper()} {payload['dag_id']}.{payload['task_id']} try {payload['try_number']} "
+            f"run {payload['dag_run_id']} date {day}: {payload['error']}")
     try:
-        path = run_log_path(context)
+        from bayres.jobs.run_log import event_line
+
+        run_id, path = run_of(context)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # a line of the run's JSON-lines log (jobs/run_log.py)
+        line = event_line(run_id, payload["task_id"], "ERROR" if event == "failed" else "WARNING",
+                          "bayres.dags", text, **payload)
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(line)
+            fh.write(line + "\n")
         payload["run_log"] = str(path)
     except Exception:  # a callback never raises: the task's own failure is what matters
-        log.exception("could not write the run log line: %s", line.strip())
+        log.exception("could not write the run log line: %s", text)
     url = os.environ.get(ALERT_WEBHOOK_ENV)
     if alert and url:
         try:

@@ -177,6 +177,88 @@ def test_aggregate_dag(dagbag, common):
         assert common.on_failure in _callbacks(task.on_failure_callback)
 
 
+def test_aggregate_dag_local_profile_runs_stages_as_python_tasks(dagbag, common):
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    assert not common.uses_spark_submit()
+    for task in dagbag.dags["bayres_aggregate"].tasks:
+        assert isinstance(task, PythonOperator) and callable(task.python_callable), task.task_id
+        assert type(task).__name__ != "SparkSubmitOperator"
+
+
+@pytest.fixture
+def cluster_dagbag(airflow_env, monkeypatch):
+    """The DAG files parsed as the cluster profile's DAG processor parses them, with the
+    spark-submit connection from an ``AIRFLOW_CONN_*`` variable."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("BAYRES_PROFILE", "cluster")
+    monkeypatch.delenv("BAYRES_SPARK_CONN_ID", raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_SPARK_BAYRES", "spark://yarn?deploy-mode=client&queue=bayres")
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    return bag
+
+
+def test_aggregate_dag_cluster_profile_spark_submits_every_stage(cluster_dagbag, common):
+    from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
+    from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
+
+    import bayres.jobs.submit
+
+    dag = cluster_dagbag.dags["bayres_aggregate"]
+    assert sorted(dag.task_ids) == sorted(AGGREGATE_ORDER)
+    for upstream, downstream in zip(AGGREGATE_ORDER, AGGREGATE_ORDER[1:]):
+        assert dag.get_task(downstream).upstream_task_ids == {upstream}
+    context = {"dag_run": SimpleNamespace(partition_key="2026-11-03", conf={}), "logical_date": None}
+    for stage in AGGREGATE_ORDER:
+        task = dag.get_task(stage)
+        assert isinstance(task, SparkSubmitOperator), stage
+        assert task.application == bayres.jobs.submit.__file__
+        assert task.application_args == ["--profile", "cluster", "run", "--stage", stage, "--date",
+                                         "{{ bayres_run_date(dag_run, logical_date) }}"]
+        assert task._conn_id == "spark_bayres"
+        assert task.pool == ("bayres_load" if stage in ("load", "quality", "publish") else "default_pool")
+        assert common.on_failure in _callbacks(task.on_failure_callback) and task.retries >= 1
+        # the date a run works on, as for the @task stages: the partition key of the asset events
+        rendered = task.render_template(task.application_args, context, dag.get_template_env())
+        assert rendered[-2:] == ["--date", "2026-11-03"]
+        conf_date = {"dag_run": SimpleNamespace(partition_key=None, conf={"run_date": "2026-11-04"}),
+                     "logical_date": None}
+        assert task.render_template(task.application_args, conf_date, dag.get_template_env())[-1] == "2026-11-04"
+    assert dag.get_task("publish").outlets == [common.GOLDEN_ASSET]
+    # the command spark-submit gets: master, deploy mode and queue from the Airflow connection
+    hook = SparkSubmitHook(conn_id="spark_bayres", name="bayres-dedup",
+                           application_args=["--profile", "cluster", "run", "--stage", "dedup"])
+    command = hook._build_spark_submit_command(bayres.jobs.submit.__file__)
+    assert command[:1] == ["spark-submit"]
+    for flag, value in (("--master", "yarn"), ("--deploy-mode", "client"), ("--queue", "bayres")):
+        assert command[command.index(flag) + 1] == value
+    assert command[-6:] == [bayres.jobs.submit.__file__, "--profile", "cluster", "run", "--stage", "dedup"]
+
+
+def test_spark_submit_application_is_the_bayres_cli(tmp_path):
+    """What spark-submit runs is the bayres command line (here: its help, no Spark needed)."""
+    import bayres.jobs.submit
+
+    out = subprocess.run([sys.executable, bayres.jobs.submit.__file__, "run", "--help"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Usage: bayres run" in out.stdout and "--stage" in out.stdout and "--date" in out.stdout
+
+
+def test_pyspark_is_not_replaced_by_the_spark_provider():
+    """The provider is installed without its pyspark-client dependency (Makefile)."""
+    from importlib import metadata
+
+    import pyspark
+
+    assert pyspark.__version__ == "4.3.0"
+    with pytest.raises(metadata.PackageNotFoundError):
+        metadata.version("pyspark-client")
+    assert metadata.version("apache-airflow-providers-apache-spark")
+
+
 # ---------------------------------------------------------------- helpers of bayres_common
 def test_platform_schedules(common):
     sources = [{"platform": "gz", "source": "a"}, {"platform": "gz", "source": "b", "schedule": "0 6 * * *"},
@@ -279,11 +361,15 @@ def test_failure_callback_writes_run_log_and_alerts(common, webhook, monkeypatch
                "logical_date": LOGICAL, "exception": RuntimeError("feed unreadable\nsecond line")}
     common.on_failure(context)
     common.on_retry(context)  # a retry is logged, not alerted
-    lines = (tmp_path / "reports" / "local-2026-11-03" / "run.log").read_text(encoding="utf-8").splitlines()
+    # lines of the run's JSON-lines log (jobs/run_log.py), with the run id
+    lines = [json.loads(line) for line in (tmp_path / "reports" / "local-2026-11-03" / "run.log")
+             .read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 2
-    assert " FAILED bayres_extract_hk.extract try 4 run scheduled__x date 2026-11-03: " \
-           "RuntimeError: feed unreadable second line" in lines[0]
-    assert " RETRY bayres_extract_hk.extract " in lines[1]
+    assert lines[0]["message"] == "FAILED bayres_extract_hk.extract try 4 run scheduled__x date 2026-11-03: " \
+                                  "RuntimeError: feed unreadable second line"
+    assert (lines[0]["run_id"], lines[0]["stage"], lines[0]["level"]) == ("local-2026-11-03", "extract", "ERROR")
+    assert lines[0]["dag_id"] == "bayres_extract_hk" and lines[0]["try_number"] == 4
+    assert lines[1]["message"].startswith("RETRY bayres_extract_hk.extract ") and lines[1]["level"] == "WARNING"
     assert len(webhook) == 1 and webhook[0]["content_type"] == "application/json"
     alert = webhook[0]["json"]
     assert alert["event"] == "failed" and alert["dag_id"] == "bayres_extract_hk"
@@ -439,6 +525,15 @@ def test_aggregate_dag_fails_loudly_for_a_day_that_has_not_landed(aggregated, da
     assert run.state == "failed"
     assert states == {"conform": "failed", "dedup": "upstream_failed", "load": "upstream_failed",
                       "quality": "upstream_failed", "publish": "upstream_failed"}
-    log = (dag_profile.path("reports.root") / "local-2026-11-05" / "run.log").read_text(encoding="utf-8")
-    assert " FAILED bayres_aggregate.conform try 1 " in log and "date 2026-11-05" in log
+    folder = dag_profile.path("reports.root") / "local-2026-11-05"
+    lines = [json.loads(line) for line in (folder / "run.log").read_text(encoding="utf-8").splitlines()]
+    assert {line["run_id"] for line in lines} == {"local-2026-11-05"}
+    failed = [line for line in lines if line["logger"] == "bayres.dags"]
+    assert len(failed) == 1 and failed[0]["message"].startswith("FAILED bayres_aggregate.conform try 1 ")
+    assert "date 2026-11-05" in failed[0]["message"]
+    # the pipeline's own lines of the failing stage, and its report: conform failed, and why
+    assert any(line["stage"] == "conform" and line["level"] == "ERROR" for line in lines if line is not failed[0])
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "failed" and report["failed_stages"] == ["conform"]
+    assert report["stages"]["conform"]["status"] == "failed" and report["stages"]["conform"]["error"]
     assert [a["json"]["task_id"] for a in webhook] == ["conform"]
