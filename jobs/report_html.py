@@ -93,7 +93,7 @@ def records_chart(rows: list[dict]) -> alt.Chart:
     frame = pd.DataFrame(rows).melt(id_vars="platform", value_vars=list(MEASURES),
                                     var_name="measure", value_name="records")
     return _bars(frame, "Records per platform",
-                 x=alt.X("platform:N", title=None), xOffset=alt.XOffset("measure:N", sort=list(MEASURES)),
+                 x=alt.X("platform:N", title=None, axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("measure:N", sort=list(MEASURES)),
                  y=alt.Y("records:Q"), color=alt.Color("measure:N", sort=list(MEASURES)),
                  tooltip=["platform", "measure", "records"])
 
@@ -109,7 +109,8 @@ def reasons_chart(reasons: list[dict]) -> alt.Chart:
 def scores_chart(history: list[dict]) -> alt.Chart:
     frame = pd.DataFrame(history)[["run_date", "run_id", "src_platform", "score"]]
     return alt.Chart(frame, title="Quality score per platform, run after run").mark_line(point=True) \
-        .encode(x=alt.X("run_date:T", title="run date"),
+        .encode(x=alt.X("yearmonthdate(run_date):T", title="run date",
+                      axis=alt.Axis(format="%Y-%m-%d", tickCount="day")),
                 y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 1])),
                 color=alt.Color("src_platform:N", title="platform"),
                 tooltip=["run_date", "run_id", "src_platform", "score"]).properties(width=WIDTH)
@@ -126,7 +127,7 @@ def assessment_chart(rows: list[dict]) -> alt.Chart:
     frame = pd.DataFrame(rows).melt(id_vars="src_platform", value_vars=measures,
                                     var_name="measure", value_name="value").dropna()
     return _bars(frame, "Platform assessment (0–1)",
-                 x=alt.X("src_platform:N", title="platform"), xOffset=alt.XOffset("measure:N", sort=measures),
+                 x=alt.X("src_platform:N", title="platform", axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("measure:N", sort=measures),
                  y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1])),
                  color=alt.Color("measure:N", sort=measures), tooltip=["src_platform", "measure", "value"])
 

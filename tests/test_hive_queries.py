@@ -38,6 +38,8 @@ REPO = Path(__file__).resolve().parent.parent
 QUERIES = REPO / "hive" / "queries"
 HIVE_SERVER_SH = REPO / "hive" / "hive-server.sh"
 TABLES = ("resource_record", "golden_resource", "record_lineage", "quarantine", "quality_score")
+#: the run report's tables (jobs/assessment.py), written by the report step
+RUN_TABLES = ("run_stage", "platform_assessment")
 DAY = RUN_DATE.isoformat()
 MAINLAND, SAR = {"gz", "sz"}, {"hk", "mo"}
 VAR = re.compile(r"\$\{hivevar:([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -225,6 +227,23 @@ def exp_quality_scores_over_time(t, from_date, to_date):
     return cols, list(s[cols].itertuples(index=False, name=None))
 
 
+def exp_platform_assessment_over_time(t, from_date, to_date):
+    a = t["platform_assessment"].copy()
+    a["day"] = a["run_date"].map(norm)
+    a = a[(a["day"] >= from_date) & (a["day"] <= to_date)].sort_values(["src_platform", "day", "run_id"])
+    a["failure_rate_change"] = a["failure_rate"] - a.groupby("src_platform")["failure_rate"].shift()
+    stages = t["run_stage"]
+    failed = {}
+    for row in stages[stages["status"] == "failed"].itertuples():
+        failed.setdefault((row.run_id, norm(row.run_date)), []).append(row.stage)
+    a["failed_stages"] = [",".join(sorted(failed[k])) if k in failed else None
+                          for k in zip(a["run_id"], a["day"])]
+    cols = ["src_platform", "run_date", "run_id", "extracted", "quarantined", "failure_rate",
+            "failure_rate_change", "sources_delivered", "sources", "service_quality", "quality_score",
+            "published", "stages_failed", "failed_stages"]
+    return cols, list(a[cols].itertuples(index=False, name=None))
+
+
 def exp_resource_lineage(t, run_date, cstr_id):
     lin = on_day(t["record_lineage"], run_date)
     rec = on_day(t["resource_record"], run_date)
@@ -256,11 +275,13 @@ EXPECTED = {
     "merge_rate_by_platform": exp_merge_rate_by_platform,
     "quarantine_reasons": exp_quarantine_reasons,
     "quality_scores_over_time": exp_quality_scores_over_time,
+    "platform_assessment_over_time": exp_platform_assessment_over_time,
     "resource_lineage": exp_resource_lineage,
     "table_row_counts": exp_table_row_counts,
 }
 #: queries whose ORDER BY is a total order: HiveServer2's row order is checked too
-ORDERED = {"instrument_value_by_owner", "quality_scores_over_time", "resource_lineage"}
+ORDERED = {"instrument_value_by_owner", "quality_scores_over_time", "resource_lineage",
+           "platform_assessment_over_time"}
 
 
 # ---------------------------------------------------------------- HiveServer2 fixtures
@@ -286,7 +307,7 @@ def pipeline(request, local_profile):
     first, _, second, _ = request.getfixturevalue("runs")
     spark = request.getfixturevalue("spark")
     db = local_profile.get("spark.hive_database")
-    tables = {t: spark.table(f"{db}.{t}").toPandas() for t in TABLES}
+    tables = {t: spark.table(f"{db}.{t}").toPandas() for t in TABLES + RUN_TABLES}
     return {"reports": (first, second), "tables": tables, "db": db, "spark": spark}
 
 
@@ -392,6 +413,23 @@ def test_quality_scores_over_time_matches_pandas(pipeline, window):
     rows = check_query(pipeline, "quality_scores_over_time", from_date=window[0], to_date=window[1])
     if window[0] <= DAY <= window[1]:
         assert {r[0] for r in rows} == {"gz", "sz", "hk", "mo"}
+    else:
+        assert rows == []
+
+
+@pytest.mark.servers
+@pytest.mark.slow
+@pytest.mark.parametrize("window", [(DAY, DAY), ("2000-01-01", "2999-12-31"), ("1999-01-01", "1999-12-31")])
+def test_platform_assessment_over_time_matches_pandas(pipeline, window):
+    rows = check_query(pipeline, "platform_assessment_over_time", from_date=window[0], to_date=window[1])
+    if window[0] <= DAY <= window[1]:
+        ours = [r for r in rows_of(rows) if r[2] == pipeline["reports"][1]["run_id"]]
+        # one row per platform for the day, even though the day ran twice (same run id)
+        assert sorted(r[0] for r in ours) == ["gz", "hk", "mo", "sz"]
+        accounting = pipeline["reports"][1]["accounting"]
+        for r in ours:
+            assert (r[3], r[4]) == (accounting[r[0]]["extracted"], accounting[r[0]]["quarantined"])
+            assert r[11] is True and r[12] == 0 and r[13] is None  # published, nothing failed
     else:
         assert rows == []
 

@@ -1,0 +1,229 @@
+"""Run reports for operations: the Hive tables ``run_stage`` and ``platform_assessment``
+(jobs/assessment.py), the HTML report (jobs/report_html.py), the run's JSON-lines log, and a
+failed stage still reported.
+
+Unit tests work on small hand-made reports; the ``slow`` tests on the suite's end-to-end runs
+(the ``runs`` fixture: 2026-11-01 twice) and on a run whose stage fails for real.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bayres.jobs.assessment import platform_rows, stage_rows
+from bayres.jobs.report_html import write_html
+
+PLATFORMS = ["gz", "hk", "mo", "sz"]
+SECTIONS = ["stages", "records", "quarantine", "quality", "dedup", "assessment"]
+
+
+# ---------------------------------------------------------------- a report, by hand
+def small_report(run_id="local-2026-11-02", run_date="2026-11-02", score_gz=0.8) -> dict:
+    """Two platforms landed (hk with an unreadable file), mo configured but not delivered."""
+    return {
+        "run_id": run_id, "run_date": run_date, "profile": "local", "finished": "2026-11-02T01:00:00+00:00",
+        "status": "ok", "failed_stages": [], "balanced": True,
+        "accounting": {"gz": {"extracted": 100, "standardized": 90, "quarantined": 10, "flagged": 3,
+                              "files_quarantined": 0, "balanced": True},
+                       "hk": {"extracted": 40, "standardized": 38, "quarantined": 2, "flagged": 0,
+                              "files_quarantined": 1, "balanced": True}},
+        "stages": {
+            "extract": {"status": "ok", "seconds": 1.5, "started_at": "2026-11-02T00:00:00+00:00"},
+            "conform": {"status": "ok", "seconds": 20.25, "started_at": "2026-11-02T00:00:02+00:00",
+                        "extracted": {"gz/a": {"platform": "gz", "rows": 60, "files_quarantined": 0},
+                                      "gz/b": {"platform": "gz", "rows": 40, "files_quarantined": 0},
+                                      "hk/c": {"platform": "hk", "rows": 40, "files_quarantined": 1}},
+                        "quarantine_reasons": [
+                            {"src_platform": "gz", "stage": "calibrate", "field": "contact_phone", "count": 7},
+                            {"src_platform": "gz", "stage": "standardize", "field": None, "count": 3},
+                            {"src_platform": "hk", "stage": "calibrate", "field": "created_date", "count": 2}]},
+            "dedup": {"status": "ok", "seconds": 9.0, "records": 128, "golden": 101, "merged": 27,
+                      "by_rule": {"singleton": 80, "strong_id": 40, "name_key": 8}},
+            "quality": {"status": "ok", "seconds": 4.0, "success": True, "critical_failures": [],
+                        "warnings": [],
+                        "scores": [{"src_platform": "gz", "score": score_gz, "completeness": 0.7,
+                                    "validity": 0.9, "uniqueness": 1.0, "timeliness": 0.6},
+                                   {"src_platform": "hk", "score": 0.65, "completeness": 0.5,
+                                    "validity": 0.8, "uniqueness": 1.0, "timeliness": 0.3}]},
+            "publish": {"status": "ok", "seconds": 3.0, "published": True},
+        },
+        "outputs": {"run report": "reports/x/report.json"},
+    }
+
+
+SOURCES = [{"platform": "gz", "source": "a"}, {"platform": "gz", "source": "b"},
+           {"platform": "hk", "source": "c"}, {"platform": "hk", "source": "d"},
+           {"platform": "mo", "source": "e"}]
+
+
+def test_stage_rows_follow_the_run_order():
+    rep = small_report()
+    rep["stages"] = {"publish": {"status": "failed", "seconds": 0.1, "error": "RuntimeError: no"},
+                     "extract": {"seconds": 2.0}}  # a report written before statuses existed
+    rows = stage_rows(rep)
+    assert [(r["stage"], r["status"], r["seconds"], r["error"]) for r in rows] == \
+        [("extract", "ok", 2.0, None), ("publish", "failed", 0.1, "RuntimeError: no")]
+    assert {r["run_date"] for r in rows} == {date(2026, 11, 2)}
+
+
+def test_platform_assessment_rows():
+    rows = {r["src_platform"]: r for r in platform_rows(small_report(), SOURCES)}
+    assert sorted(rows) == ["gz", "hk", "mo"]
+    gz, hk, mo = rows["gz"], rows["hk"], rows["mo"]
+    assert (gz["failure_rate"], gz["sources"], gz["sources_delivered"], gz["service_quality"]) == (0.1, 2, 2, 1.0)
+    assert hk["failure_rate"] == 2 / 40
+    # hk/c landed with an unreadable file, hk/d not at all: neither delivered
+    assert (hk["sources"], hk["sources_delivered"], hk["service_quality"]) == (2, 0, 0.0)
+    assert (mo["extracted"], mo["failure_rate"], mo["service_quality"], mo["quality_score"]) == (0, None, 0.0, None)
+    assert (gz["quality_score"], hk["quality_score"]) == (0.8, 0.65)
+    assert all(r["published"] is True and r["stages_failed"] == 0 for r in rows.values())
+    failing = small_report()
+    failing["stages"]["publish"] = {"status": "failed", "error": "x"}
+    assert {r["published"] for r in platform_rows(failing, SOURCES)} == {False}
+    assert {r["stages_failed"] for r in platform_rows(failing, SOURCES)} == {1}
+    del failing["stages"]["publish"]
+    assert {r["published"] for r in platform_rows(failing, SOURCES)} == {None}
+
+
+def sections_of(page: str) -> dict[str, str]:
+    return dict(re.findall(r'<section id="([a-z]+)">(.*?)</section>', page, re.S))
+
+
+def cells(section: str) -> list[list[str]]:
+    return [re.findall(r"<td>(.*?)</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", section, re.S)
+            if "<td>" in row]
+
+
+def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
+    root = tmp_path / "reports"
+    earlier = small_report("local-2026-11-01", "2026-11-01", score_gz=0.55)
+    (root / earlier["run_id"]).mkdir(parents=True)
+    (root / earlier["run_id"] / "report.json").write_text(json.dumps(earlier), encoding="utf-8")
+    (root / "broken").mkdir()
+    (root / "broken" / "report.json").write_text("{not json", encoding="utf-8")
+    rep = small_report()
+    page_path = write_html(rep, tmp_path / "report.html", root, SOURCES)
+    page = page_path.read_text(encoding="utf-8")
+    assert "<script" not in page and "http" not in page.replace('http://www.w3.org', '')  # self-contained
+    found = sections_of(page)
+    assert list(found) == SECTIONS
+    for name, body in found.items():
+        assert body.count("<svg") == 1, name
+    assert ["gz", "100", "90", "10", "3", "0", "True"] in cells(found["records"])
+    assert ["hk", "calibrate", "created_date", "2"] in cells(found["quarantine"])
+    assert ["golden records", "101"] in cells(found["dedup"])
+    assert ["conform", "ok", "20.250", "2026-11-02T00:00:02+00:00", "–"] in cells(found["stages"])
+    quality = cells(found["quality"])
+    assert ["2026-11-01", "local-2026-11-01", "gz", "0.550"] == quality[0][:4]  # the earlier run first
+    assert ["2026-11-02", "local-2026-11-02", "gz", "0.800"] in [row[:4] for row in quality]
+    assert ["hk", "40", "2", "0.050", "2", "0", "0.000", "0.650", "True", "0"] in cells(found["assessment"])
+    # the chart draws the figures: the axis shows the platforms
+    assert ">gz<" in found["records"] and ">hk<" in found["records"]
+
+
+def test_html_report_of_a_run_that_failed_early(tmp_path):
+    rep = small_report()
+    rep["stages"] = {"extract": {"status": "failed", "seconds": 0.2, "error": "FeedError: <bad> & worse"}}
+    rep.update(status="failed", failed_stages=["extract"], accounting={})
+    page = write_html(rep, tmp_path / "report.html", tmp_path / "reports", SOURCES).read_text("utf-8")
+    assert "extract failed: FeedError: &lt;bad&gt; &amp; worse" in page
+    found = sections_of(page)
+    assert found["stages"].count("<svg") == 1
+    for name in ("records", "dedup", "assessment", "quality"):
+        assert "<svg" not in found[name] and "not run in this run" in found[name], name
+
+
+# ---------------------------------------------------------------- the end-to-end runs
+def read_table(spark, profile, table: str, where: str):
+    return [r.asDict() for r in spark.table(f"{profile.get('spark.hive_database')}.{table}").where(where).collect()]
+
+
+def manifest_rows(profile, day: str) -> dict[str, int]:
+    """Rows extracted per platform, from the lake's manifests (not from the report)."""
+    out: dict[str, int] = {}
+    for path in profile.path("lake.root").glob(f"raw/*/*/{day}/_manifest.json"):
+        m = json.loads(path.read_text(encoding="utf-8"))
+        out[m["platform"]] = out.get(m["platform"], 0) + m["rows"]
+    return out
+
+
+@pytest.mark.slow
+def test_run_tables_hold_each_run_once(runs, spark, local_profile):
+    first, _, second, _ = runs
+    day = second["run_date"]
+    assert second["status"] == "ok" and second["hive"]["run_stage"]["rows"] == 6
+    stages = read_table(spark, local_profile, "run_stage", f"run_date = DATE'{day}'")
+    # the day ran twice with the same run id: its rows were replaced, not added
+    assert sorted(r["stage"] for r in stages if r["run_id"] == second["run_id"]) == \
+        sorted(["extract", "conform", "dedup", "load", "quality", "publish"])
+    ours = {r["stage"]: r for r in stages if r["run_id"] == second["run_id"]}
+    for name, info in second["stages"].items():
+        assert (ours[name]["status"], ours[name]["seconds"], ours[name]["started_at"]) == \
+            ("ok", info["seconds"], info["started_at"])
+    assessment = {r["src_platform"]: r for r in read_table(
+        spark, local_profile, "platform_assessment", f"run_date = DATE'{day}' AND run_id = '{second['run_id']}'")}
+    assert sorted(assessment) == PLATFORMS
+    db = local_profile.get("spark.hive_database")
+    quarantined = {r[0]: r[1] for r in spark.sql(
+        f"SELECT src_platform, count(*) FROM {db}.quarantine WHERE run_date = DATE'{day}' GROUP BY 1").collect()}
+    scores = {r[0]: r[1] for r in spark.sql(
+        f"SELECT src_platform, score FROM {db}.quality_score WHERE run_date = DATE'{day}'").collect()}
+    extracted = manifest_rows(local_profile, day)
+    configured = {p: sum(1 for s in local_profile.sources if s["platform"] == p) for p in PLATFORMS}
+    for p, row in assessment.items():
+        assert row["extracted"] == extracted[p] and row["quarantined"] == quarantined.get(p, 0)
+        assert row["failure_rate"] == pytest.approx(quarantined.get(p, 0) / extracted[p])
+        assert row["quality_score"] == pytest.approx(scores[p])
+        assert row["sources"] == configured[p] and 0 < row["service_quality"] <= 1
+        assert row["published"] is True and row["stages_failed"] == 0
+
+
+@pytest.mark.slow
+def test_html_report_and_run_log_of_a_real_run(runs, local_profile):
+    rep = runs[2]
+    folder = local_profile.path("reports.root") / rep["run_id"]
+    assert rep["outputs"]["html report"] == str(folder / "report.html")
+    assert "report.html" in (folder / "summary.txt").read_text(encoding="utf-8")
+    found = sections_of((folder / "report.html").read_text(encoding="utf-8"))
+    assert list(found) == SECTIONS
+    assert all(body.count("<svg") == 1 for body in found.values())
+    for platform, r in rep["accounting"].items():
+        assert [platform, str(r["extracted"]), str(r["standardized"]), str(r["quarantined"])] in \
+            [row[:4] for row in cells(found["records"])]
+    assert ["golden records", str(rep["stages"]["dedup"]["golden"])] in cells(found["dedup"])
+    for s in rep["stages"]["quality"]["scores"]:
+        assert [rep["run_date"], rep["run_id"], s["src_platform"], f"{s['score']:.3f}"] in \
+            [row[:4] for row in cells(found["quality"])]
+    lines = [json.loads(line) for line in (folder / "run.log").read_text(encoding="utf-8").splitlines()]
+    assert lines and {line["run_id"] for line in lines} == {rep["run_id"]}
+    assert {"extract", "conform", "dedup", "load", "quality", "publish"} <= {line["stage"] for line in lines}
+
+
+@pytest.mark.slow
+def test_a_failed_stage_is_reported_in_every_form(spark, local_profile):
+    """Publishing a run that never ran quality fails for real: the run's report, tables, page
+    and log say so, and the error still reaches the caller."""
+    from bayres.jobs.pipeline import run_pipeline
+
+    day, run_id = date(2026, 11, 9), "local-2026-11-09-publish-first"
+    with pytest.raises(RuntimeError, match="quality has not run"):
+        run_pipeline(local_profile, day, stages=["publish"], run_id=run_id, spark=spark)
+    folder = local_profile.path("reports.root") / run_id
+    rep = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    assert rep["status"] == "failed" and rep["failed_stages"] == ["publish"]
+    assert "quality has not run" in rep["stages"]["publish"]["error"]
+    stages = read_table(spark, local_profile, "run_stage", f"run_id = '{run_id}'")
+    assert [(r["stage"], r["status"], r["run_date"]) for r in stages] == [("publish", "failed", day)]
+    assert "quality has not run" in stages[0]["error"]
+    assessment = read_table(spark, local_profile, "platform_assessment", f"run_id = '{run_id}'")
+    assert sorted(r["src_platform"] for r in assessment) == PLATFORMS
+    assert {(r["stages_failed"], r["published"]) for r in assessment} == {(1, False)}
+    assert "publish failed: RuntimeError" in (folder / "report.html").read_text(encoding="utf-8")
+    assert "publish failed: RuntimeError" in (folder / "summary.txt").read_text(encoding="utf-8")
+    errors = [json.loads(line) for line in (folder / "run.log").read_text(encoding="utf-8").splitlines()
+              if '"ERROR"' in line]
+    assert errors and errors[0]["stage"] == "publish" and "quality has not run" in errors[0]["exc"]
