@@ -61,13 +61,13 @@ def generate(profile, seed: int, scale: int, out: Path | None) -> None:
                            **summary}, ensure_ascii=False, indent=2, default=str))
 
 
-def _run(profile, run_date: str | None, stages, run_id: str) -> None:
+def _run(profile, run_date: str | None, stages, run_id: str, retrain: bool = False) -> None:
     from .pipeline import run_pipeline
     from .report import summary
 
     day = date.fromisoformat(run_date) if run_date else date.today()
     try:
-        rep = run_pipeline(profile, day, stages=stages, run_id=run_id)
+        rep = run_pipeline(profile, day, stages=stages, run_id=run_id, retrain=retrain)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary(rep))
@@ -86,11 +86,13 @@ _run_id = click.option("--run-id", default="", help="Run id (default: <profile>-
 @_run_id
 @click.option("--stage", "stages", multiple=True, type=click.Choice(STAGE_NAMES),
               help="Run only these stages (repeatable); default all, in order.")
+@click.option("--retrain", is_flag=True,
+              help="Re-estimate the probabilistic linkage models (default: reuse the saved ones).")
 @click.pass_obj
-def run(profile, run_date, run_id, stages) -> None:
+def run(profile, run_date, run_id, stages, retrain) -> None:
     """Run the pipeline (all stages, or the ones given) for one day and print the report."""
     chosen = [s for s in STAGE_NAMES if s in stages] if stages else list(STAGE_NAMES)
-    _run(profile, run_date, chosen, run_id)
+    _run(profile, run_date, chosen, run_id, retrain)
 
 
 def _stage_command(name: str, text: str) -> None:

@@ -1,153 +1,290 @@
 """Stage 4 — deduplicate: link records that are the same resource, cluster them, build golden records.
 
-Today: exact matching on strong identifiers (patent number, unified social credit code, ORCID,
-instrument serial number, grant number, a published CSTR) and on normalised name keys (the
-Simplified, alias-resolved ``name_key`` or the English key, within a resource type and owner).
-Records sharing a key are linked; clusters are the connected components of those links;
-each cluster yields one golden record by explicit survivorship rules, with a CSTR identifier.
-Probabilistic linkage (Splink) extends the links in its own issue; clustering and survivorship
-stay as they are.
+1. Links: exact keys (jobs/match_keys.py — strong identifiers and normalised name keys), pairs
+   the probabilistic linkage (jobs/linkage, Splink) accepts, and data stewards' decisions read
+   back from the review queue (jobs/review_queue.py) — a *match* forces a link, a *no match*
+   removes one.
+2. Clusters: connected components with a giant-cluster guard (jobs/clusters.py).
+3. Golden records by the survivorship rules of conf/linkage/survivorship.yaml, with per-field
+   provenance (jobs/survivorship.py).
+4. Stable CSTR identifiers from the registry of the previous run, every change recorded
+   (jobs/id_registry.py).
+5. Review queue: the uncertain pairs of the run, for a steward.
+
+The SQL of steps 1 and 3 runs on the engine the profile's ``linkage.backend`` names
+(jobs/dedup_engine.py): DuckDB on one machine (``local``: no Spark job in this stage), Spark to
+scale out (``cluster``); steps 2 and 4 are pandas/numpy on the driver in both cases. Both engines
+give identical outputs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import reduce
+import importlib.util
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
 
-import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame, SparkSession, Window
-from pyspark.sql import functions as F
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from bayres.schemas.resource import GOLDEN_RESOURCE, RECORD_LINEAGE
+from bayres.schemas.resource import (CSTR_CHANGE, GOLDEN_RESOURCE, RECORD_LINEAGE, REGISTRY_ID,
+                                     REGISTRY_MEMBER, RESOURCE_RECORD)
 
-def _alnum(col: str):
-    return F.upper(F.regexp_replace(F.col(col), r"[^A-Za-z0-9]", ""))
+from . import clusters, id_registry, match_keys, review_queue
+from .config import load_yaml
+from .dedup_engine import DuckDBEngine, SparkEngine
+from .survivorship import Rules, golden_sql
 
+log = logging.getLogger("bayres")
 
-#: strong identifiers: (key prefix, expression); a record may carry several
-STRONG_KEYS = (
-    ("pat", lambda: F.col("ach_patent_no")),
-    ("usc", lambda: F.col("org_credit_code")),
-    ("orcid", lambda: F.col("person_orcid")),
-    ("sn", lambda: _alnum("inst_serial_no")),
-    ("proj", lambda: _alnum("proj_number")),
-    ("off", lambda: F.when(F.col("official_no").isNotNull(),
-                           F.concat_ws("|", "resource_type", _alnum("official_no")))),
-    ("cstr", lambda: F.col("cstr")),
-)
-
-
-def _keyed(name_column: str, rules: dict):
-    """The name key of ``name_column`` with the companion fields conf/linkage gives per type."""
-    def key(fields):
-        parts = [F.col("resource_type")] + [F.coalesce(F.col(f).cast("string"), F.lit("")) for f in
-                                            [name_column] + [f for f in fields if f != "name_key"]]
-        return F.when(F.col(name_column).isNotNull(), F.concat_ws("|", *parts))
-
-    expr = key(rules.get("default") or ["name_key"])
-    for type_code, fields in sorted((rules.get("types") or {}).items()):
-        expr = F.when(F.col("resource_type") == str(type_code), key(fields)).otherwise(expr)
-    return expr
-
-
-def record_keys(records: DataFrame, rules: dict) -> DataFrame:
-    """(record_id, key, strong) for every match key of every record."""
-    name_keys = (("nk", _keyed("name_key", rules)), ("en", _keyed("name_en_key", rules)))
-    parts = [(p, expr(), True) for p, expr in STRONG_KEYS] + [(p, e, False) for p, e in name_keys]
-    keyed = records.select("record_id", F.explode(F.array(*[
-        F.struct(F.when(e.isNotNull() & (e != ""), F.concat(F.lit(p + ":"), e)).alias("key"),
-                 F.lit(strong).alias("strong")) for p, e, strong in parts])).alias("k"))
-    return keyed.select("record_id", "k.key", "k.strong").where(F.col("key").isNotNull())
-
-
-def components(pairs: pd.DataFrame) -> pd.DataFrame:
-    """Connected components of the record–key graph: (record_id, cluster_id = min record_id)."""
-    if pairs.empty:
-        return pd.DataFrame({"record_id": [], "cluster_id": []})
-    rec_codes, rec_ids = pd.factorize(pairs["record_id"])
-    key_codes, _ = pd.factorize(pairs["key"])
-    n_rec = len(rec_ids)
-    n = n_rec + int(key_codes.max()) + 1
-    graph = coo_matrix((np.ones(len(pairs), dtype=np.int8), (rec_codes, key_codes + n_rec)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    out = pd.DataFrame({"record_id": rec_ids, "label": labels[:n_rec]})
-    out["cluster_id"] = out.groupby("label")["record_id"].transform("min")
-    return out[["record_id", "cluster_id"]]
+#: the engine's tables of one dedup run (the input is registered as RECORDS by the caller)
+RECORDS = "dedup_records"
+MEMBERSHIP_SCHEMA = "record_id string, cluster_key string, match_rule string"
 
 
 @dataclass
 class DedupResult:
-    records: DataFrame      # accepted records with cstr_id set
-    golden: DataFrame       # GOLDEN_RESOURCE rows
-    lineage: DataFrame      # RECORD_LINEAGE rows
-    giant_clusters: list    # (cluster_id, size) above the guard
-    ambiguous_keys: int     # name keys not used because their records' strong ids disagree
+    engine: object
+    #: SELECT statements over the engine's tables, one per output (RESOURCE_RECORD,
+    #: GOLDEN_RESOURCE, RECORD_LINEAGE columns in declared order)
+    records_sql: str
+    golden_sql: str
+    lineage_sql: str
+    changes: pd.DataFrame           # CSTR_CHANGE rows
+    registry: id_registry.Registry  # the snapshot to keep for this run date
+    giant_clusters: list            # clusters.Clustering.giant_clusters
+    ambiguous_keys: int             # name keys not used because their records' strong ids disagree
+    review_pairs: pd.DataFrame      # undecided pairs of the uncertain band, fields side by side
+    review_clusters: pd.DataFrame   # records of clusters the guard could not split
+    stats: dict = field(default_factory=dict)
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """An output as pandas: "records", "golden" or "lineage"."""
+        return self.engine.fetch(getattr(self, f"{name}_sql"))
 
 
-def deduplicate(spark: SparkSession, records: DataFrame, *, agency: str, rules: dict) -> DedupResult:
-    """Link, cluster and merge ``records``; ``rules`` is conf/linkage/exact.yaml."""
-    platform_priority = list(rules.get("platform_priority") or [])
-    max_cluster_size = int(rules.get("max_cluster_size") or 50)
-    records = records.cache()
-    keys = record_keys(records, rules)
-    # only keys shared by two or more records link anything, and a name key links only when its
-    # records do not carry two different strong identifiers of one kind (homonyms: two
-    # instruments of one model and owner, two patents of one title and holder)
-    shared = keys.groupBy("key").agg(F.count("*").alias("n")).where("n > 1")
-    strong_ids = records.select("record_id", *[expr().alias(p) for p, expr in STRONG_KEYS])
-    ambiguous = keys.where(~F.col("strong")).join(shared, "key").join(strong_ids, "record_id") \
-        .groupBy("key").agg(*[F.countDistinct(p).alias(p) for p, _ in STRONG_KEYS]) \
-        .where(reduce(lambda a, b: a | b, [F.col(p) > 1 for p, _ in STRONG_KEYS])).select("key")
-    linking = keys.join(shared.select("key"), "key").join(ambiguous, "key", "left_anti") \
-        .select("record_id", "key", "strong").cache()
-    pairs = linking.select("record_id", "key").toPandas()
-    clusters_pd = components(pairs)
-    rules = linking.groupBy("record_id").agg(F.max(F.col("strong").cast("int")).alias("strong"))
+def _select(table, exprs: dict) -> str:
+    """The declared columns of ``table`` in order, each from ``exprs`` or the same-named column."""
+    return ", ".join(f"{exprs.get(n, n)} AS {n}" for n in table.names)
 
-    clusters = spark.createDataFrame(clusters_pd, "record_id string, cluster_id string") \
-        if len(clusters_pd) else spark.createDataFrame([], "record_id string, cluster_id string")
-    members = records.join(F.broadcast(clusters) if len(clusters_pd) < 2_000_000 else clusters,
-                           "record_id", "left") \
-        .withColumn("cluster_id", F.coalesce("cluster_id", "record_id")) \
-        .join(rules, "record_id", "left")
 
-    sizes = members.groupBy("cluster_id").agg(F.count("*").alias("cluster_size"))
-    giant = [(r.cluster_id, r.cluster_size)
-             for r in sizes.where(F.col("cluster_size") > max_cluster_size).collect()]
+def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorship: Rules,
+                guard: dict | None = None, linker=None, decisions: pd.DataFrame | None = None,
+                previous: id_registry.Registry | None = None) -> DedupResult:
+    """Link, cluster and merge the records of the engine's table ``dedup_records``.
 
-    # survivorship: source priority, then most complete, then most recent, then record id;
-    # each golden field takes the first non-null value in that order (min_by skips null orders)
-    priority = F.create_map(*[x for i, p in enumerate(platform_priority) for x in (F.lit(p), F.lit(i))])
-    golden_cols = [f.name for f in GOLDEN_RESOURCE.fields]
-    carried = [c for c in golden_cols if c in records.columns and c != "cstr_id"]
-    completeness = sum(F.when(F.col(c).isNotNull(), 1).otherwise(0) for c in carried)
-    order = Window.partitionBy("cluster_id").orderBy(
-        F.coalesce(priority[F.col("src_platform")], F.lit(99)), completeness.desc(),
-        F.col("updated_date").desc_nulls_last(), F.col("record_id"))
-    ranked = members.withColumn("_rank", F.row_number().over(order)).cache()
-    clustered = ranked.groupBy("cluster_id").agg(
-        *[F.min_by(c, F.when(F.col(c).isNotNull(), F.col("_rank"))).alias(c) for c in carried],
-        F.count("*").alias("member_count"),
-        F.array_join(F.array_sort(F.collect_set("src_platform")), ",").alias("source_platforms"),
-        F.min_by("record_id", "_rank").alias("survivor_record_id"))
-    # CSTR:<agency>.<type>.<stable id of the cluster> — identifiers.stable_local_id, natively
-    local_id = F.upper(F.substring(F.sha2(F.col("cluster_id"), 256), 1, 16))
-    clustered = clustered.withColumn(
-        "cstr_id", F.concat(F.lit(f"CSTR:{agency}."), F.col("resource_type"), F.lit("."), local_id)) \
-        .cache()
-    golden = clustered.select(*golden_cols)
+    ``rules``: conf/linkage/exact.yaml; ``guard``: conf/linkage/clusters.yaml; ``linker``: a
+    callable taking the records in the engine's form and returning a
+    :class:`~bayres.jobs.linkage.LinkageResult` (None: exact links only); ``decisions``: from
+    :func:`review_queue.read_decisions`; ``previous``: the registry of the previous run date.
+    """
+    seconds, started = {}, time.perf_counter()
 
-    members = ranked.drop("cstr_id").join(clustered.select("cluster_id", "cstr_id", "member_count"),
-                                          "cluster_id")
-    lineage = members.select(
-        "record_id", "cstr_id", "src_platform",
-        F.when(F.col("member_count") == 1, "singleton")
-        .when(F.col("strong") == 1, "strong_id").otherwise("name_key").alias("match_rule"),
-        (F.col("_rank") == 1).alias("is_survivor"), "run_date")
-    if lineage.columns != RECORD_LINEAGE.names:
-        raise RuntimeError(f"lineage columns {lineage.columns} differ from {RECORD_LINEAGE.names}")
-    with_ids = members.select(*records.columns)
-    return DedupResult(records=with_ids, golden=golden, lineage=lineage, giant_clusters=giant,
-                       ambiguous_keys=ambiguous.count())
+    def lap(name):
+        nonlocal started
+        now = time.perf_counter()
+        seconds[name] = round(now - started, 2)
+        started = now
+
+    day = f"DATE '{run_date.isoformat()}'"
+    # ---- 1. links
+    engine.create("dedup_keys", match_keys.keys_sql(engine, RECORDS, rules))
+    engine.create("dedup_ambiguous", match_keys.ambiguous_sql(engine, RECORDS, "dedup_keys"))
+    linking = engine.fetch(match_keys.linking_sql("dedup_keys", "dedup_ambiguous"))
+    ambiguous = int(engine.scalar("SELECT count(*) FROM dedup_ambiguous"))
+    engine.drop("dedup_keys")
+    lap("exact_keys")
+    linkage = linker(engine.linkage_input(RECORDS)) if linker else None
+    pairs = linkage.pairs if linkage is not None else None
+    thresholds = linkage.thresholds if linkage is not None else {}
+    accepted = review_queue.band(pairs, thresholds, "accept")
+    uncertain = review_queue.band(pairs, thresholds, "review")
+    lap("probabilistic")
+    decisions = _known(engine, decisions)
+
+    # ---- 2. clusters
+    clustering = clusters.cluster(linking, accepted, decisions, guard)
+    engine.register("dedup_membership", clustering.membership, MEMBERSHIP_SCHEMA)
+    engine.create("dedup_members", f"""
+        SELECT r.*, coalesce(m.cluster_key, r.record_id) AS _cluster,
+               coalesce(m.match_rule, 'singleton') AS _match_rule
+        FROM {RECORDS} r LEFT JOIN dedup_membership m ON m.record_id = r.record_id""")
+    lap("clusters")
+
+    # ---- 3. golden records
+    engine.create("dedup_golden", golden_sql(engine, "dedup_members", survivorship))
+    lap("survivorship")
+
+    # ---- 4. identifiers
+    assignment = id_registry.assign(
+        engine.fetch("SELECT record_id, _cluster AS cluster_key FROM dedup_members"),
+        engine.fetch("SELECT _cluster AS cluster_key, resource_type FROM dedup_golden"),
+        previous, agency=agency, run_date=run_date)
+    engine.register("dedup_ids", assignment.ids, "cluster_key string, cstr_id string")
+    lap("identifiers")
+
+    golden = f"""SELECT {_select(GOLDEN_RESOURCE, {"cstr_id": "i.cstr_id", "run_date": day})}
+        FROM dedup_golden g JOIN dedup_ids i ON i.cluster_key = g._cluster"""
+    records = f"""SELECT {_select(RESOURCE_RECORD, {"cstr_id": "i.cstr_id", "run_date": day})}
+        FROM dedup_members m JOIN dedup_ids i ON i.cluster_key = m._cluster"""
+    lineage = f"""SELECT {_select(RECORD_LINEAGE, {
+        "record_id": "m.record_id", "src_platform": "m.src_platform", "cstr_id": "i.cstr_id",
+        "match_rule": "m._match_rule", "is_survivor": "(m.record_id = g.survivor_record_id)",
+        "run_date": day})}
+        FROM dedup_members m JOIN dedup_ids i ON i.cluster_key = m._cluster
+        JOIN dedup_golden g ON g._cluster = m._cluster"""
+
+    # ---- 5. review queue
+    review_pairs = _side_by_side(engine, review_queue.undecided(uncertain, decisions))
+    review_clusters = _giant_members(engine, clustering.review_records, assignment.ids)
+    lap("review_queue")
+    stats = {**clustering.stats, "seconds": seconds, "engine": engine.name,
+             "pairs_accepted": int(len(accepted)), "pairs_uncertain": int(len(uncertain)),
+             "decisions_applied": int(len(decisions)),
+             "linkage": linkage.stats if linkage is not None else None}
+    return DedupResult(engine=engine, records_sql=records, golden_sql=golden, lineage_sql=lineage,
+                       changes=assignment.changes, registry=assignment.registry,
+                       giant_clusters=clustering.giant_clusters, ambiguous_keys=ambiguous,
+                       review_pairs=review_pairs, review_clusters=review_clusters, stats=stats)
+
+
+def _known(engine, decisions: pd.DataFrame | None) -> pd.DataFrame:
+    """Decisions about two records both present in this run (others wait or are stale)."""
+    cols = ["record_id_l", "record_id_r", "decision"]
+    if decisions is None or decisions.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    engine.register("dedup_decisions", decisions[cols],
+                    "record_id_l string, record_id_r string, decision string")
+    return engine.fetch(f"""
+        SELECT d.record_id_l, d.record_id_r, d.decision FROM dedup_decisions d
+        JOIN {RECORDS} a ON a.record_id = d.record_id_l
+        JOIN {RECORDS} b ON b.record_id = d.record_id_r
+        ORDER BY d.record_id_l, d.record_id_r""")
+
+
+def _side_by_side(engine, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Uncertain pairs with both records' key fields, for pairs.csv."""
+    engine.register("dedup_review", pairs[["record_id_l", "record_id_r", "resource_type",
+                                           "match_probability"]],
+                    "record_id_l string, record_id_r string, resource_type string, "
+                    "match_probability double")
+    side = ", ".join(f"{s}.{f} AS {f}_{s}" for f in review_queue.PAIR_FIELDS for s in ("l", "r"))
+    return engine.fetch(f"""
+        SELECT p.record_id_l, p.record_id_r, p.resource_type, p.match_probability,
+               (l._cluster = r._cluster) AS same_cluster, {side}
+        FROM dedup_review p
+        JOIN dedup_members l ON l.record_id = p.record_id_l
+        JOIN dedup_members r ON r.record_id = p.record_id_r""")
+
+
+def _giant_members(engine, review_records: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
+    """Records of the clusters too large to split, with their golden id and key fields."""
+    if review_records.empty:
+        return pd.DataFrame()
+    engine.register("dedup_giant", review_records, "cluster_key string, record_id string")
+    out = engine.fetch(f"""
+        SELECT g.cluster_key, g.record_id, m.resource_type, m._match_rule AS match_rule,
+               {', '.join('m.' + f for f in review_queue.PAIR_FIELDS)}
+        FROM dedup_giant g JOIN dedup_members m ON m.record_id = g.record_id
+        ORDER BY g.cluster_key, g.record_id""")
+    return out.merge(ids, on="cluster_key", how="left")
+
+
+# ---------------------------------------------------------------- the stage
+def engine_for(backend: str, spark=None):
+    """The engine of ``linkage.backend``: duckdb → DuckDB, spark → the run's Spark session."""
+    if backend == "duckdb":
+        return DuckDBEngine()
+    if backend == "spark":
+        if spark is None:
+            raise ValueError("linkage.backend spark needs the run's Spark session")
+        return SparkEngine(spark)
+    raise ValueError(f"linkage.backend must be duckdb or spark, not {backend!r}")
+
+
+def linker_for(backend: str, conf_dir, model_dir, spark=None, retrain: bool = False):
+    """jobs/linkage's ``link_records`` bound to the profile, or None while the engine is absent."""
+    if importlib.util.find_spec("bayres.jobs.linkage.engine") is None:
+        log.warning("probabilistic linkage (bayres.jobs.linkage.engine) is not installed: "
+                    "exact links only")
+        return None
+    from .linkage import link_records
+
+    return partial(link_records, backend=backend, conf_dir=conf_dir, model_dir=model_dir,
+                   spark=spark, retrain=retrain)
+
+
+REGISTRY_ZONES = {"members": REGISTRY_MEMBER.name, "ids": REGISTRY_ID.name}
+
+
+def read_registry(engine, lake, lake_root: str, run_date: date) -> tuple[id_registry.Registry | None, str | None]:
+    """The registry snapshot of the latest run date before ``run_date`` (None on the first run)."""
+    zone = f"registry/{REGISTRY_ZONES['ids']}"
+    if not lake.exists(zone):
+        return None, None
+    day = id_registry.previous_run_date(lake.list(zone), run_date)
+    if day is None:
+        return None, None
+    frames = {}
+    for part, table in REGISTRY_ZONES.items():
+        uri = f"{lake_root}/registry/{table}/run_date={day.isoformat()}"
+        engine.read_parquet(f"dedup_prev_{part}", uri)
+        frames[part] = engine.fetch(f"SELECT * FROM dedup_prev_{part}")
+    return id_registry.Registry(members=frames["members"], ids=frames["ids"]), day.isoformat()
+
+
+def _write_frame(engine, name: str, frame: pd.DataFrame, table, uri: str) -> None:
+    schema = ", ".join(f"{f.name} {f.type}" for f in table.fields)
+    engine.register(name, frame[table.names], schema)
+    engine.write_parquet(f"SELECT * FROM {name}", uri)
+
+
+def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
+    """The dedup stage of one run: read the standardized zone, write the curated outputs, the
+    registry snapshot, the id changes and the review queue; returns what the report shows."""
+    conf = ctx.profile.conf_dir / "linkage"
+    backend = str(ctx.profile.get("linkage.backend") or "duckdb")
+    engine = engine_for(backend, spark)
+    engine.read_parquet(RECORDS, ctx.zone("standardized"))
+    previous, previous_day = read_registry(engine, lake, ctx.lake_root, ctx.run_date)
+    review_dir = ctx.profile.path("linkage.review_dir")
+    result = deduplicate(
+        engine, agency=str(ctx.profile.get("cstr.agency")), run_date=ctx.run_date,
+        rules=load_yaml(conf / "exact.yaml"),
+        survivorship=Rules.from_yaml(conf / "survivorship.yaml"),
+        guard=load_yaml(conf / "clusters.yaml"),
+        linker=linker_for(backend, conf, ctx.profile.path("linkage.model_dir"), spark, retrain),
+        decisions=review_queue.read_decisions(review_dir, as_of=ctx.run_date),
+        previous=previous)
+
+    started = time.perf_counter()
+    engine.write_parquet(result.records_sql, ctx.zone("curated", "resource_record"))
+    engine.write_parquet(result.golden_sql, ctx.zone("curated", "golden_resource"))
+    engine.write_parquet(result.lineage_sql, ctx.zone("curated", "record_lineage"))
+    _write_frame(engine, "dedup_changes", result.changes, CSTR_CHANGE, ctx.zone("curated", "cstr_change"))
+    for part, table in ((result.registry.members, REGISTRY_MEMBER), (result.registry.ids, REGISTRY_ID)):
+        _write_frame(engine, f"dedup_registry_{table.name}", part, table,
+                     ctx.zone("registry", table.name))
+    queue = review_queue.write_queue(review_dir / ctx.run_date.isoformat(), result.review_pairs,
+                                     result.review_clusters)
+    result.stats["seconds"]["write"] = round(time.perf_counter() - started, 2)
+
+    lineage = engine.fetch(f"SELECT match_rule, count(*) AS n, "
+                           f"count(DISTINCT cstr_id) AS golden FROM ({result.lineage_sql}) l "
+                           "GROUP BY match_rule")
+    records = int(lineage["n"].sum())
+    golden = int(engine.scalar(f"SELECT count(*) FROM ({result.golden_sql}) g"))
+    changes = result.changes["change"].value_counts().to_dict()
+    return {
+        "engine": engine.name, "records": records, "golden": golden, "merged": records - golden,
+        "by_rule": {r.match_rule: int(r.n) for r in lineage.itertuples()},
+        "giant_clusters": result.giant_clusters,
+        "ambiguous_name_keys": result.ambiguous_keys,
+        "identifiers": {"previous_registry": previous_day,
+                        **{k: int(changes.get(k, 0)) for k in ("kept", "new", "split", "merged", "retired")}},
+        "review": {**queue, "decisions_applied": result.stats["decisions_applied"],
+                   "refused_pairs_still_together": result.stats["refused_pairs_still_together"]},
+        "linkage": result.stats["linkage"],
+        "pairs_accepted": result.stats["pairs_accepted"],
+        "step_seconds": result.stats["seconds"],
+    }

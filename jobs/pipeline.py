@@ -13,8 +13,8 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from bayres.schemas.fields import Field, Table
-from bayres.schemas.resource import (GOLDEN_RESOURCE, QUALITY_SCORE, QUARANTINE, RECORD_LINEAGE,
-                                     RESOURCE_RECORD)
+from bayres.schemas.resource import (CSTR_CHANGE, GOLDEN_RESOURCE, QUALITY_SCORE, QUARANTINE,
+                                     RECORD_LINEAGE, RESOURCE_RECORD)
 
 from . import dedup, load, report
 from .calibration.money import FxRates
@@ -132,22 +132,10 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
             .collect()]
 
 
-def run_dedup(ctx: RunContext, spark: SparkSession) -> None:
+def run_dedup(ctx: RunContext, spark: SparkSession, retrain: bool = False) -> None:
+    """Link, cluster, merge (jobs/dedup.py) on the engine of ``linkage.backend``."""
     with ctx.stage("dedup") as info:
-        records = spark.read.parquet(ctx.zone("standardized"))
-        rules = load_yaml(ctx.profile.conf_dir / "linkage" / "exact.yaml")
-        result = dedup.deduplicate(spark, records, agency=str(ctx.profile.get("cstr.agency")),
-                                   rules=rules)
-        result.records.write.mode("overwrite").parquet(ctx.zone("curated", "resource_record"))
-        result.golden.write.mode("overwrite").parquet(ctx.zone("curated", "golden_resource"))
-        result.lineage.write.mode("overwrite").parquet(ctx.zone("curated", "record_lineage"))
-        lineage = spark.read.parquet(ctx.zone("curated", "record_lineage"))
-        info["records"] = lineage.count()
-        info["golden"] = spark.read.parquet(ctx.zone("curated", "golden_resource")).count()
-        info["merged"] = info["records"] - info["golden"]
-        info["by_rule"] = {r.match_rule: r["count"] for r in lineage.groupBy("match_rule").count().collect()}
-        info["giant_clusters"] = [{"cluster": c, "size": n} for c, n in result.giant_clusters]
-        info["ambiguous_name_keys"] = result.ambiguous_keys
+        info.update(dedup.run_stage(ctx, spark, lake=_lake(ctx), retrain=retrain))
 
 
 def run_load(ctx: RunContext, spark: SparkSession) -> None:
@@ -157,6 +145,7 @@ def run_load(ctx: RunContext, spark: SparkSession) -> None:
         info["hive"] = {}
         for table, path in ((RESOURCE_RECORD, ctx.zone("curated", "resource_record")),
                             (RECORD_LINEAGE, ctx.zone("curated", "record_lineage")),
+                            (CSTR_CHANGE, ctx.zone("curated", "cstr_change")),
                             (QUARANTINE, ctx.zone("quarantine"))):
             info["hive"][table.name] = load.to_hive(spark, spark.read.parquet(path), table, db,
                                                     ctx.run_date)
@@ -238,9 +227,10 @@ def run_publish(ctx: RunContext, spark: SparkSession) -> None:
 
 
 def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: SparkSession | None = None,
-                 sources=None):
+                 sources=None, retrain: bool = False):
     """Run the given stages for one day; returns the run report (also written to reports/).
-    ``sources`` limits extraction to some platforms or ``platform/source`` keys (default all)."""
+    ``sources`` limits extraction to some platforms or ``platform/source`` keys (default all);
+    ``retrain`` re-estimates the probabilistic linkage models instead of reusing them."""
     ctx = RunContext(profile=profile, run_date=run_date, run_id=run_id)
     with ctx.logged():  # the run id on every log line; JSON lines in reports/<run id>/run.log
         ctx.stages.update({k: v for k, v in report.previous_stages(ctx).items() if k not in stages})
@@ -254,7 +244,8 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
                 spark = spark or build_spark(profile)
                 for name in needs_spark:
                     {"conform": run_conform, "dedup": run_dedup, "load": run_load,
-                     "quality": run_quality, "publish": run_publish}[name](ctx, spark)
+                     "quality": run_quality, "publish": run_publish}[name](
+                        ctx, spark, **({"retrain": retrain} if name == "dedup" else {}))
         except BaseException:  # a failed stage is reported (status, error), then raised on
             report.write_failed_report(ctx, spark)
             raise

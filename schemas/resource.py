@@ -135,6 +135,9 @@ GOLDEN_FIELDS = (
     Field("survivor_record_id", group="lineage", derived=True,
           description="Source record the golden values were taken from"),
     Field("name_key", group="matching", derived=True),
+    Field("field_sources", group="lineage", derived=True,
+          description="Provenance per field: JSON object field -> record_id the value came from "
+                      "(non-null fields only; rules in conf/linkage/survivorship.yaml)"),
 )
 
 # ---------------------------------------------------------------- the tables
@@ -159,11 +162,50 @@ RECORD_LINEAGE = Table(
         Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, derived=True),
         Field("src_platform", mandatory=True, code_list="platform", derived=True),
         Field("match_rule", mandatory=True, derived=True, group="lineage",
-              description="Why the record joined its cluster: singleton / strong id / name key"),
+              description="Why the record joined its cluster: singleton / strong_id / review "
+                          "(a steward's match) / name_key / probabilistic (Splink)"),
         Field("is_survivor", type="boolean", mandatory=True, derived=True, group="lineage"),
         RUN_DATE),
     "Merge edges: which source records make up each golden record",
     key=("record_id",), partition_by=("run_date",))
+
+#: golden identifiers over time (jobs/id_registry.py): one row per id the run kept, issued or retired
+CSTR_CHANGE = Table(
+    "cstr_change", (
+        Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, derived=True),
+        Field("change", mandatory=True, derived=True, group="lineage",
+              description="new / kept / split (issued for a part split off related_cstr_id) / "
+                          "merged (retired into related_cstr_id) / retired (no records left)"),
+        Field("related_cstr_id", pattern=CSTR_PATTERN, derived=True, group="lineage",
+              description="split: the id it split from; merged: the id that carries on"),
+        Field("resource_type", mandatory=True, derived=True, group="lineage"),
+        Field("members_before", type="long", mandatory=True, derived=True, group="lineage",
+              description="Records under this id in the previous run (0 for a new id)"),
+        Field("members_after", type="long", mandatory=True, derived=True, group="lineage",
+              description="Records under this id in this run (0 when retired or merged)"),
+        RUN_DATE),
+    "Every change of golden identifiers per run: kept, new, split, merged, retired",
+    key=("cstr_id",), partition_by=("run_date",))
+
+#: the identifier registry, a lake-only snapshot per run date (not a Hive table):
+#: which record carried which id, and every id ever issued with its status
+REGISTRY_MEMBER = Table(
+    "cstr_registry_member", (
+        Field("record_id", mandatory=True, derived=True),
+        Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, derived=True)),
+    "Registry snapshot: the golden id of every record", key=("record_id",))
+REGISTRY_ID = Table(
+    "cstr_registry_id", (
+        Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, derived=True),
+        Field("resource_type", mandatory=True, derived=True),
+        Field("status", mandatory=True, derived=True, description="active / retired"),
+        Field("successor_id", pattern=CSTR_PATTERN, derived=True,
+              description="Merged ids: the id that carries on"),
+        Field("first_run_date", type="date", mandatory=True, derived=True),
+        Field("last_run_date", type="date", mandatory=True, derived=True,
+              description="Last run it was active in"),
+        Field("members", type="long", mandatory=True, derived=True)),
+    "Registry snapshot: every golden id ever issued", key=("cstr_id",))
 
 QUARANTINE = Table(
     "quarantine", (

@@ -1,29 +1,66 @@
-"""De-duplication on crafted records: strong ids, name keys, ambiguity guard, hard negatives,
-survivorship and stable CSTR ids."""
+"""De-duplication on crafted records (DuckDB engine): strong ids, name keys, ambiguity guard, hard
+negatives, probabilistic pairs (from a labelled test double of jobs/linkage), steward decisions,
+survivorship with provenance, CSTR ids on a first run."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
+import pyarrow as pa
 import pytest
-from pyspark.sql import functions as F
 
 from bayres.jobs.calibration.identifiers import stable_local_id
 from bayres.jobs.config import DEFAULT_CONF, load_yaml
 from bayres.jobs.conform import RECORD_COLUMNS
-from bayres.jobs.dedup import components, deduplicate
-from bayres.schemas.derive_spark import spark_schema
-from bayres.schemas.resource import RESOURCE_RECORD
+from bayres.jobs.dedup import deduplicate
+from bayres.jobs.dedup_engine import DuckDBEngine
+from bayres.jobs.linkage import LinkageResult
+from bayres.jobs.survivorship import Rules
+from bayres.schemas.resource import GOLDEN_RESOURCE, RECORD_LINEAGE, RESOURCE_RECORD
 
 RULES = load_yaml(DEFAULT_CONF / "linkage" / "exact.yaml")
+SURVIVORSHIP = Rules.from_yaml(DEFAULT_CONF / "linkage" / "survivorship.yaml")
+GUARD = load_yaml(DEFAULT_CONF / "linkage" / "clusters.yaml")
+DAY = date(2026, 11, 1)
+_ARROW = {"string": pa.string(), "date": pa.date32(), "double": pa.float64(), "long": pa.int64(),
+          "boolean": pa.bool_()}
 
 
 def record(rid, platform, rtype, name_key, **fields):
     row = {c: None for c in RECORD_COLUMNS}
     row.update(record_id=rid, src_platform=platform, src_source="s", src_record_id=rid,
                resource_type=rtype, name=fields.pop("name", name_key), name_key=name_key,
-               region="GZ", run_date=date(2026, 11, 1), **fields)
+               region="GZ", run_date=DAY, **fields)
     return row
+
+
+def as_table(rows) -> pa.Table:
+    """Rows as an Arrow table typed like RESOURCE_RECORD (the standardized zone's schema)."""
+    frame = pd.DataFrame(rows).assign(cstr_id=None)[RESOURCE_RECORD.names]
+    schema = pa.schema([(f.name, _ARROW[f.type]) for f in RESOURCE_RECORD.fields])
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
+def run(rows, **kwargs):
+    engine = DuckDBEngine()
+    engine.register("dedup_records", as_table(rows))
+    kwargs.setdefault("guard", GUARD)
+    return deduplicate(engine, agency="GBA01", run_date=DAY, rules=RULES,
+                       survivorship=SURVIVORSHIP, **kwargs)
+
+
+def fixed_linker(pairs, review=0.5, accept=0.9):
+    """TEST DOUBLE of bayres.jobs.linkage.link_records: returns fixed scored pairs."""
+    frame = pd.DataFrame(pairs, columns=["record_id_l", "record_id_r", "resource_type",
+                                         "match_probability"]).assign(match_weight=0.0)
+
+    def linker(records):
+        assert records.num_rows > 0  # the duckdb backend gets the records as an Arrow table
+        types = set(frame["resource_type"])
+        return LinkageResult(pairs=frame, thresholds={t: {"review": review, "accept": accept}
+                                                      for t in types}, stats={})
+    return linker
 
 
 ROWS = [
@@ -36,24 +73,35 @@ ROWS = [
     record("gz:i:2", "gz", "02", "透射电镜", owner_org_key="中山大学", inst_serial_no="SN-2"),
     # an organisation in three scripts/languages (the alias table resolved the keys upstream)
     record("gz:o:1", "gz", "04", "香港科技大学"),
-    record("hk:o:1", "hk", "04", "香港科技大学", name="香港科技大學", name_en_key="hong kong university of science and technology"),
-    record("mo:o:7", "mo", "04", "香港科技大学", name="The Hong Kong University of Science and Technology"),
+    record("hk:o:1", "hk", "04", "香港科技大学", name="香港科技大學",
+           name_en_key="hong kong university of science and technology",
+           name_en="The Hong Kong University of Science and Technology",
+           org_name_zh_hant="香港科技大學"),
+    record("mo:o:7", "mo", "04", "香港科技大学", name="The Hong Kong University of Science and Technology",
+           name_en="Hong Kong Univ. of Science & Technology", org_name_pt="Universidade de Ciência e Tecnologia de Hong Kong"),
     # hard negative: a different university despite the shared prefix
     record("gz:o:2", "gz", "04", "香港科技大学|广州"),
 ]
 
 
 @pytest.fixture(scope="module")
-def result(spark):
-    schema = spark_schema(RESOURCE_RECORD)
-    df = spark.createDataFrame(pd.DataFrame(ROWS)[RECORD_COLUMNS + ["run_date"]].assign(cstr_id=None)
-                               [[f.name for f in schema.fields]], schema=schema)
-    r = deduplicate(spark, df, agency="GBA01", rules=RULES)
-    return r.golden.toPandas(), r.lineage.toPandas(), r
+def result():
+    r = run(ROWS)
+    return r.frame("golden"), r.frame("lineage"), r
 
 
 def cluster_of(lineage, rid):
     return lineage.set_index("record_id").loc[rid, "cstr_id"]
+
+
+def test_outputs_have_the_declared_columns(result):
+    golden, lineage, r = result
+    assert list(golden.columns) == GOLDEN_RESOURCE.names
+    assert list(lineage.columns) == RECORD_LINEAGE.names
+    records = r.frame("records")
+    assert list(records.columns) == RESOURCE_RECORD.names and len(records) == len(ROWS)
+    assert records.set_index("record_id")["cstr_id"].to_dict() == \
+        lineage.set_index("record_id")["cstr_id"].to_dict()
 
 
 def test_links_and_hard_negatives(result):
@@ -71,21 +119,129 @@ def test_ambiguous_name_keys_are_counted(result):
     assert result[2].ambiguous_keys >= 1  # 透射电镜|中山大学 carries two serial numbers
 
 
-def test_survivorship_and_stable_cstr(result):
+def test_survivorship_with_per_field_provenance(result):
     golden, lineage, _ = result
     patent = golden[golden["member_count"] == 2].iloc[0]
     # gz has priority: its record survives, hk fills what gz lacks
     assert patent["survivor_record_id"] == "gz:p:1" and patent["name"] == "一种电池"
     assert patent["owner_org"] == "香港科技大學" and patent["source_platforms"] == "gz,hk"
-    assert patent["cstr_id"] == f"CSTR:GBA01.11.{stable_local_id('gz:p:1')}"
-    assert golden["cstr_id"].str.match(r"^CSTR:[A-Za-z0-9]{5}\.[0-9]{2}\..+$").all()
+    sources = json.loads(patent["field_sources"])
+    assert sources["name"] == "gz:p:1" and sources["owner_org"] == "hk:p:9"
+    assert sources["updated_date"] == "hk:p:9" and "description" not in sources  # null: no source
+    org = golden[golden["member_count"] == 3].iloc[0]
+    sources = json.loads(org["field_sources"])
+    # name from gz (Simplified), English name from hk, Portuguese from mo (survivorship.yaml)
+    assert (org["name"], sources["name"]) == ("香港科技大学", "gz:o:1")
+    assert (org["name_en"], sources["name_en"]) == ("The Hong Kong University of Science and Technology", "hk:o:1")
+    assert sources["org_name_pt"] == "mo:o:7" and sources["org_name_zh_hant"] == "hk:o:1"
     survivors = lineage[lineage["is_survivor"]]
     assert len(survivors) == len(golden)
+    assert set(survivors["record_id"]) == set(golden["survivor_record_id"])
 
 
-def test_components_are_connected_record_groups():
-    pairs = pd.DataFrame({"record_id": ["a", "b", "b", "c", "x", "y"],
-                          "key": ["k1", "k1", "k2", "k2", "k3", "k3"]})
-    out = components(pairs).set_index("record_id")["cluster_id"]
-    assert out["a"] == out["b"] == out["c"] == "a"
-    assert out["x"] == out["y"] == "x"
+def test_first_run_ids_are_the_hash_of_the_smallest_record_id(result):
+    golden, _, r = result
+    patent = golden[golden["member_count"] == 2].iloc[0]
+    assert patent["cstr_id"] == f"CSTR:GBA01.11.{stable_local_id('gz:p:1')}"
+    assert golden["cstr_id"].str.match(r"^CSTR:[A-Za-z0-9]{5}\.[0-9]{2}\..+$").all()
+    assert golden["cstr_id"].is_unique
+    assert set(r.changes["change"]) == {"new"} and len(r.changes) == len(golden)
+
+
+def test_survivorship_recency_then_completeness_and_fields_taken_together():
+    rows = [
+        record("gz:x:1", "gz", "02", "质谱仪", owner_org_key="暨南大学", inst_serial_no="Q-1",
+               updated_date=date(2025, 1, 1), inst_original_value=400000.0, inst_currency="CNY",
+               inst_value_cny=400000.0),
+        record("gz:x:2", "gz", "02", "质谱仪", owner_org_key="暨南大学", inst_serial_no="Q-1",
+               updated_date=date(2026, 3, 1), description="newer"),
+        record("hk:x:3", "hk", "02", "質譜儀", owner_org_key="暨南大学", inst_serial_no="Q-1",
+               updated_date=date(2026, 6, 1), inst_original_value=500000.0, inst_currency="HKD",
+               inst_value_cny=460000.0, name_en="Mass spectrometer"),
+    ]
+    golden = run(rows).frame("golden")
+    assert len(golden) == 1
+    g = golden.iloc[0]
+    sources = json.loads(g["field_sources"])
+    # gz first; within gz the most recent record survives
+    assert g["survivor_record_id"] == "gz:x:2" and g["description"] == "newer"
+    # value, currency and CNY value come from one record: gz:x:1 (gz:x:2 has no value)
+    assert (g["inst_original_value"], g["inst_currency"], g["inst_value_cny"]) == (400000.0, "CNY", 400000.0)
+    assert sources["inst_currency"] == sources["inst_value_cny"] == "gz:x:1"
+    assert (g["name_en"], sources["name_en"]) == ("Mass spectrometer", "hk:x:3")
+
+
+def test_probabilistic_pairs_accept_and_review_band():
+    rows = ROWS + [record("sz:o:5", "sz", "04", "港科大", name="港科大"),
+                   record("sz:o:6", "sz", "04", "科大", name="科大")]
+    linker = fixed_linker([("gz:o:1", "sz:o:5", "04", 0.97),   # accepted
+                           ("gz:o:2", "sz:o:6", "04", 0.6),    # uncertain: review queue
+                           ("gz:i:1", "gz:i:2", "02", 0.3)])   # below review: not returned by Splink
+    r = run(rows, linker=linker)
+    lineage = r.frame("lineage").set_index("record_id")
+    assert lineage.loc["sz:o:5", "cstr_id"] == lineage.loc["gz:o:1", "cstr_id"]
+    assert lineage.loc["sz:o:5", "match_rule"] == "probabilistic"
+    assert lineage.loc["gz:o:1", "match_rule"] == "name_key"  # its most certain link
+    assert lineage.loc["sz:o:6", "match_rule"] == "singleton"
+    assert lineage.loc["gz:i:1", "cstr_id"] != lineage.loc["gz:i:2", "cstr_id"]
+    queue = r.review_pairs
+    assert list(zip(queue["record_id_l"], queue["record_id_r"])) == [("gz:o:2", "sz:o:6")]
+    row = queue.iloc[0]
+    assert (row["name_l"], row["name_r"], bool(row["same_cluster"])) == ("香港科技大学|广州", "科大", False)
+    assert r.stats["pairs_accepted"] == 1 and r.stats["pairs_uncertain"] == 1
+
+
+def test_decisions_force_and_remove_links():
+    rows = ROWS + [record("sz:o:5", "sz", "04", "港科大", name="港科大"),
+                   record("sz:x:1", "sz", "04", "some lab"), record("hk:x:1", "hk", "04", "some lab")]
+    decisions = pd.DataFrame({
+        "record_id_l": ["sz:o:5", "sz:x:1", "mo:o:7", "gone:1"],
+        "record_id_r": ["gz:o:1", "hk:x:1", "gz:o:1", "gz:o:1"],   # either order
+        "decision": ["match", "no_match", "no_match", "match"]})
+    r = run(rows, decisions=decisions)
+    lineage = r.frame("lineage").set_index("record_id")
+    # match: forced edge
+    assert lineage.loc["sz:o:5", "cstr_id"] == lineage.loc["gz:o:1", "cstr_id"]
+    assert lineage.loc["sz:o:5", "match_rule"] == "review"
+    # no match on a two-record name key: the key no longer links them
+    assert lineage.loc["sz:x:1", "cstr_id"] != lineage.loc["hk:x:1", "cstr_id"]
+    assert lineage.loc["sz:x:1", "match_rule"] == "singleton"
+    # no match inside a three-record key: the direct link goes, hk:o:1 still joins the two
+    assert lineage.loc["mo:o:7", "cstr_id"] == lineage.loc["gz:o:1", "cstr_id"]
+    assert r.stats["refused_pairs_still_together"] == 1
+    assert r.stats["decisions_applied"] == 3  # gone:1 is not a record of this run
+
+
+def test_giant_cluster_is_split_and_reported():
+    # 60 records sharing one English key (a generic name), three of them also a patent number
+    rows = [record(f"gz:g:{i:03d}", "gz", "11", f"题名{i}", name_en_key="method", owner_org_key="x")
+            for i in range(60)]
+    for i in range(3):
+        rows[i]["ach_patent_no"] = "CN1"
+    r = run(rows)
+    lineage = r.frame("lineage")
+    sizes = lineage.groupby("cstr_id").size()
+    assert sizes.max() == 3 and len(sizes) == 58
+    [giant] = r.giant_clusters
+    assert giant == {"cluster": "gz:g:000", "size": 60, "action": "split", "dropped": ["name_en"],
+                     "parts": 58, "largest_part": 3}
+    assert r.review_clusters.empty
+
+
+def test_giant_cluster_that_cannot_be_split_goes_to_review():
+    rows = [record(f"gz:s:{i:03d}", "gz", "11", f"题名{i}", ach_patent_no="CN9") for i in range(5)]
+    r = run(rows, guard={"max_cluster_size": 4})
+    [giant] = r.giant_clusters
+    assert giant["action"] == "review" and giant["parts"] == 1 and giant["dropped"] == []
+    assert sorted(r.review_clusters["record_id"]) == [f"gz:s:{i:03d}" for i in range(5)]
+    assert r.review_clusters["cstr_id"].nunique() == 1
+    assert r.frame("lineage")["cstr_id"].nunique() == 1  # kept together, flagged for review
+
+
+def test_survivorship_rules_are_checked():
+    from bayres.jobs.config import ConfigError
+
+    with pytest.raises(ConfigError, match="not a golden field"):
+        Rules.from_dict({"default": ["gz"], "fields": {"nmae": ["hk"]}})
+    with pytest.raises(ConfigError, match="default"):
+        Rules.from_dict({"fields": {}})

@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS `bayres`.`golden_resource` (
   `member_count` BIGINT COMMENT 'Source records merged into this golden record',
   `source_platforms` STRING COMMENT 'Platforms that publish it, comma-separated',
   `survivor_record_id` STRING COMMENT 'Source record the golden values were taken from',
-  `name_key` STRING
+  `name_key` STRING,
+  `field_sources` STRING COMMENT 'Provenance per field: JSON object field -> record_id the value came from (non-null fields only; rules in conf/linkage/survivorship.yaml)'
 )
 COMMENT 'One de-duplicated, calibrated record per real-world resource'
 PARTITIONED BY (`run_date` DATE COMMENT 'Logical date of the pipeline run (partition)')

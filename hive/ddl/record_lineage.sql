@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS `bayres`.`record_lineage` (
   `record_id` STRING,
   `cstr_id` STRING,
   `src_platform` STRING,
-  `match_rule` STRING COMMENT 'Why the record joined its cluster: singleton / strong id / name key',
+  `match_rule` STRING COMMENT 'Why the record joined its cluster: singleton / strong_id / review (a steward\'s match) / name_key / probabilistic (Splink)',
   `is_survivor` BOOLEAN
 )
 COMMENT 'Merge edges: which source records make up each golden record'

@@ -1,0 +1,177 @@
+"""Where the dedup stage's SQL runs: DuckDB on one machine (``local``), Spark to scale out (``cluster``).
+
+The stage's logic is written once — SQL text in ``jobs/match_keys.py`` and
+``jobs/survivorship.py``, pandas/numpy in ``jobs/clusters.py`` and ``jobs/id_registry.py`` —
+and an engine only registers tables, runs that SQL, hands small results to pandas and writes
+Parquet. The few places where the two SQL dialects differ are the methods ``alnum`` and
+``sorted_distinct``; everything else is SQL both engines accept. Both engines must give the same
+rows for the same input (tests/test_dedup_engines.py).
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pandas as pd
+
+#: logical type of a registered frame's column → (DuckDB type, Spark type)
+_TYPES = {"string": ("VARCHAR", "string"), "double": ("DOUBLE", "double"),
+          "long": ("BIGINT", "bigint"), "boolean": ("BOOLEAN", "boolean"), "date": ("DATE", "date")}
+
+
+def _columns(schema: str) -> list[tuple[str, str]]:
+    """``"a string, b long"`` → [("a", "string"), ("b", "long")]."""
+    out = []
+    for part in schema.split(","):
+        name, kind = part.split()
+        if kind not in _TYPES:
+            raise ValueError(f"unknown column type {kind!r} in {schema!r}")
+        out.append((name, kind))
+    return out
+
+
+def local_path(uri: str) -> Path:
+    """A file:// URI (or a plain path) of the local lake as a filesystem path."""
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("", "file"):
+        raise ValueError(f"the DuckDB dedup engine reads and writes the local lake only, not {uri}")
+    return Path(parsed.path if parsed.scheme else uri)
+
+
+class DuckDBEngine:
+    """An in-process DuckDB database holding the stage's tables (temp tables and views)."""
+
+    name = "duckdb"
+
+    def __init__(self, con=None, threads: int | None = None):
+        import duckdb
+
+        self.con = con or duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    # ------------------------------------------------------------ dialect
+    @staticmethod
+    def alnum(expr: str) -> str:
+        return f"upper(regexp_replace({expr}, '[^A-Za-z0-9]', '', 'g'))"
+
+    @staticmethod
+    def sorted_distinct(column: str, sep: str = ",") -> str:
+        return f"string_agg(DISTINCT {column}, '{sep}' ORDER BY {column})"
+
+    # ------------------------------------------------------------ tables
+    def read_parquet(self, name: str, uri: str) -> None:
+        files = f"{local_path(uri).as_posix()}/*.parquet"
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{files}')")
+
+    def register(self, name: str, frame, schema: str | None = None) -> None:
+        """A pandas DataFrame or pyarrow Table as table ``name`` (with ``schema``: typed columns)."""
+        view = f"{name}__frame"
+        self.con.register(view, frame)
+        if schema:
+            cols = ", ".join(f"CAST({c} AS {_TYPES[k][0]}) AS {c}" for c, k in _columns(schema))
+        else:
+            cols = "*"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {cols} FROM {view}")
+        self.con.unregister(view)
+
+    def create(self, name: str, sql: str) -> None:
+        """Materialise ``sql`` as table ``name``."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def fetch(self, sql: str) -> pd.DataFrame:
+        return self.con.sql(sql).df()
+
+    def scalar(self, sql: str):
+        return self.con.execute(sql).fetchone()[0]
+
+    def linkage_input(self, name: str):
+        """What jobs/linkage takes for the duckdb backend: a pyarrow Table."""
+        return self.con.table(name).to_arrow_table()
+
+    def write_parquet(self, sql: str, uri: str) -> None:
+        """Replace the directory ``uri`` with the rows of ``sql`` (one Parquet file)."""
+        final = local_path(uri)
+        staging = final.with_name(final.name + ".writing")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        self.con.execute(f"COPY ({sql}) TO '{(staging / 'part-00000.parquet').as_posix()}' "
+                         "(FORMAT parquet, COMPRESSION snappy)")
+        shutil.rmtree(final, ignore_errors=True)
+        staging.rename(final)
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+class SparkEngine:
+    """A Spark session: tables are temp views; materialised ones are cached."""
+
+    name = "spark"
+
+    def __init__(self, spark):
+        self.spark = spark
+        self._cached: dict = {}
+
+    # ------------------------------------------------------------ dialect
+    @staticmethod
+    def alnum(expr: str) -> str:
+        return f"upper(regexp_replace({expr}, '[^A-Za-z0-9]', ''))"
+
+    @staticmethod
+    def sorted_distinct(column: str, sep: str = ",") -> str:
+        return f"array_join(array_sort(collect_set({column})), '{sep}')"
+
+    # ------------------------------------------------------------ tables
+    def read_parquet(self, name: str, uri: str) -> None:
+        self.spark.read.parquet(uri).createOrReplaceTempView(name)
+
+    def register(self, name: str, frame, schema: str | None = None) -> None:
+        """A pandas DataFrame, pyarrow Table or Spark DataFrame as view ``name``."""
+        from pyspark.sql import DataFrame
+
+        if not isinstance(frame, DataFrame):
+            if not isinstance(frame, pd.DataFrame):
+                frame = frame.to_pandas()
+            ddl = ", ".join(f"{c} {_TYPES[k][1]}" for c, k in _columns(schema)) if schema else None
+            if schema:
+                frame = frame[[c for c, _ in _columns(schema)]]
+                frame = frame.astype(object).where(frame.notna(), None)
+            frame = self.spark.createDataFrame(frame, ddl) if ddl else self.spark.createDataFrame(frame)
+            frame = frame.cache()
+            self._remember(name, frame)
+        frame.createOrReplaceTempView(name)
+
+    def create(self, name: str, sql: str) -> None:
+        df = self.spark.sql(sql).cache()
+        df.count()
+        self._remember(name, df)
+        df.createOrReplaceTempView(name)
+
+    def _remember(self, name: str, df) -> None:
+        old = self._cached.pop(name, None)
+        if old is not None:
+            old.unpersist()
+        self._cached[name] = df
+
+    def fetch(self, sql: str) -> pd.DataFrame:
+        return self.spark.sql(sql).toPandas()
+
+    def scalar(self, sql: str):
+        return self.spark.sql(sql).collect()[0][0]
+
+    def linkage_input(self, name: str):
+        """What jobs/linkage takes for the spark backend: a Spark DataFrame."""
+        return self.spark.table(name)
+
+    def write_parquet(self, sql: str, uri: str) -> None:
+        self.spark.sql(sql).write.mode("overwrite").parquet(uri)
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            df = self._cached.pop(name, None)
+            if df is not None:
+                df.unpersist()
+            self.spark.catalog.dropTempView(name)

@@ -1,0 +1,76 @@
+"""Exact match keys of the dedup stage, as SQL that runs on either engine (jobs/dedup_engine.py).
+
+A record's keys are its strong identifiers (patent number, unified social credit code, ORCID,
+instrument serial number, grant number, official number, a published CSTR) and its normalised
+name keys (the Simplified, alias-resolved ``name_key`` and the English ``name_en_key``, each with
+the companion fields conf/linkage/exact.yaml gives per resource type). Records sharing a key are
+linked — except a name key whose records carry two different strong identifiers of one kind
+(homonyms: two instruments of one model and owner, two patents of one title and holder): such a
+key is *ambiguous* and links nothing.
+"""
+from __future__ import annotations
+
+#: strong identifiers: (key prefix, column, normalise to upper-case alphanumerics)
+STRONG_KEYS = (
+    ("pat", "ach_patent_no", False),
+    ("usc", "org_credit_code", False),
+    ("orcid", "person_orcid", False),
+    ("sn", "inst_serial_no", True),
+    ("proj", "proj_number", True),
+    ("off", "official_no", True),
+    ("cstr", "cstr", False),
+)
+#: name keys: (key prefix, column) — prefix ``nk`` is the Simplified key, ``en`` the English one
+NAME_KEYS = (("nk", "name_key"), ("en", "name_en_key"))
+
+
+def strong_expr(engine, prefix: str, column: str, alnum: bool) -> str:
+    expr = engine.alnum(column) if alnum else column
+    if prefix == "off":  # official numbers are unique within a resource type only
+        return f"CASE WHEN {column} IS NOT NULL THEN concat_ws('|', resource_type, {expr}) END"
+    return expr
+
+
+def name_expr(name_column: str, rules: dict) -> str:
+    """The name key of ``name_column`` joined with the companion fields of the record's type."""
+    def key(fields):
+        parts = ["resource_type"] + [f"coalesce(CAST({f} AS STRING), '')" for f in
+                                     [name_column] + [f for f in fields if f != "name_key"]]
+        return f"concat_ws('|', {', '.join(parts)})"
+
+    whens = [f"WHEN resource_type = '{code}' THEN {key(fields)}"
+             for code, fields in sorted((rules.get("types") or {}).items())]
+    default = key(rules.get("default") or ["name_key"])
+    return (f"CASE WHEN {name_column} IS NULL THEN NULL "
+            + " ".join(whens) + f" ELSE {default} END")
+
+
+def keys_sql(engine, records: str, rules: dict) -> str:
+    """(record_id, key, strong) for every match key of every record of table ``records``."""
+    parts = [(p, strong_expr(engine, p, c, a), True) for p, c, a in STRONG_KEYS]
+    parts += [(p, name_expr(c, rules), False) for p, c in NAME_KEYS]
+    selects = [f"SELECT record_id, '{p}:' || ({e}) AS key, {'TRUE' if s else 'FALSE'} AS strong "
+               f"FROM {records} WHERE ({e}) IS NOT NULL AND ({e}) <> ''" for p, e, s in parts]
+    return "\nUNION ALL\n".join(selects)
+
+
+def ambiguous_sql(engine, records: str, keys: str) -> str:
+    """Name keys shared by records that carry two different strong identifiers of one kind."""
+    ids = ", ".join(f"{strong_expr(engine, p, c, a)} AS {p}" for p, c, a in STRONG_KEYS)
+    differ = " OR ".join(f"count(DISTINCT i.{p}) > 1" for p, _, _ in STRONG_KEYS)
+    return f"""
+        SELECT k.key FROM {keys} k
+        JOIN (SELECT key FROM {keys} GROUP BY key HAVING count(*) > 1) s ON s.key = k.key
+        JOIN (SELECT record_id, {ids} FROM {records}) i ON i.record_id = k.record_id
+        WHERE NOT k.strong
+        GROUP BY k.key
+        HAVING {differ}"""
+
+
+def linking_sql(keys: str, ambiguous: str) -> str:
+    """(record_id, key, strong) of the keys that link: shared by two or more records, not ambiguous."""
+    return f"""
+        SELECT k.record_id, k.key, k.strong FROM {keys} k
+        JOIN (SELECT key FROM {keys} GROUP BY key HAVING count(*) > 1) s ON s.key = k.key
+        LEFT JOIN {ambiguous} a ON a.key = k.key
+        WHERE a.key IS NULL"""
