@@ -214,6 +214,11 @@ def linker_for(backend: str, conf_dir, model_dir, spark=None, retrain: bool = Fa
                    spark=spark, retrain=retrain)
 
 
+def _on(value) -> bool:
+    """A profile flag: YAML booleans, or the strings an environment override gives."""
+    return value if isinstance(value, bool) else str(value).strip().lower() not in ("false", "no", "off", "0")
+
+
 REGISTRY_ZONES = {"members": REGISTRY_MEMBER.name, "ids": REGISTRY_ID.name}
 
 
@@ -253,7 +258,8 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
         rules=load_yaml(conf / "exact.yaml"),
         survivorship=Rules.from_yaml(conf / "survivorship.yaml"),
         guard=load_yaml(conf / "clusters.yaml"),
-        linker=linker_for(backend, conf, ctx.profile.path("linkage.model_dir"), spark, retrain),
+        linker=linker_for(backend, conf, ctx.profile.path("linkage.model_dir"), spark, retrain)
+        if _on(ctx.profile.get("linkage.probabilistic", True)) else None,
         decisions=review_queue.read_decisions(review_dir, as_of=ctx.run_date),
         previous=previous)
 

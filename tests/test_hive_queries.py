@@ -37,7 +37,8 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
 REPO = Path(__file__).resolve().parent.parent
 QUERIES = REPO / "hive" / "queries"
 HIVE_SERVER_SH = REPO / "hive" / "hive-server.sh"
-TABLES = ("resource_record", "golden_resource", "record_lineage", "quarantine", "quality_score")
+TABLES = ("resource_record", "golden_resource", "record_lineage", "quarantine", "quality_score",
+          "cstr_change")
 #: the run report's tables (jobs/assessment.py), written by the report step
 RUN_TABLES = ("run_stage", "platform_assessment")
 DAY = RUN_DATE.isoformat()
@@ -260,6 +261,17 @@ def exp_resource_lineage(t, run_date, cstr_id):
     return cols, list(out[cols].itertuples(index=False, name=None))
 
 
+def exp_cstr_history(t, cstr_id, to_date):
+    c = t["cstr_change"].copy()
+    c["day"] = c["run_date"].map(norm)
+    c = c[((c["cstr_id"] == cstr_id) | (c["related_cstr_id"] == cstr_id)) & (c["day"] <= to_date)]
+    c["role"] = ["self" if x == cstr_id else "related" for x in c["cstr_id"]]
+    c = c.sort_values(["day", "role", "cstr_id"], ascending=[True, False, True])
+    cols = ["run_date", "cstr_id", "change", "related_cstr_id", "resource_type", "members_before",
+            "members_after", "role"]
+    return cols, list(c[cols].itertuples(index=False, name=None))
+
+
 def exp_table_row_counts(t):
     rows = []
     for table in TABLES:
@@ -277,11 +289,12 @@ EXPECTED = {
     "quality_scores_over_time": exp_quality_scores_over_time,
     "platform_assessment_over_time": exp_platform_assessment_over_time,
     "resource_lineage": exp_resource_lineage,
+    "cstr_history": exp_cstr_history,
     "table_row_counts": exp_table_row_counts,
 }
 #: queries whose ORDER BY is a total order: HiveServer2's row order is checked too
 ORDERED = {"instrument_value_by_owner", "quality_scores_over_time", "resource_lineage",
-           "platform_assessment_over_time"}
+           "platform_assessment_over_time", "cstr_history"}
 
 
 # ---------------------------------------------------------------- HiveServer2 fixtures
@@ -447,6 +460,19 @@ def test_resource_lineage_matches_pandas(pipeline):
         assert all(r[6] and r[5] for r in rows), case  # every record has its source id and name
         if case == "cross_border":
             assert {r[3] for r in rows} & MAINLAND and {r[3] for r in rows} & SAR
+
+
+@pytest.mark.servers
+@pytest.mark.slow
+def test_cstr_history_matches_pandas(pipeline):
+    cases = lineage_cases(pipeline["tables"])
+    for case, cstr_id in cases.items():
+        rows = check_query(pipeline, "cstr_history", cstr_id=cstr_id, to_date=DAY)
+        if case == "unknown":
+            assert rows == []
+            continue
+        assert [r[1:3] for r in rows] == [(cstr_id, "new")], case  # the sample's first run issues it
+        assert check_query(pipeline, "cstr_history", cstr_id=cstr_id, to_date="1999-12-31") == []
 
 
 @pytest.mark.servers

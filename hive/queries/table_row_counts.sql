@@ -4,12 +4,16 @@
 --             row counts — the first query to run, to pick a run_date for the others (the
 --             latest run is MAX(run_date)), and to check a load against its run report.
 -- Parameters: none
--- Reads:      all five tables of database bayres
+-- Reads:      the catalogue tables of database bayres (golden_resource, quality_score,
+--             quarantine, record_lineage, resource_record, cstr_change)
 -- Returns:    table_name, run_date, row_count, ordered by table_name, run_date.
 -- Usage:      parameters are Hive variables (hive/README.md): beeline -u jdbc:hive2://127.0.0.1:10000
 --             -n $USER -f hive/queries/table_row_counts.sql
 SELECT table_name, run_date, row_count
 FROM (
+  SELECT 'cstr_change' AS table_name, run_date, COUNT(*) AS row_count
+  FROM bayres.cstr_change GROUP BY run_date
+  UNION ALL
   SELECT 'golden_resource' AS table_name, run_date, COUNT(*) AS row_count
   FROM bayres.golden_resource GROUP BY run_date
   UNION ALL
