@@ -118,3 +118,53 @@ def test_previous_run_date_is_strictly_before():
     assert previous_run_date(names, D3) == D2
     assert previous_run_date(names, D1) is None
     assert Registry.empty().members.empty
+
+
+# ---------------------------------------------------------------- the stage, day after day
+def test_stage_keeps_ids_across_days_in_the_lake(tmp_path, monkeypatch):
+    """dedup.run_stage on the DuckDB engine (local profile), two days and a re-run: the registry
+    is read from the lake as of the previous day, cstr_change and the review queue are written."""
+    import pyarrow.parquet as pq
+
+    from bayres.connectors.lake import LocalLake
+    from bayres.jobs import dedup
+    from bayres.jobs.config import load_profile
+    from bayres.jobs.run_context import RunContext
+
+    try:
+        from tests.test_dedup import as_table, record
+    except ImportError:
+        from test_dedup import as_table, record
+
+    monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
+    profile = load_profile("local", environ={"BAYRES_HOME": str(tmp_path),
+                                             "BAYRES__LINKAGE__PROBABILISTIC": "false"})
+    lake = LocalLake(profile.path("lake.root"))
+
+    def stage(day, rows):
+        ctx = RunContext(profile=profile, run_date=day)
+        out = tmp_path / "lake" / "standardized" / f"run_date={day}"
+        out.mkdir(parents=True, exist_ok=True)
+        pq.write_table(as_table([{**r, "run_date": day} for r in rows]), out / "part-0.parquet")
+        info = dedup.run_stage(ctx, None, lake=lake)
+        lineage = pd.read_parquet(tmp_path / "lake" / "curated" / "record_lineage" / f"run_date={day}")
+        changes = pd.read_parquet(tmp_path / "lake" / "curated" / "cstr_change" / f"run_date={day}")
+        return info, lineage.set_index("record_id")["cstr_id"], changes
+
+    day1 = [record("gz:o:5", "gz", "04", "中山大学"), record("hk:o:1", "hk", "04", "中山大学"),
+            record("mo:o:1", "mo", "04", "澳门大学")]
+    info1, ids1, changes1 = stage(D1, day1)
+    assert info1["engine"] == "duckdb" and info1["identifiers"]["new"] == 2
+    assert info1["identifiers"]["previous_registry"] is None and info1["linkage"] is None
+    assert ids1["gz:o:5"] == ids1["hk:o:1"] == f"CSTR:GBA01.04.{stable_local_id('gz:o:5')}"
+    assert (tmp_path / "linkage" / "review" / "2026-11-01" / "pairs.csv").exists()
+
+    day2 = day1 + [record("gz:o:1", "gz", "04", "中山大学")]  # a smaller record id joins
+    info2, ids2, changes2 = stage(D2, day2)
+    assert info2["identifiers"]["previous_registry"] == "2026-11-01"
+    assert ids2["gz:o:1"] == ids1["gz:o:5"] and ids2["mo:o:1"] == ids1["mo:o:1"]
+    assert set(changes2["change"]) == {"kept"}
+    again, ids_again, changes_again = stage(D2, day2)  # re-run: as of day 1 again, same result
+    pd.testing.assert_series_equal(ids2.sort_index(), ids_again.sort_index())
+    pd.testing.assert_frame_equal(changes2, changes_again)
+    assert lake.list("registry/cstr_registry_member") == ["run_date=2026-11-01", "run_date=2026-11-02"]
