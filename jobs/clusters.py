@@ -79,9 +79,9 @@ def _pairs(frame: pd.DataFrame | None) -> pd.DataFrame:
     cols = ["record_id_l", "record_id_r"]
     if frame is None or frame.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    lo = frame[cols].min(axis=1)
-    hi = frame[cols].max(axis=1)
-    return frame.assign(record_id_l=lo, record_id_r=hi)
+    left, right = frame["record_id_l"].astype(str), frame["record_id_r"].astype(str)
+    swap = (left > right).to_numpy()
+    return frame.assign(record_id_l=left.where(~swap, right), record_id_r=right.where(~swap, left))
 
 
 def _expand_refused_keys(keys: pd.DataFrame, refused: pd.DataFrame):
@@ -91,7 +91,8 @@ def _expand_refused_keys(keys: pd.DataFrame, refused: pd.DataFrame):
     if refused.empty or keys.empty:
         return keys, edges
     pair_set = set(zip(refused["record_id_l"], refused["record_id_r"]))
-    by_record = keys.groupby("record_id")["key"].apply(set)
+    involved = keys[keys["record_id"].isin(set(refused["record_id_l"]) | set(refused["record_id_r"]))]
+    by_record = involved.groupby("record_id")["key"].apply(set)
     hit = set()
     for left, right in pair_set:
         if left in by_record.index and right in by_record.index:

@@ -245,3 +245,51 @@ def test_survivorship_rules_are_checked():
         Rules.from_dict({"default": ["gz"], "fields": {"nmae": ["hk"]}})
     with pytest.raises(ConfigError, match="default"):
         Rules.from_dict({"fields": {}})
+
+
+# ---------------------------------------------------------------- clusters.cluster on its own
+def _keys(*rows):
+    return pd.DataFrame(rows, columns=["record_id", "key", "strong"])
+
+
+def test_components_join_keys_and_pairs_transitively():
+    from bayres.jobs.clusters import cluster
+
+    keys = _keys(("a", "pat:1", True), ("b", "pat:1", True), ("b", "nk:x", False), ("c", "nk:x", False),
+                 ("x", "en:y", False), ("y", "en:y", False))
+    pairs = pd.DataFrame({"record_id_l": ["y"], "record_id_r": ["d"], "match_probability": [0.99]})
+    out = cluster(keys, pairs).membership.set_index("record_id")
+    assert out.loc[["a", "b", "c"], "cluster_key"].tolist() == ["a", "a", "a"]
+    assert out.loc[["x", "y", "d"], "cluster_key"].tolist() == ["d", "d", "d"]
+    assert out["match_rule"].to_dict() == {"a": "strong_id", "b": "strong_id", "c": "name_key",
+                                           "x": "name_key", "y": "name_key", "d": "probabilistic"}
+    # the same links in another order: the same clusters
+    again = cluster(keys.iloc[::-1], pairs).membership.set_index("record_id").sort_index()
+    pd.testing.assert_frame_equal(out.sort_index(), again)
+
+
+def test_guard_drops_weak_probabilistic_edges_first_and_never_strong_ones():
+    from bayres.jobs.clusters import cluster
+
+    # a chain r00 - r01 - ... - r09 of probabilistic pairs, weak in the middle; r00..r02 share a patent
+    p = [0.9999] * 4 + [0.95] + [0.9999] * 4
+    pairs = pd.DataFrame({"record_id_l": [f"r{i:02d}" for i in range(9)],
+                          "record_id_r": [f"r{i + 1:02d}" for i in range(9)], "match_probability": p})
+    keys = _keys(*[(f"r{i:02d}", "pat:9", True) for i in range(3)])
+    c = cluster(keys, pairs, guard={"max_cluster_size": 6})
+    parts = c.membership.groupby("cluster_key")["record_id"].apply(list).to_dict()
+    assert parts == {"r00": [f"r{i:02d}" for i in range(5)], "r05": [f"r{i:02d}" for i in range(5, 10)]}
+    assert c.giant_clusters == [{"cluster": "r00", "size": 10, "action": "split",
+                                 "dropped": ["probabilistic < 0.999"], "parts": 2, "largest_part": 5}]
+    c = cluster(keys, pairs, guard={"max_cluster_size": 2})
+    sizes = c.membership.groupby("cluster_key").size()
+    assert sizes["r00"] == 3  # the patent keeps r00..r02 together: sent to review
+    assert c.giant_clusters[0]["action"] == "review"
+    assert sorted(c.review_records["record_id"]) == ["r00", "r01", "r02"]
+
+
+def test_guard_refuses_to_drop_strong_links():
+    from bayres.jobs.clusters import guard_steps
+
+    with pytest.raises(ValueError, match="strong_id"):
+        guard_steps({"drop": [{"kind": "strong_id"}]})
