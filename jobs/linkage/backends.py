@@ -7,9 +7,36 @@ Splink database API, and brings the scored pairs back as pandas.
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+
+from bayres.schemas.resource import RESOURCE_RECORD
 
 from .config import TypeConfig
 from .features import add_features, derived_columns
+
+
+#: Arrow types of the record fields' declared types (schemas/resource.py)
+_ARROW = {"string": pa.string(), "date": pa.date32(), "double": pa.float64(), "long": pa.int64(),
+          "boolean": pa.bool_()}
+
+
+def _arrow_table(df: pd.DataFrame, derived: dict[str, str]) -> pa.Table:
+    """``df`` as Arrow with the declared type of every column, so that a column without a
+    single value still has its type in DuckDB (not NULL)."""
+    fields = {f.name: f for f in RESOURCE_RECORD.fields}
+    arrays, names = [], []
+    for c in df.columns:
+        if c in derived:
+            typ = pa.list_(pa.string()) if derived[c] == "array" else pa.string()
+        else:
+            typ = _ARROW.get(fields[c].type if c in fields else "string", pa.string())
+        values = df[c]
+        if typ == pa.date32():
+            values = pd.to_datetime(values, errors="coerce").dt.date
+        values = values.astype(object).where(values.notna(), None)
+        arrays.append(pa.array(values.tolist(), type=typ))
+        names.append(c)
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 class DuckDBEngine:
@@ -17,18 +44,19 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def prepare(self, records, conf: TypeConfig, columns: list[str]) -> pd.DataFrame:
+    def prepare(self, records, conf: TypeConfig, columns: list[str]) -> pa.Table:
         if not isinstance(records, pd.DataFrame):
             records = records.to_pandas()  # pyarrow.Table
         missing = sorted(set(columns) - set(records.columns))
         if missing:
             raise ValueError(f"linkage {conf.name}: records lack columns {missing}")
         rows = records[records["resource_type"].isin(conf.resource_types)][columns]
-        return add_features(rows.reset_index(drop=True), conf.features)
+        featured = add_features(rows.reset_index(drop=True), conf.features)
+        return _arrow_table(featured, derived_columns(conf.features))
 
     @staticmethod
-    def count(prepared: pd.DataFrame) -> int:
-        return len(prepared)
+    def count(prepared: pa.Table) -> int:
+        return prepared.num_rows
 
     @staticmethod
     def db_api():

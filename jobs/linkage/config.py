@@ -20,7 +20,7 @@ LEVEL_KINDS = ("all", "exact", "jaro_winkler", "levenshtein", "array_intersect",
                "percentage_difference", "sql")
 #: comparison kinds with a one-line form
 COMPARISON_KINDS = ("exact", "jaro_winkler", "levenshtein", "date", "levels")
-FEATURES = ("names", "org_names", "person_names", "affiliation", "contact")
+FEATURES = ("names", "org_names", "person_names", "affiliation", "contact", "identifiers")
 
 
 class LinkageConfigError(ValueError):

@@ -34,6 +34,7 @@ FEATURE_INPUTS = {
     "person_names": ("name", "name_en", "person_name", "person_name_en"),
     "affiliation": ("person_affiliation",),
     "contact": ("contact_email", "access_url"),
+    "identifiers": ("inst_serial_no", "ach_patent_no", "proj_number"),
 }
 _SQL_COLUMN = re.compile(r"\b([a-z][a-z0-9_]*)_[lr]\b")
 DEFAULT_MIN_RECORDS = 50
@@ -71,17 +72,30 @@ def input_columns(conf: TypeConfig) -> list[str]:
     return sorted(wanted - derived)
 
 
-def _train(linker, conf: TypeConfig) -> None:
+def _train(linker, conf: TypeConfig) -> list[str]:
+    """Estimate λ, u and m on the data; returns the EM rules that found no pairs to learn from."""
+    from splink.internals.exceptions import EMTrainingException
+
     t = conf.training
     prior = t.get("prior") or {}
     if prior.get("deterministic"):
         rules = [blocking_rule(r, conf.resource_types) for r in prior["deterministic"]]
         linker.training.estimate_probability_two_random_records_match(rules, recall=float(prior.get("recall", 0.8)))
     linker.training.estimate_u_using_random_sampling(max_pairs=float(t.get("u_max_pairs", 2e6)),
-                                                     seed=int(t.get("seed", 42)))
+                                                     seed=int(t.get("seed", 42)),
+                                                     num_chunks=int(t.get("u_chunks", 1)))
+    skipped = []
     for rule in t["em_blocking"]:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            blocking_rule(rule, conf.resource_types), estimate_without_term_frequencies=True)
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                blocking_rule(rule, conf.resource_types), estimate_without_term_frequencies=True)
+        except EMTrainingException:  # no pairs agree on this rule in these records
+            log.warning("%s: EM blocking rule %s found no record pairs; skipped", conf.name, rule)
+            skipped.append(str(rule))
+        except ValueError as exc:  # an m value underflowed to 0 (a level only non-matches reach)
+            log.warning("%s: EM on blocking rule %s did not converge (%s); skipped", conf.name, rule, exc)
+            skipped.append(str(rule))
+    return skipped
 
 
 def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -129,9 +143,11 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
     sdfs = [db_api.register(p) for p in prepared]
     linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=logging.WARNING)
     if found is None:
-        _train(linker, conf)
-        save_model(own_path, conf, engine.name, trained_parameters(linker), records=n)
+        skipped = _train(linker, conf)
+        save_model(own_path, conf, engine.name, trained_parameters(linker), records=n, em_rules_skipped=skipped)
         stats.update(trained=True, model=str(own_path))
+        if skipped:
+            stats["em_rules_skipped"] = skipped
     else:
         if found[1] != own_path:  # another backend's model: its m/u values carry over
             save_model(own_path, conf, engine.name,

@@ -16,6 +16,9 @@ The calibrated record already carries Simplified, alias-resolved matching keys (
   in Simplified script), ``lk_person_initials`` (first letters of the romanised words).
 * ``affiliation`` — ``lk_affiliation``: alias-resolved key of the person's organisation.
 * ``contact`` — ``lk_email``, ``lk_domain`` (web or e-mail domain).
+* ``identifiers`` — ``lk_serial``, ``lk_patent``, ``lk_grant``: serial, patent/registration and
+  grant numbers reduced to upper-case letters and digits, as jobs/dedup.py compares them; as
+  evidence here, two different numbers speak strongly against a match.
 
 The same pandas function runs on both backends (on Spark through ``mapInPandas``), so the
 columns are identical whichever engine scores the pairs.
@@ -41,7 +44,10 @@ FEATURE_COLUMNS = {
                      "lk_person_initials": "string"},
     "affiliation": {"lk_affiliation": "string"},
     "contact": {"lk_email": "string", "lk_domain": "string"},
+    "identifiers": {"lk_serial": "string", "lk_patent": "string", "lk_grant": "string"},
 }
+#: identifier columns, by derived column
+IDENTIFIERS = {"lk_serial": "inst_serial_no", "lk_patent": "ach_patent_no", "lk_grant": "proj_number"}
 #: the published names of an organisation whose keys go into lk_org_keys
 ORG_NAME_FIELDS = ("name", "name_en", "name_pt", "org_name_zh_hans", "org_name_zh_hant",
                    "org_name_en", "org_name_pt")
@@ -147,7 +153,13 @@ def _contact(df: pd.DataFrame, out: pd.DataFrame) -> None:
     out["lk_domain"] = [_domain(u, e) for u, e in zip(_col(df, "access_url").tolist(), email.tolist())]
 
 
-_DERIVE = {"names": _names, "org_names": _org_names, "person_names": _person_names,
+def _identifiers(df: pd.DataFrame, out: pd.DataFrame) -> None:
+    for derived, source in IDENTIFIERS.items():
+        alnum = _col(df, source).astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+        out[derived] = alnum.where(alnum.notna() & (alnum.str.len() > 0), None).astype(object)
+
+
+_DERIVE = {"identifiers": _identifiers, "names": _names, "org_names": _org_names, "person_names": _person_names,
            "affiliation": _affiliation, "contact": _contact}
 
 

@@ -21,10 +21,14 @@ UNIQUE_ID = "record_id"
 
 
 def _level(spec: dict):
-    """One comparison level from its configuration entry."""
+    """One comparison level from its configuration entry, with its chart label if given."""
+    level = _plain_level(spec)
+    return level.configure(label_for_charts=spec["label"]) if spec.get("label") else level
+
+
+def _plain_level(spec: dict):
     if "all" in spec:  # every one of the listed conditions
-        level = cll.And(*[_level(s) for s in spec["all"]])
-        return level.configure(label_for_charts=spec["label"]) if spec.get("label") else level
+        return cll.And(*[_level(s) for s in spec["all"]])
     if "exact" in spec:
         return cll.ExactMatchLevel(spec["exact"], term_frequency_adjustments=bool(spec.get("term_frequency")))
     if "jaro_winkler" in spec:
@@ -41,27 +45,40 @@ def _level(spec: dict):
     return cll.CustomLevel(spec["sql"], label_for_charts=spec.get("label"), base_dialect_str=SQL_BASE_DIALECT)
 
 
-def comparison(spec: dict):
-    """A Splink comparison creator from one ``comparisons`` entry of a type configuration."""
-    name = spec["name"]
+def _library_comparison(spec: dict):
     if "exact" in spec:
-        c = cl.ExactMatch(spec["exact"])
-    elif "jaro_winkler" in spec:
-        c = cl.JaroWinklerAtThresholds(spec["jaro_winkler"], spec.get("thresholds", [0.9, 0.7]))
-    elif "levenshtein" in spec:
-        c = cl.LevenshteinAtThresholds(spec["levenshtein"], spec.get("thresholds", [1, 2]))
-    elif "date" in spec:
-        within = spec.get("within") or [[1, "month"], [1, "year"]]
-        c = cl.AbsoluteDateDifferenceAtThresholds(spec["date"], input_is_string=False,
-                                                  metrics=[w[1] for w in within],
-                                                  thresholds=[w[0] for w in within])
-    else:
+        return cl.ExactMatch(spec["exact"])
+    if "jaro_winkler" in spec:
+        return cl.JaroWinklerAtThresholds(spec["jaro_winkler"], spec.get("thresholds", [0.9, 0.7]))
+    if "levenshtein" in spec:
+        return cl.LevenshteinAtThresholds(spec["levenshtein"], spec.get("thresholds", [1, 2]))
+    within = spec.get("within") or [[1, "month"], [1, "year"]]
+    return cl.AbsoluteDateDifferenceAtThresholds(spec["date"], input_is_string=False,
+                                                 metrics=[w[1] for w in within],
+                                                 thresholds=[w[0] for w in within])
+
+
+def comparison(spec: dict):
+    """A Splink comparison creator from one ``comparisons`` entry of a type configuration.
+
+    ``fixed_m`` (one value per non-null level) sets m probabilities that EM must not move: for
+    identifiers, where a true duplicate carries the same number (m of "different" near 0) —
+    estimated freely, EM can mistake homonyms (two instruments of one model and owner) for
+    duplicates."""
+    if "levels" in spec:
         levels = [cll.NullLevel(spec["missing"])] + [_level(lv) for lv in spec["levels"]] + [cll.ElseLevel()]
-        return cl.CustomComparison(levels, output_column_name=name,
-                                   comparison_description=spec.get("description"))
-    if spec.get("term_frequency"):
-        c = c.configure(term_frequency_adjustments=True)
-    return cl.CustomComparison(c.get_configured_comparison_levels(), output_column_name=name,
+    else:
+        c = _library_comparison(spec)
+        if spec.get("term_frequency"):
+            c = c.configure(term_frequency_adjustments=True)
+        levels = c.get_configured_comparison_levels()
+    if spec.get("fixed_m"):
+        non_null = [lv for lv in levels if not getattr(lv, "is_null_level", False)]
+        if len(spec["fixed_m"]) != len(non_null):
+            raise ValueError(f"comparison {spec['name']}: fixed_m needs {len(non_null)} values")
+        for lv, m in zip(non_null, spec["fixed_m"]):
+            lv.configure(m_probability=float(m), fix_m_probability=True)
+    return cl.CustomComparison(levels, output_column_name=spec["name"],
                                comparison_description=spec.get("description"))
 
 
