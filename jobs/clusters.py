@@ -46,7 +46,7 @@ DEFAULT_GUARD = {"max_cluster_size": 50,
 
 @dataclass
 class Clustering:
-    #: record_id, cluster_key, match_rule — every record that had an edge
+    #: record_id, cluster_key, match_rule, cluster_size — every record that had an edge
     membership: pd.DataFrame
     #: one dict per component above the guard: cluster, size, action, dropped, parts, largest_part
     giant_clusters: list = field(default_factory=list)
@@ -69,6 +69,8 @@ def guard_steps(guard: dict) -> tuple[int, list[dict]]:
 
 
 def _key_kind(keys: pd.DataFrame) -> np.ndarray:
+    if "kind" in keys:  # computed by the engine (jobs/match_keys.py linking_sql)
+        return keys["kind"].to_numpy()
     prefix = keys["key"].str.slice(0, 3)
     kind = np.where(keys["strong"].astype(bool), "strong_id",
                     np.where(prefix == "en:", "name_en", "name_key"))
@@ -118,7 +120,7 @@ def cluster(keys: pd.DataFrame, pairs: pd.DataFrame | None = None,
     accepted probabilistic ``pairs`` (record_id_l, record_id_r, match_probability) and steward
     ``decisions`` (record_id_l, record_id_r, decision = match | no_match)."""
     max_size, steps = guard_steps(guard)
-    keys = keys[["record_id", "key", "strong"]].assign(kind=lambda k: _key_kind(k))
+    keys = keys.assign(kind=_key_kind(keys))[["record_id", "key", "strong", "kind"]]
     pairs = _pairs(pairs)
     decisions = _pairs(decisions if decisions is not None else
                        pd.DataFrame({"record_id_l": [], "record_id_r": [], "decision": []}))
@@ -140,12 +142,13 @@ def cluster(keys: pd.DataFrame, pairs: pd.DataFrame | None = None,
     ], ignore_index=True)
 
     # ---- nodes: records first, then keys
+    # sorted: a record's code is its rank, so the smallest code of a cluster is its smallest id
     rec_codes, rec_ids = pd.factorize(pd.concat([keys["record_id"], pair_edges["a"], pair_edges["b"]],
-                                                ignore_index=True))
+                                                ignore_index=True), sort=True)
     n_rec = len(rec_ids)
     if n_rec == 0:
         return Clustering(membership=pd.DataFrame({"record_id": [], "cluster_key": [],
-                                                   "match_rule": []}))
+                                                   "match_rule": [], "cluster_size": []}))
     key_codes, key_ids = pd.factorize(keys["key"])
     nk = len(keys)
     src = np.concatenate([rec_codes[:nk], rec_codes[nk:nk + len(pair_edges)]])
@@ -184,23 +187,27 @@ def cluster(keys: pd.DataFrame, pairs: pd.DataFrame | None = None,
         labels = components()
 
     # ---- output
-    out = pd.DataFrame({"record_id": rec_ids, "label": labels[:n_rec], "original": original})
-    out["cluster_key"] = out.groupby("label")["record_id"].transform("min")
-    size = out.groupby("label")["record_id"].transform("size")
+    rec_labels = labels[:n_rec]
+    first_label, first_code = np.unique(rec_labels, return_index=True)  # codes ascend with ids
+    smallest = np.empty(n, dtype=np.int64)
+    smallest[first_label] = first_code
+    size = np.bincount(rec_labels, minlength=n)[rec_labels]
+    out = pd.DataFrame({"record_id": rec_ids, "label": rec_labels, "original": original,
+                        "cluster_key": np.asarray(rec_ids, dtype=object)[smallest[rec_labels]],
+                        "cluster_size": size.astype(np.int64)})
     best = np.full(n_rec, len(KINDS), dtype=np.int16)
     np.minimum.at(best, src[alive], kind[alive])
     pair_alive = alive & (dst < n_rec)
     np.minimum.at(best, dst[pair_alive], kind[pair_alive])
     rule = pd.Series(np.array([RULE[k] for k in KINDS] + ["singleton"], dtype=object)[best])
-    out["match_rule"] = rule.where(size.to_numpy() > 1, "singleton").to_numpy()
-    out.loc[size.to_numpy() == 1, "cluster_key"] = out.loc[size.to_numpy() == 1, "record_id"]
+    out["match_rule"] = rule.where(size > 1, "singleton").to_numpy()
 
     giant, review = _giant_report(out, giant_labels, dropped_by_label, max_size)
     stats = {"records_linked": n_rec, "edges": int(len(src)), "edges_dropped_by_guard":
              int((~alive).sum()), "refused_pairs": int(len(refused)),
              "refused_pairs_still_together": _still_together(out, refused),
              "matched_pairs": int(len(matched))}
-    return Clustering(membership=out[["record_id", "cluster_key", "match_rule"]],
+    return Clustering(membership=out[["record_id", "cluster_key", "match_rule", "cluster_size"]],
                       giant_clusters=giant, review_records=review, stats=stats)
 
 
@@ -210,13 +217,12 @@ def _describe(step: dict) -> str:
 
 def _giant_report(out: pd.DataFrame, giant_labels, dropped_by_label, max_size):
     reports, review = [], []
-    orig_min = out.groupby("original")["record_id"].min()
-    for g in giant_labels:
-        part = out[out["original"] == g]
+    giant = out[np.isin(out["original"].to_numpy(), giant_labels)]
+    for g, part in giant.groupby("original", sort=False):
         parts = part.groupby("cluster_key").size()
         too_big = parts[parts > max_size]
         action = "review" if len(too_big) else "split"
-        reports.append({"cluster": orig_min[g], "size": int(len(part)), "action": action,
+        reports.append({"cluster": part["record_id"].min(), "size": int(len(part)), "action": action,
                         "dropped": dropped_by_label.get(int(g), []), "parts": int(len(parts)),
                         "largest_part": int(parts.max())})
         for key in too_big.index:

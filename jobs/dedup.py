@@ -39,7 +39,7 @@ log = logging.getLogger("bayres")
 
 #: the engine's tables of one dedup run (the input is registered as RECORDS by the caller)
 RECORDS = "dedup_records"
-MEMBERSHIP_SCHEMA = "record_id string, cluster_key string, match_rule string"
+MEMBERSHIP_SCHEMA = "record_id string, cluster_key string, match_rule string, cluster_size long"
 
 
 @dataclass
@@ -107,7 +107,8 @@ def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorshi
     engine.register("dedup_membership", clustering.membership, MEMBERSHIP_SCHEMA)
     engine.create("dedup_members", f"""
         SELECT r.*, coalesce(m.cluster_key, r.record_id) AS _cluster,
-               coalesce(m.match_rule, 'singleton') AS _match_rule
+               coalesce(m.match_rule, 'singleton') AS _match_rule,
+               coalesce(m.cluster_size, 1) AS _size
         FROM {RECORDS} r LEFT JOIN dedup_membership m ON m.record_id = r.record_id""")
     lap("clusters")
 
@@ -118,7 +119,8 @@ def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorshi
     # ---- 4. identifiers
     assignment = id_registry.assign(
         engine.fetch("SELECT record_id, _cluster AS cluster_key FROM dedup_members"),
-        engine.fetch("SELECT _cluster AS cluster_key, resource_type FROM dedup_golden"),
+        engine.fetch(f"SELECT _cluster AS cluster_key, resource_type, "
+                     f"{engine.local_id('_cluster')} AS local_id FROM dedup_golden"),
         previous, agency=agency, run_date=run_date)
     engine.register("dedup_ids", assignment.ids, "cluster_key string, cstr_id string")
     lap("identifiers")

@@ -3,8 +3,8 @@
 The stage's logic is written once — SQL text in ``jobs/match_keys.py`` and
 ``jobs/survivorship.py``, pandas/numpy in ``jobs/clusters.py`` and ``jobs/id_registry.py`` —
 and an engine only registers tables, runs that SQL, hands small results to pandas and writes
-Parquet. The few places where the two SQL dialects differ are the methods ``alnum`` and
-``sorted_distinct``; everything else is SQL both engines accept. Both engines must give the same
+Parquet. The few places where the two SQL dialects differ are the methods ``alnum``,
+``sorted_distinct`` and ``local_id``; everything else is SQL both engines accept. Both engines must give the same
 rows for the same input (tests/test_dedup_engines.py).
 """
 from __future__ import annotations
@@ -59,6 +59,11 @@ class DuckDBEngine:
     @staticmethod
     def sorted_distinct(column: str, sep: str = ",") -> str:
         return f"string_agg(DISTINCT {column}, '{sep}' ORDER BY {column})"
+
+    @staticmethod
+    def local_id(expr: str) -> str:
+        """identifiers.stable_local_id of one text part: upper-case hex, 16 chars of SHA-256."""
+        return f"upper(substr(sha256({expr}), 1, 16))"
 
     # ------------------------------------------------------------ tables
     def read_parquet(self, name: str, uri: str) -> None:
@@ -123,6 +128,11 @@ class SparkEngine:
     @staticmethod
     def sorted_distinct(column: str, sep: str = ",") -> str:
         return f"array_join(array_sort(collect_set({column})), '{sep}')"
+
+    @staticmethod
+    def local_id(expr: str) -> str:
+        """identifiers.stable_local_id of one text part: upper-case hex, 16 chars of SHA-256."""
+        return f"upper(substr(sha2({expr}, 256), 1, 16))"
 
     # ------------------------------------------------------------ tables
     def read_parquet(self, name: str, uri: str) -> None:

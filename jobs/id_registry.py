@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+
 import numpy as np
 import pandas as pd
 
@@ -66,17 +67,24 @@ def previous_run_date(available: list[str], run_date: date) -> date | None:
     return max(days) if days else None
 
 
-def _mint(keys: pd.Series, types: pd.Series, agency: str, issued: set) -> list[str]:
-    out = []
-    for key, rtype in zip(keys, types):
-        n, local = 0, stable_local_id(key)
-        cstr = f"CSTR:{agency}.{rtype}.{local}"
-        while cstr in issued:
-            n += 1
-            cstr = f"CSTR:{agency}.{rtype}.{stable_local_id(key, n)}"
-        issued.add(cstr)
-        out.append(cstr)
-    return out
+def _mint(keys: pd.Series, types: pd.Series, local_ids: pd.Series | None, agency: str,
+          issued: set) -> pd.Series:
+    """``CSTR:<agency>.<type>.<stable_local_id(cluster key)>``; on a clash with an id ever issued
+    (or minted earlier in this run, in key order) the key is re-hashed with a counter."""
+    if local_ids is None:
+        local_ids = pd.Series([stable_local_id(k) for k in keys], index=keys.index, dtype=object)
+    cstr = "CSTR:" + agency + "." + types.astype(str) + "." + local_ids.astype(str)
+    clash = cstr.isin(issued) | cstr.duplicated()
+    if clash.any():
+        taken = set(issued) | set(cstr[~clash])
+        for i in np.flatnonzero(clash.to_numpy()):
+            n, candidate = 0, cstr.iloc[i]
+            while candidate in taken:
+                n += 1
+                candidate = f"CSTR:{agency}.{types.iloc[i]}.{stable_local_id(keys.iloc[i], n)}"
+            taken.add(candidate)
+            cstr.iloc[i] = candidate
+    return cstr
 
 
 def _greedy(cand: pd.DataFrame) -> pd.DataFrame:
@@ -98,7 +106,8 @@ def _greedy(cand: pd.DataFrame) -> pd.DataFrame:
 def assign(clusters: pd.DataFrame, cluster_types: pd.DataFrame, previous: Registry | None, *,
            agency: str, run_date: date) -> Assignment:
     """Ids for ``clusters`` (record_id, cluster_key — every record of the run) whose resource
-    types are ``cluster_types`` (cluster_key, resource_type), given the ``previous`` registry."""
+    types are ``cluster_types`` (cluster_key, resource_type, optionally local_id: the
+    engine's ``stable_local_id(cluster_key)``), given the ``previous`` registry."""
     previous = previous or Registry.empty()
     prev_ids = previous.ids.copy()
     prev_active = prev_ids[prev_ids["status"] == "active"]
@@ -113,11 +122,14 @@ def assign(clusters: pd.DataFrame, cluster_types: pd.DataFrame, previous: Regist
                             ascending=[False, True, True, True], ignore_index=True)
     chosen = _greedy(cand)
 
-    types = cluster_types.set_index("cluster_key")["resource_type"]
-    todo = size.index.difference(chosen["cluster_key"]).sort_values()
+    by_cluster = cluster_types.set_index("cluster_key")
+    types = by_cluster["resource_type"]
+    todo = size.index.difference(chosen["cluster_key"])  # sorted: minting order is deterministic
     issued = set(prev_ids["cstr_id"]) | set(chosen["cstr_id"])
-    minted = pd.DataFrame({"cluster_key": todo,
-                           "cstr_id": _mint(pd.Series(todo), types.reindex(todo), agency, issued)})
+    local = by_cluster["local_id"].reindex(todo).reset_index(drop=True) if "local_id" in by_cluster else None
+    minted = pd.DataFrame({"cluster_key": todo})
+    minted["cstr_id"] = _mint(minted["cluster_key"], types.reindex(todo).reset_index(drop=True),
+                              local, agency, issued).to_numpy()
     ids = pd.concat([chosen, minted], ignore_index=True)
 
     changes = _changes(ids, chosen, minted, cand, size, types, prev_active, run_date)
@@ -157,12 +169,11 @@ def _changes(ids, chosen, minted, cand, size, types, prev_active, run_date) -> p
     out["members_before"] = out["members_before"].astype("int64")
     out["members_after"] = out["members_after"].astype("int64")
     out["run_date"] = run_date
-    return out[CSTR_CHANGE.names].sort_values("cstr_id", ignore_index=True)
+    return out[CSTR_CHANGE.names]
 
 
 def _snapshot(clusters, ids, changes, prev_ids, types, size, run_date) -> Registry:
-    members = clusters.merge(ids, on="cluster_key")[["record_id", "cstr_id"]] \
-        .sort_values("record_id", ignore_index=True)
+    members = clusters.merge(ids, on="cluster_key")[["record_id", "cstr_id"]]
     first = prev_ids.set_index("cstr_id")["first_run_date"]
     active = pd.DataFrame({"cstr_id": ids["cstr_id"],
                            "resource_type": ids["cluster_key"].map(types).to_numpy(),
@@ -179,4 +190,4 @@ def _snapshot(clusters, ids, changes, prev_ids, types, size, run_date) -> Regist
     table["members"] = table["members"].astype("int64")
     for c in ("first_run_date", "last_run_date"):
         table[c] = pd.to_datetime(table[c]).dt.date
-    return Registry(members=members, ids=table[REGISTRY_ID.names].sort_values("cstr_id", ignore_index=True))
+    return Registry(members=members, ids=table[REGISTRY_ID.names])

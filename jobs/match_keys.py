@@ -68,9 +68,13 @@ def ambiguous_sql(engine, records: str, keys: str) -> str:
 
 
 def linking_sql(keys: str, ambiguous: str) -> str:
-    """(record_id, key, strong) of the keys that link: shared by two or more records, not ambiguous."""
+    """(record_id, key, strong, kind) of the keys that link: shared by two or more records, not
+    ambiguous; kind is strong_id, name_en (English key) or name_key (jobs/clusters.py)."""
     return f"""
-        SELECT k.record_id, k.key, k.strong FROM {keys} k
+        SELECT k.record_id, k.key, k.strong,
+               CASE WHEN k.strong THEN 'strong_id' WHEN k.key LIKE 'en:%' THEN 'name_en'
+                    ELSE 'name_key' END AS kind
+        FROM {keys} k
         JOIN (SELECT key FROM {keys} GROUP BY key HAVING count(*) > 1) s ON s.key = k.key
         LEFT JOIN {ambiguous} a ON a.key = k.key
         WHERE a.key IS NULL"""

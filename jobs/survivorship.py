@@ -100,25 +100,29 @@ def _json_string(expr: str) -> str:
 
 
 def golden_sql(engine, members: str, rules: Rules) -> str:
-    """One row per cluster of table ``members`` (the records plus a ``_cluster`` column):
-    ``_cluster``, the carried golden fields, member_count, source_platforms, survivor_record_id,
-    field_sources. (cstr_id and run_date are set by the caller.)"""
+    """One row per cluster of table ``members`` (the records plus ``_cluster``, the cluster's
+    smallest record_id, and ``_size``, its number of records): ``_cluster``, the carried golden
+    fields, member_count, source_platforms, survivor_record_id, field_sources. (cstr_id and
+    run_date are set by the caller.) A cluster of one record takes its values without the
+    aggregation — the same values the rules give, cheaper."""
     carried = carried_fields()
     complete = " + ".join(f"(CASE WHEN {c} IS NOT NULL THEN 1 ELSE 0 END)" for c in carried)
     ranked = f"""
         SELECT *, row_number() OVER (PARTITION BY _cluster ORDER BY updated_date DESC NULLS LAST,
                                      _complete DESC, record_id) AS _rank
-        FROM (SELECT *, {complete} AS _complete FROM {members}) m"""
+        FROM (SELECT *, {complete} AS _complete FROM keyed WHERE _size > 1) m"""
 
     def order(field: str) -> str:
         return f"{_rank_case(rules.priority(field))} * {_RANK_SPAN} + _rank"
 
-    values, sources = [], []
+    values, sources, single_values, single_sources = [], [], [], []
     for c in carried:
         lead = rules.lead(c)
         ordered = f"CASE WHEN {lead} IS NOT NULL THEN {order(c)} END"
         values.append(f"min_by({c}, {ordered}) AS {c}")
-        sources.append(f"min_by(record_id, {ordered}) AS _src_{c}")
+        sources.append(f"min_by(_rid_json, {ordered}) AS _src_{c}")
+        single_values.append(f"CASE WHEN {lead} IS NOT NULL THEN {c} END AS {c}")
+        single_sources.append(f"CASE WHEN {lead} IS NOT NULL THEN _rid_json END AS _src_{c}")
     survivor = f"min_by(record_id, {_rank_case(rules.default)} * {_RANK_SPAN} + _rank)"
     aggregated = f"""
         SELECT _cluster, {', '.join(values)}, {', '.join(sources)},
@@ -126,11 +130,18 @@ def golden_sql(engine, members: str, rules: Rules) -> str:
                {engine.sorted_distinct('src_platform')} AS source_platforms,
                {survivor} AS survivor_record_id
         FROM ({ranked}) r
-        GROUP BY _cluster"""
+        GROUP BY _cluster
+        UNION ALL
+        SELECT _cluster, {', '.join(single_values)}, {', '.join(single_sources)},
+               CAST(1 AS BIGINT) AS member_count, src_platform AS source_platforms,
+               record_id AS survivor_record_id
+        FROM keyed WHERE _size = 1"""
     entries = ", ".join(
-        f"CASE WHEN {c} IS NOT NULL THEN '\"{c}\":' || {_json_string('_src_' + c)} END"
+        f"CASE WHEN {c} IS NOT NULL THEN '\"{c}\":' || _src_{c} END"
         for c in carried)
+    # the record id as a JSON string, escaped once per record rather than once per field
     return f"""
+        WITH keyed AS (SELECT *, {_json_string('record_id')} AS _rid_json FROM {members})
         SELECT _cluster, {', '.join(carried)}, member_count, source_platforms, survivor_record_id,
                '{{' || concat_ws(',', {entries}) || '}}' AS field_sources
         FROM ({aggregated}) a"""
