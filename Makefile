@@ -15,6 +15,7 @@ help:
 	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
 	@echo "make test   — install, start the real test servers, run the whole test suite"
 	@echo "make bench  — benchmarks, one JSON file each under .bench/"
+	@echo "             (dedup at scale vs plain Splink: make bench BENCH_ARGS=--dedup-scales=1000000,4000000)"
 	@echo "make schema — re-render the DDL derived from schemas/"
 	@echo "make hive-server — HiveServer2 on 127.0.0.1:$(HIVE_SERVER_PORT) over the tables of the last make run (hive/README.md)"
 

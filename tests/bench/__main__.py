@@ -1,4 +1,5 @@
-"""`python -m tests.bench [--scales 5000,1000000]` — run the benchmarks, write .bench/*.json."""
+"""`python -m tests.bench [--scales 5000,1000000] [--dedup-scales 1000000,4000000]` — run the
+benchmarks, write .bench/*.json."""
 from __future__ import annotations
 
 import argparse
@@ -10,10 +11,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="5000,1000000",
                         help="pipeline scales to time, comma-separated (default 5000,1000000)")
+    parser.add_argument("--dedup-scales", default="",
+                        help="dedup stage vs a plain Splink-DuckDB script at these scales (default none)")
     args = parser.parse_args()
     for scale in [int(s) for s in args.scales.split(",") if s]:
         pipeline_run.run(scale)
     __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
+    dedup_scales = tuple(int(s) for s in args.dedup_scales.split(",") if s)
+    if dedup_scales:
+        __import__("tests.bench.dedup_scale", fromlist=["run"]).run(dedup_scales)
 
 
 if __name__ == "__main__":

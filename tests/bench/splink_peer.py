@@ -1,0 +1,129 @@
+"""The peer of the dedup scale benchmark: a plain Splink + DuckDB de-duplication script.
+
+    python -m tests.bench.splink_peer --standardized <lake>/standardized/run_date=<day>
+        --out <dir> [--threshold 0.95]
+
+What a competent engineer writes from Splink's documentation in about a hundred lines, to
+de-duplicate the pipeline's standardized records on one machine (the strongest simple peer of
+our dedup stage, tests/bench/dedup_scale.py): DuckDB reads the standardized Parquet zone; one
+Splink model for every resource type, with ``resource_type`` in every blocking rule so that
+pairs stay within a type; blocking on the Simplified name key and on the English name key;
+Jaro-Winkler on the name key, exact on the English key and the owner, date distance on the
+creation date; λ from deterministic rules, u by random sampling, m by expectation maximisation;
+predict, then Splink's own ``cluster_pairwise_predictions_at_threshold``. Writes
+``<out>/clusters.parquet`` (record_id, cluster_id) and ``<out>/stats.json`` (records, pairs,
+clusters, seconds per step). Not product code: a yardstick for the benchmark only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import duckdb
+import splink.comparison_library as cl
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.internals.exceptions import EMTrainingException
+
+COLUMNS = "record_id, resource_type, name_key, name_en_key, owner_org_key, created_date"
+#: a type with fewer records is not linked (Splink's estimates break down on a handful of rows)
+MIN_RECORDS = 1000
+#: the record's strong identifier, whichever its type has, as upper-case letters and digits
+IDENTIFIER = """nullif(upper(regexp_replace(coalesce(inst_serial_no, ach_patent_no, proj_number,
+    org_credit_code, person_orcid, official_no), '[^A-Za-z0-9]', '', 'g')), '') AS identifier"""
+
+
+def settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_id",
+        blocking_rules_to_generate_predictions=[
+            block_on("resource_type", "name_key"),
+            block_on("resource_type", "name_en_key"),
+            block_on("resource_type", "identifier"),
+        ],
+        comparisons=[
+            cl.JaroWinklerAtThresholds("name_key", [0.95, 0.88]),
+            cl.ExactMatch("name_en_key"),
+            cl.ExactMatch("owner_org_key"),
+            cl.ExactMatch("identifier"),
+            cl.AbsoluteDateDifferenceAtThresholds("created_date", input_is_string=False,
+                                                  metrics=["day", "year"], thresholds=[1, 1]),
+        ],
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+    )
+
+
+def train(linker: Linker) -> None:
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("resource_type", "identifier"),
+         block_on("resource_type", "name_key", "owner_org_key"),
+         block_on("resource_type", "name_en_key", "owner_org_key")], recall=0.7)
+    linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=42)
+    for rule in (block_on("resource_type", "name_key"),
+                 block_on("resource_type", "owner_org_key", "created_date")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True)
+        except (EMTrainingException, ValueError):  # a small type: no pairs, or an m underflows
+            pass
+
+
+def link_type(con: duckdb.DuckDBPyConnection, table: str, threshold: float) -> tuple[str, int]:
+    """Train, predict and cluster one resource type's records; (clusters table, pairs)."""
+    linker = Linker(DuckDBAPI(con).register(table), settings(), log_level=logging.WARNING)
+    train(linker)
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    pairs = predictions.as_duckdbpyrelation().count("*").fetchall()[0][0]
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, threshold_match_probability=threshold)
+    return clusters.physical_name, pairs
+
+
+def deduplicate(standardized: Path, out: Path, threshold: float, min_records: int = MIN_RECORDS) -> dict:
+    """One Splink model per resource type (its own λ, m and u), clusters of all types written."""
+    started = time.perf_counter()
+    con = duckdb.connect()
+    con.sql(f"CREATE TABLE records AS SELECT {COLUMNS}, {IDENTIFIER} "
+            f"FROM read_parquet('{standardized.as_posix()}/*.parquet')")
+    con.sql("CREATE TABLE clusters (record_id VARCHAR, cluster_id VARCHAR)")
+    per_type = {}
+    for (rtype,) in con.sql("SELECT DISTINCT resource_type FROM records ORDER BY 1").fetchall():
+        type_started = time.perf_counter()
+        con.sql(f"CREATE OR REPLACE TABLE records_{rtype} AS "
+                f"SELECT * FROM records WHERE resource_type = '{rtype}'")
+        n = con.sql(f"SELECT count(*) FROM records_{rtype}").fetchall()[0][0]
+        if n < min_records:  # too few to estimate a model from: every record on its own
+            table, pairs = f"(SELECT record_id, record_id AS cluster_id FROM records_{rtype})", 0
+        else:
+            table, pairs = link_type(con, f"records_{rtype}", threshold)
+        con.sql(f"INSERT INTO clusters SELECT record_id, '{rtype}-' || cluster_id FROM {table}")
+        per_type[rtype] = {"records": n, "pairs_at_threshold": pairs,
+                           "seconds": round(time.perf_counter() - type_started, 2)}
+    out.mkdir(parents=True, exist_ok=True)
+    con.sql(f"COPY clusters TO '{(out / 'clusters.parquet').as_posix()}' (FORMAT parquet)")
+    records, n_clusters = con.sql("SELECT count(*), count(DISTINCT cluster_id) FROM clusters").fetchall()[0]
+    stats = {"records": records, "clusters": n_clusters, "threshold": threshold,
+             "seconds": round(time.perf_counter() - started, 2), "per_type": per_type}
+    (out / "stats.json").write_text(json.dumps(stats, indent=2))
+    return stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--standardized", required=True, type=Path,
+                        help="the standardized zone of one run date (a folder of Parquet files)")
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--threshold", type=float, default=0.95,
+                        help="match probability from which two records are one (default 0.95)")
+    parser.add_argument("--min-records", type=int, default=MIN_RECORDS,
+                        help=f"types with fewer records are not linked (default {MIN_RECORDS})")
+    args = parser.parse_args()
+    print(json.dumps(deduplicate(args.standardized, args.out, args.threshold, args.min_records)))
+
+
+if __name__ == "__main__":
+    main()
