@@ -39,6 +39,9 @@ REPO = Path(__file__).resolve().parents[2]
 DAY = "2026-11-01"
 SEED = 42
 SPARK_SCALE = 1_000_000
+#: DuckDB memory_limit of the peer (it spills to disk beyond): unbounded, it takes 80% of RAM
+#: and the kernel's OOM killer ended it at 1M records on the shared 24 GiB machine
+PEER_MEMORY_LIMIT = os.environ.get("BAYRES_BENCH_PEER_MEMORY_LIMIT", "8GB")
 
 
 def home_for(scale: int) -> Path:
@@ -66,8 +69,20 @@ def _watch(cmd: list[str], env: dict, log: Path) -> tuple[float, float]:
             time.sleep(0.2)
         wall = time.perf_counter() - started
     if proc.returncode:
-        raise subprocess.CalledProcessError(proc.returncode, cmd, output=log.read_text()[-3000:])
+        raise RunFailed(cmd, proc.returncode, wall, peak / 2**20, log)
     return wall, peak / 2**20
+
+
+class RunFailed(RuntimeError):
+    """A measured subprocess failed (e.g. killed by the kernel's OOM killer): what was measured."""
+
+    def __init__(self, cmd, returncode: int, wall: float, peak_mib: float, log: Path):
+        super().__init__(f"{' '.join(map(str, cmd))} exited with {returncode} after {wall:.0f} s "
+                         f"(peak RSS {peak_mib:.0f} MiB); see {log}")
+        self.record = {"failed": True, "returncode": returncode,
+                       "signal": "SIGKILL (out of memory?)" if returncode == -9 else None,
+                       "seconds_until_failure": round(wall, 1),
+                       "peak_rss_mib": round(peak_mib, 1), "log": str(log)}
 
 
 def _bayres() -> str:
@@ -123,7 +138,12 @@ def ours(home: Path, truth: pd.DataFrame, *, backend: str = "duckdb", retrain: b
     env = _env(home, BAYRES__LINKAGE__BACKEND=backend)
     cmd = [_bayres(), "run", "--date", DAY, "--stage", "dedup"] + (["--retrain"] if retrain else [])
     before, t0 = load_average(), time.time()
-    wall, peak = _watch(cmd, env, home / "logs" / f"ours-{label or backend}.log")
+    try:
+        wall, peak = _watch(cmd, env, home / "logs" / f"ours-{label or backend}.log")
+    except RunFailed as exc:
+        return {"run": label, "engine": backend, "models": "estimated (--retrain)" if retrain
+                else "saved models reused", **exc.record,
+                "load_average_before": before, "load_average_after": load_average()}
     phases = _phases(home / "reports" / f"local-{DAY}" / "run.log", t0, time.time())
     report = json.loads((home / "reports" / f"local-{DAY}" / "report.json").read_text())
     dedup = report["stages"]["dedup"]
@@ -167,12 +187,18 @@ def peer(home: Path, truth: pd.DataFrame, label: str = "") -> dict:
     """tests/bench/splink_peer.py as a subprocess over the same standardized zone."""
     out = home / "peer"
     cmd = [sys.executable, "-m", "tests.bench.splink_peer",
-           "--standardized", str(home / "lake" / "standardized" / f"run_date={DAY}"), "--out", str(out)]
+           "--standardized", str(home / "lake" / "standardized" / f"run_date={DAY}"), "--out", str(out),
+           "--memory-limit", PEER_MEMORY_LIMIT]
     before = load_average()
-    wall, peak = _watch(cmd, _env(home), home / "logs" / f"peer-{label}.log")
+    try:
+        wall, peak = _watch(cmd, _env(home), home / "logs" / f"peer-{label}.log")
+    except RunFailed as exc:
+        return {"run": label, "engine": "splink-duckdb script", **exc.record,
+                "load_average_before": before, "load_average_after": load_average()}
     stats = json.loads((out / "stats.json").read_text())
     clusters = pd.read_parquet(out / "clusters.parquet")
-    return {"run": label, "engine": "splink-duckdb script", "records": stats["records"],
+    return {"run": label, "engine": "splink-duckdb script", "memory_limit": stats["memory_limit"],
+            "records": stats["records"],
             "seconds": round(wall, 1), "records_per_second": round(stats["records"] / wall, 1),
             "script_seconds": stats["seconds"], "per_type": stats["per_type"],
             "peak_rss_mib": round(peak, 1), "golden": stats["clusters"],
@@ -180,18 +206,22 @@ def peer(home: Path, truth: pd.DataFrame, label: str = "") -> dict:
             "accuracy": accuracy(clusters, truth)}
 
 
-def _best(runs: list[dict]) -> dict:
-    return min(runs, key=lambda r: r["seconds"])
+def _best(runs: list[dict]) -> dict | None:
+    done = [r for r in runs if not r.get("failed")]
+    return min(done, key=lambda r: r["seconds"]) if done else None
 
 
-def _summary(run: dict) -> dict:
+def _summary(run: dict | None) -> dict | None:
+    if run is None:
+        return None
     a = run["accuracy"]
     return {"seconds": run["seconds"], "records_per_second": run["records_per_second"],
             "peak_rss_mib": run["peak_rss_mib"], "precision": a["precision"], "recall": a["recall"],
             "f1": a["f1"]}
 
 
-def measure_scale(scale: int, rounds: int = 2, spark: bool | None = None) -> Path:
+def measure_scale(scale: int, rounds: int = 2, spark: bool | None = None,
+                  peer_first: bool = False) -> Path:
     """Prepare (once), then ours and the peer alternately ``rounds`` times; the Spark backend at 1M.
 
     Our first round re-estimates its models (``--retrain``), as the peer does on every run; later
@@ -201,40 +231,67 @@ def measure_scale(scale: int, rounds: int = 2, spark: bool | None = None) -> Pat
     home = home_for(scale)
     truth = load_truth(home)
     runs_ours, runs_peer = [], []
+    path = None
     for i in range(rounds):
+        if peer_first:
+            runs_peer.append(peer(home, truth, label=str(i + 1)))
         runs_ours.append(ours(home, truth, retrain=(i == 0), label=f"duckdb-{i + 1}"))
-        runs_peer.append(peer(home, truth, label=str(i + 1)))
+        if not peer_first:
+            runs_peer.append(peer(home, truth, label=str(i + 1)))
+        path = _write_scale(scale, prepared, runs_ours, runs_peer)  # kept if a later round fails
+    if any(r.get("failed") for r in runs_ours):
+        spark = False  # no DuckDB-trained models to carry over
+    if spark if spark is not None else scale == SPARK_SCALE:
+        saved = [r for r in runs_ours if not r["models"].startswith("estimated")]
+        run_spark = ours(home, truth, backend="spark", label="spark")
+        write_result(f"dedup_scale_spark_{scale}", {
+            "records": run_spark.get("records"), **(_summary(_best([run_spark])) or {"failed": True}),
+            "ratio_to_ours_duckdb_saved_models": round(run_spark["records_per_second"]
+                                                       / _best(saved)["records_per_second"], 3)
+            if _best(saved) and not run_spark.get("failed") else None,
+            "run": run_spark},
+            conditions="bayres run --stage dedup with BAYRES__LINKAGE__BACKEND=spark (local[*]); "
+                       "the m/u of the DuckDB-trained models carried over, no Spark training")
+    return path
+
+
+def _write_scale(scale: int, prepared: dict, runs_ours: list, runs_peer: list) -> Path:
     trained = _best([r for r in runs_ours if r["models"].startswith("estimated")])
-    saved = [r for r in runs_ours if not r["models"].startswith("estimated")]
+    saved = _best([r for r in runs_ours if not r["models"].startswith("estimated")])
     best_peer = _best(runs_peer)
+
+    def ratio(a, b):
+        return round(a["records_per_second"] / b["records_per_second"], 3) if a and b else None
+
     figures = {
-        "records": trained["records"], "preparation": prepared,
-        "ours_estimating_models": _summary(trained),
-        "ours_saved_models": _summary(_best(saved)) if saved else None,
+        "records": (trained or saved or best_peer or {}).get("records"), "preparation": prepared,
+        "ours_estimating_models": _summary(trained), "ours_saved_models": _summary(saved),
         "peer": _summary(best_peer),
-        "ratio": round(trained["records_per_second"] / best_peer["records_per_second"], 3),
-        "ratio_saved_models": round(_best(saved)["records_per_second"] / best_peer["records_per_second"], 3)
-        if saved else None,
+        "ratio": ratio(trained, best_peer), "ratio_saved_models": ratio(saved, best_peer),
+        "failed_runs": [{"who": w, **{k: r[k] for k in ("run", "returncode", "signal",
+                                                         "seconds_until_failure", "peak_rss_mib")}}
+                        for w, runs in (("ours", runs_ours), ("peer", runs_peer))
+                        for r in runs if r.get("failed")],
         "runs": {"ours": runs_ours, "peer": runs_peer},
     }
-    path = write_result(f"dedup_scale_{scale}", figures,
+    return write_result(f"dedup_scale_{scale}", figures,
                         conditions=f"generate --scale {scale} --seed {SEED}; extract+conform once; "
                                    "ours = bayres run --stage dedup (local profile, linkage.backend "
                                    "duckdb) and the peer (tests/bench/splink_peer.py) as subprocesses, "
                                    "alternating; seconds = process wall time; records/s over it; "
                                    "peak RSS of the process tree; machine shared with other jobs "
                                    "(load averages per run)")
-    if spark if spark is not None else scale == SPARK_SCALE:
-        run_spark = ours(home, truth, backend="spark", label="spark")
-        write_result(f"dedup_scale_spark_{scale}", {
-            "records": run_spark["records"], **_summary(run_spark),
-            "ratio_to_ours_duckdb_saved_models": round(run_spark["records_per_second"]
-                                                       / _best(saved)["records_per_second"], 3)
-            if saved else None,
-            "run": run_spark},
-            conditions="bayres run --stage dedup with BAYRES__LINKAGE__BACKEND=spark (local[*]); "
-                       "the m/u of the DuckDB-trained models carried over, no Spark training")
-    return path
+
+
+def add_peer_round(scale: int) -> Path:
+    """One more peer run on the prepared home, added to the runs already in the scale's file."""
+    from .record import BENCH_DIR
+
+    previous = json.loads((BENCH_DIR / f"dedup_scale_{scale}.json").read_text())
+    home = home_for(scale)
+    runs = previous["runs"]
+    runs["peer"].append(peer(home, load_truth(home), label=str(len(runs["peer"]) + 1)))
+    return _write_scale(scale, previous["preparation"], runs["ours"], runs["peer"])
 
 
 def growth(small: int, large: int) -> Path | None:
@@ -256,8 +313,8 @@ def growth(small: int, large: int) -> Path | None:
                                    f"measured at {a['measured_at']} and {b['measured_at']}")
 
 
-def run(scales=(1_000_000, 4_000_000), rounds: int = 2) -> list[Path]:
-    paths = [measure_scale(n, rounds=rounds) for n in scales]
+def run(scales=(1_000_000, 4_000_000), rounds: int = 2, peer_first: bool = False) -> list[Path]:
+    paths = [measure_scale(n, rounds=rounds, peer_first=peer_first) for n in scales]
     if len(scales) >= 2:
         g = growth(min(scales), max(scales))
         if g:
@@ -270,7 +327,11 @@ def main() -> None:
     parser.add_argument("--scales", default="1000000,4000000")
     parser.add_argument("--rounds", type=int, default=2,
                         help="ours/peer alternations per scale (default 2)")
+    parser.add_argument("--peer-first", action="store_true",
+                        help="each round starts with the peer (default: ours first)")
     parser.add_argument("--prepare-only", action="store_true")
+    parser.add_argument("--add-peer-round", action="store_true",
+                        help="one more peer run per scale, added to the existing result file")
     parser.add_argument("--growth-only", action="store_true",
                         help="only write dedup_scale_growth.json from the existing results")
     args = parser.parse_args()
@@ -278,10 +339,13 @@ def main() -> None:
     if args.prepare_only:
         for n in scales:
             print(json.dumps(prepare(n)))
+    elif args.add_peer_round:
+        for n in scales:
+            add_peer_round(n)
     elif args.growth_only:
         print(growth(min(scales), max(scales)))
     else:
-        run(scales, rounds=args.rounds)
+        run(scales, rounds=args.rounds, peer_first=args.peer_first)
 
 
 if __name__ == "__main__":

@@ -83,10 +83,15 @@ def link_type(con: duckdb.DuckDBPyConnection, table: str, threshold: float) -> t
     return clusters.physical_name, pairs
 
 
-def deduplicate(standardized: Path, out: Path, threshold: float, min_records: int = MIN_RECORDS) -> dict:
+def deduplicate(standardized: Path, out: Path, threshold: float, min_records: int = MIN_RECORDS,
+                memory_limit: str = "") -> dict:
     """One Splink model per resource type (its own λ, m and u), clusters of all types written."""
     started = time.perf_counter()
     con = duckdb.connect()
+    if memory_limit:  # a shared machine: DuckDB spills to disk beyond this instead of growing
+        (out / "duckdb-tmp").mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET memory_limit = '{memory_limit}'").fetchall()
+        con.execute(f"SET temp_directory = '{(out / 'duckdb-tmp').as_posix()}'").fetchall()
     con.sql(f"CREATE TABLE records AS SELECT {COLUMNS}, {IDENTIFIER} "
             f"FROM read_parquet('{standardized.as_posix()}/*.parquet')")
     con.sql("CREATE TABLE clusters (record_id VARCHAR, cluster_id VARCHAR)")
@@ -107,6 +112,7 @@ def deduplicate(standardized: Path, out: Path, threshold: float, min_records: in
     con.sql(f"COPY clusters TO '{(out / 'clusters.parquet').as_posix()}' (FORMAT parquet)")
     records, n_clusters = con.sql("SELECT count(*), count(DISTINCT cluster_id) FROM clusters").fetchall()[0]
     stats = {"records": records, "clusters": n_clusters, "threshold": threshold,
+             "memory_limit": memory_limit or "duckdb default",
              "seconds": round(time.perf_counter() - started, 2), "per_type": per_type}
     (out / "stats.json").write_text(json.dumps(stats, indent=2))
     return stats
@@ -121,8 +127,11 @@ def main() -> None:
                         help="match probability from which two records are one (default 0.95)")
     parser.add_argument("--min-records", type=int, default=MIN_RECORDS,
                         help=f"types with fewer records are not linked (default {MIN_RECORDS})")
+    parser.add_argument("--memory-limit", default="",
+                        help="DuckDB memory_limit, e.g. 8GB (default: DuckDB's, 80%% of RAM)")
     args = parser.parse_args()
-    print(json.dumps(deduplicate(args.standardized, args.out, args.threshold, args.min_records)))
+    print(json.dumps(deduplicate(args.standardized, args.out, args.threshold, args.min_records,
+                                 args.memory_limit)))
 
 
 if __name__ == "__main__":
