@@ -261,7 +261,8 @@ def standardized(spark, tmp_path_factory):
     home = tmp_path_factory.mktemp("linkage_home")
     profile = load_profile("local", environ=dict(os.environ, BAYRES_HOME=str(home)))
     generate(profile.path("sources.feeds_root"), seed=7, scale=2000)
-    run_pipeline(profile, RUN_DATE, stages=("extract", "conform"), spark=spark)
+    # a run id of its own: the session's shared metastore keeps run tables per run id
+    run_pipeline(profile, RUN_DATE, stages=("extract", "conform"), run_id="linkage-2026-11-01", spark=spark)
     recs = pd.read_parquet(Path(profile.path("lake.root")) / "standardized" / f"run_date={RUN_DATE.isoformat()}")
     truth = pd.read_csv(profile.path("sources.feeds_root") / "truth" / "records.csv", dtype=str).fillna("")
     truth["record_id"] = truth["platform"] + ":" + truth["source"] + ":" + truth["src_record_id"]

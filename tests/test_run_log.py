@@ -22,9 +22,12 @@ def read_lines(path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def test_every_line_of_the_run_log_is_json_with_the_run_id(tmp_path):
+def test_every_line_of_the_run_log_is_json_with_the_run_id(tmp_path, monkeypatch):
     path = tmp_path / "run-1" / "run.log"
     package, library = logging.getLogger("bayres.jobs.test"), logging.getLogger("kazoo.client")
+    # Airflow's dictConfig (loaded by the DAG tests earlier in the same process) disables the
+    # loggers that existed before it; a pipeline process does not load it
+    monkeypatch.setattr(library, "disabled", False)
     package.info("before the run: not in its log")
     with run_logging("run-1", path):
         package.info("stage-less line")
