@@ -45,12 +45,17 @@ class DuckDBEngine:
     name = "duckdb"
 
     def prepare(self, records, conf: TypeConfig, columns: list[str]) -> pa.Table:
-        if not isinstance(records, pd.DataFrame):
-            records = records.to_pandas()  # pyarrow.Table
-        missing = sorted(set(columns) - set(records.columns))
+        names = records.columns if isinstance(records, pd.DataFrame) else records.column_names
+        missing = sorted(set(columns) - set(names))
         if missing:
             raise ValueError(f"linkage {conf.name}: records lack columns {missing}")
-        rows = records[records["resource_type"].isin(conf.resource_types)][columns]
+        if isinstance(records, pd.DataFrame):
+            rows = records[records["resource_type"].isin(conf.resource_types)][columns]
+        else:  # pyarrow.Table: filter and select before converting (1M rows × 70 columns otherwise)
+            import pyarrow.compute as pc
+
+            mask = pc.is_in(records["resource_type"], value_set=pa.array(conf.resource_types))
+            rows = records.filter(mask).select(columns).to_pandas()
         featured = add_features(rows.reset_index(drop=True), conf.features)
         return _arrow_table(featured, derived_columns(conf.features))
 
@@ -60,9 +65,15 @@ class DuckDBEngine:
 
     @staticmethod
     def db_api():
+        import tempfile
+
+        import duckdb
         from splink import DuckDBAPI
 
-        return DuckDBAPI()
+        # spill to the temp directory, never to a ``.tmp`` folder in the working directory
+        con = duckdb.connect()
+        con.execute("SET temp_directory = ?", [f"{tempfile.gettempdir()}/bayres-duckdb"])
+        return DuckDBAPI(connection=con)
 
     @staticmethod
     def scored(predictions, columns: list[str], review: float) -> tuple[pd.DataFrame, int]:
