@@ -252,7 +252,7 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
     conf = ctx.profile.conf_dir / "linkage"
     backend = str(ctx.profile.get("linkage.backend") or "duckdb")
     engine = engine_for(backend, spark)
-    engine.read_parquet(RECORDS, ctx.zone("standardized"))
+    engine.read_parquet(RECORDS, ctx.zone("standardized"), cache=True)
     previous, previous_day = read_registry(engine, lake, ctx.lake_root, ctx.run_date)
     review_dir = ctx.profile.path("linkage.review_dir")
     result = deduplicate(

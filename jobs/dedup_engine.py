@@ -14,10 +14,15 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
+import pyarrow as pa
 
 #: logical type of a registered frame's column → (DuckDB type, Spark type)
 _TYPES = {"string": ("VARCHAR", "string"), "double": ("DOUBLE", "double"),
           "long": ("BIGINT", "bigint"), "boolean": ("BOOLEAN", "boolean"), "date": ("DATE", "date")}
+
+
+_ARROW = {"string": pa.string(), "double": pa.float64(), "long": pa.int64(),
+          "boolean": pa.bool_(), "date": pa.date32()}
 
 
 def _columns(schema: str) -> list[tuple[str, str]]:
@@ -66,7 +71,9 @@ class DuckDBEngine:
         return f"upper(substr(sha256({expr}), 1, 16))"
 
     # ------------------------------------------------------------ tables
-    def read_parquet(self, name: str, uri: str) -> None:
+    def read_parquet(self, name: str, uri: str, cache: bool = False) -> None:
+        """A view over the Parquet files of ``uri`` (DuckDB scans Parquet about as fast as its
+        own tables, so ``cache`` changes nothing here)."""
         files = f"{local_path(uri).as_posix()}/*.parquet"
         self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{files}')")
 
@@ -135,22 +142,31 @@ class SparkEngine:
         return f"upper(substr(sha2({expr}, 256), 1, 16))"
 
     # ------------------------------------------------------------ tables
-    def read_parquet(self, name: str, uri: str) -> None:
-        self.spark.read.parquet(uri).createOrReplaceTempView(name)
+    def read_parquet(self, name: str, uri: str, cache: bool = False) -> None:
+        """A view over ``uri``; ``cache``: kept in memory (a table the stage reads many times)."""
+        df = self.spark.read.parquet(uri)
+        if cache:
+            df = df.cache()
+            df.count()
+            self._remember(name, df)
+        df.createOrReplaceTempView(name)
 
     def register(self, name: str, frame, schema: str | None = None) -> None:
         """A pandas DataFrame, pyarrow Table or Spark DataFrame as view ``name``."""
         from pyspark.sql import DataFrame
 
         if not isinstance(frame, DataFrame):
-            if not isinstance(frame, pd.DataFrame):
+            if schema:  # typed through Arrow: fast, and all-null columns keep their type
+                cols = _columns(schema)
+                arrow = pa.schema([(c, _ARROW[k]) for c, k in cols])
+                if isinstance(frame, pd.DataFrame):
+                    frame = pa.Table.from_pandas(frame[[c for c, _ in cols]], schema=arrow,
+                                                 preserve_index=False)
+                else:
+                    frame = frame.select([c for c, _ in cols]).cast(arrow)
+            elif not isinstance(frame, pd.DataFrame):
                 frame = frame.to_pandas()
-            ddl = ", ".join(f"{c} {_TYPES[k][1]}" for c, k in _columns(schema)) if schema else None
-            if schema:
-                frame = frame[[c for c, _ in _columns(schema)]]
-                frame = frame.astype(object).where(frame.notna(), None)
-            frame = self.spark.createDataFrame(frame, ddl) if ddl else self.spark.createDataFrame(frame)
-            frame = frame.cache()
+            frame = self.spark.createDataFrame(frame).cache()
             self._remember(name, frame)
         frame.createOrReplaceTempView(name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from bayres.jobs.calibration.identifiers import stable_local_id
 from bayres.jobs.id_registry import Registry, assign, previous_run_date
@@ -121,9 +122,10 @@ def test_previous_run_date_is_strictly_before():
 
 
 # ---------------------------------------------------------------- the stage, day after day
-def test_stage_keeps_ids_across_days_in_the_lake(tmp_path, monkeypatch):
-    """dedup.run_stage on the DuckDB engine (local profile), two days and a re-run: the registry
-    is read from the lake as of the previous day, cstr_change and the review queue are written."""
+@pytest.mark.parametrize("backend", ["duckdb", "spark"])
+def test_stage_keeps_ids_across_days_in_the_lake(tmp_path, monkeypatch, request, backend):
+    """dedup.run_stage on either engine, two days and a re-run: the registry is read from the
+    lake as of the previous day, cstr_change and the review queue are written."""
     import pyarrow.parquet as pq
 
     from bayres.connectors.lake import LocalLake
@@ -138,7 +140,9 @@ def test_stage_keeps_ids_across_days_in_the_lake(tmp_path, monkeypatch):
 
     monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
     profile = load_profile("local", environ={"BAYRES_HOME": str(tmp_path),
+                                             "BAYRES__LINKAGE__BACKEND": backend,
                                              "BAYRES__LINKAGE__PROBABILISTIC": "false"})
+    spark = request.getfixturevalue("spark") if backend == "spark" else None
     lake = LocalLake(profile.path("lake.root"))
 
     def stage(day, rows):
@@ -146,7 +150,7 @@ def test_stage_keeps_ids_across_days_in_the_lake(tmp_path, monkeypatch):
         out = tmp_path / "lake" / "standardized" / f"run_date={day}"
         out.mkdir(parents=True, exist_ok=True)
         pq.write_table(as_table([{**r, "run_date": day} for r in rows]), out / "part-0.parquet")
-        info = dedup.run_stage(ctx, None, lake=lake)
+        info = dedup.run_stage(ctx, spark, lake=lake)
         lineage = pd.read_parquet(tmp_path / "lake" / "curated" / "record_lineage" / f"run_date={day}")
         changes = pd.read_parquet(tmp_path / "lake" / "curated" / "cstr_change" / f"run_date={day}")
         return info, lineage.set_index("record_id")["cstr_id"], changes
@@ -154,7 +158,7 @@ def test_stage_keeps_ids_across_days_in_the_lake(tmp_path, monkeypatch):
     day1 = [record("gz:o:5", "gz", "04", "中山大学"), record("hk:o:1", "hk", "04", "中山大学"),
             record("mo:o:1", "mo", "04", "澳门大学")]
     info1, ids1, changes1 = stage(D1, day1)
-    assert info1["engine"] == "duckdb" and info1["identifiers"]["new"] == 2
+    assert info1["engine"] == backend and info1["identifiers"]["new"] == 2
     assert info1["identifiers"]["previous_registry"] is None and info1["linkage"] is None
     assert ids1["gz:o:5"] == ids1["hk:o:1"] == f"CSTR:GBA01.04.{stable_local_id('gz:o:5')}"
     assert (tmp_path / "linkage" / "review" / "2026-11-01" / "pairs.csv").exists()
