@@ -25,9 +25,12 @@ def read_lines(path) -> list[dict]:
 def test_every_line_of_the_run_log_is_json_with_the_run_id(tmp_path, monkeypatch):
     path = tmp_path / "run-1" / "run.log"
     package, library = logging.getLogger("bayres.jobs.test"), logging.getLogger("kazoo.client")
-    # Airflow's dictConfig (loaded by the DAG tests earlier in the same process) disables the
-    # loggers that existed before it; a pipeline process does not load it
+    # earlier tests of the same process quieten it: Airflow's dictConfig disables the loggers
+    # that existed before it, `bayres health` sets kazoo to CRITICAL; a pipeline process does neither
     monkeypatch.setattr(library, "disabled", False)
+    monkeypatch.setattr(library, "level", library.level)  # restored after the test
+    library.setLevel(logging.WARNING)
+    logging.getLogger("kazoo").disabled = False
     package.info("before the run: not in its log")
     with run_logging("run-1", path):
         package.info("stage-less line")
