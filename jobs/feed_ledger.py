@@ -24,7 +24,6 @@ means it can never disagree with what was committed.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ class FeedLedger:
         for day in reversed(earlier):  # a directory without a manifest is not a committed run
             run_dir = lake.join(source_dir, day)
             if lake.exists(lake.join(run_dir, MANIFEST)):
-                manifest = json.loads(lake.read_bytes(lake.join(run_dir, MANIFEST)))
+                manifest = lake.read_manifest(run_dir)
                 files = {f["name"]: f for f in (manifest.get("files_read") or [])
                          + (manifest.get("files_carried") or [])}
                 quarantined = {f["name"]: f for f in manifest.get("files_quarantined") or []}
