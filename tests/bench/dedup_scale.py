@@ -29,11 +29,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
-import psutil
 
 from bayres.jobs.evaluate import pairwise_scores
 
-from .record import write_result
+from .record import wait_with_peak_rss, write_result
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = "2026-11-01"
@@ -59,18 +58,11 @@ def _watch(cmd: list[str], env: dict, log: Path) -> tuple[float, float]:
     with open(log, "w") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-        peak, root = 0, psutil.Process(proc.pid)
-        while proc.poll() is None:
-            try:
-                tree = [root, *root.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-            except psutil.Error:
-                pass
-            time.sleep(0.2)
+        peak_mib = wait_with_peak_rss(proc)
         wall = time.perf_counter() - started
     if proc.returncode:
-        raise RunFailed(cmd, proc.returncode, wall, peak / 2**20, log)
-    return wall, peak / 2**20
+        raise RunFailed(cmd, proc.returncode, wall, peak_mib, log)
+    return wall, peak_mib
 
 
 class RunFailed(RuntimeError):

@@ -21,11 +21,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import psutil
 
 from bayres.jobs.evaluate import pairwise_scores
 
-from .record import write_result
+from .record import wait_with_peak_rss, write_result
 
 
 def _dedup(home: Path, day: str, backend: str, probabilistic: bool) -> tuple[float, float]:
@@ -36,17 +35,10 @@ def _dedup(home: Path, day: str, backend: str, probabilistic: bool) -> tuple[flo
     proc = subprocess.Popen([str(Path(sys.executable).parent / "bayres"), "run", "--date", day,
                              "--stage", "dedup"], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    peak, root = 0, psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            peak = max(peak, sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]
-                                 if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
+    peak_mib = wait_with_peak_rss(proc)
     if proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, "bayres run --stage dedup")
-    return time.perf_counter() - started, peak / 2**20
+    return time.perf_counter() - started, peak_mib
 
 
 def measure(home: Path, day: str, backend: str, probabilistic: bool, truth: pd.DataFrame) -> dict:

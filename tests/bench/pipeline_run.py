@@ -14,11 +14,10 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import psutil
 
 from bayres.jobs.evaluate import calibration_accuracy, pairwise_scores
 
-from .record import write_result
+from .record import wait_with_peak_rss, write_result
 
 
 def _bayres(home: Path, *args: str) -> tuple[float, float]:
@@ -28,18 +27,10 @@ def _bayres(home: Path, *args: str) -> tuple[float, float]:
     started = time.perf_counter()
     proc = subprocess.Popen([str(Path(sys.executable).parent / "bayres"), *args], env=env,
                             stdout=subprocess.DEVNULL)
-    peak = 0
-    root = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            tree = [root, *root.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.5)
+    peak_mib = wait_with_peak_rss(proc, interval=0.5)
     if proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, ["bayres", *args])
-    return time.perf_counter() - started, peak / 2**20
+    return time.perf_counter() - started, peak_mib
 
 
 def run(scale: int, seed: int = 42) -> Path:

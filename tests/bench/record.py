@@ -1,10 +1,12 @@
-"""Where benchmark results go and what machine they were measured on."""
+"""Where benchmark results go, what machine they were measured on, and how a measured
+process's peak memory is taken."""
 from __future__ import annotations
 
 import json
 import os
 import platform
 import subprocess
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,3 +42,18 @@ def write_result(name: str, figures: dict, **extra) -> Path:
     path.write_text(json.dumps(doc, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print(f"bench {name}: {json.dumps(figures, default=str)}  → {path}")
     return path
+
+
+def wait_with_peak_rss(proc: subprocess.Popen, interval: float = 0.2) -> float:
+    """Wait for ``proc``; the peak RSS of its whole process tree (MiB), sampled every ``interval``."""
+    import psutil
+
+    peak, root = 0, psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(interval)
+    return peak / 2**20
