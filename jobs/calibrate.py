@@ -25,6 +25,7 @@ NORMALISED_FIELDS: list[tuple[str, Callable]] = [
     ("ach_patent_no", identifiers.normalise_patent_no),
     ("org_credit_code", identifiers.normalise_credit_code),
     ("person_orcid", identifiers.normalise_orcid),
+    ("inst_serial_no", identifiers.normalise_serial_no),
     ("contact_email", contacts.validate_email),
     ("access_url", contacts.validate_url),
 ]

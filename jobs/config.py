@@ -148,8 +148,10 @@ def load_sources(conf_dir: Path) -> list[dict]:
         if "resource_type" not in src and "resource_type_field" not in src:
             raise ConfigError(f"{path}: give resource_type or resource_type_field")
         split_targets = [t for spec in (src.get("splits") or {}).values() for t in spec["fields"]]
+        for target, spec in (src.get("extracts") or {}).items():
+            _check_extract(path, target, spec)
         unknown = [k for k in list(src["mapping"]) + list(src.get("constants") or {}) + split_targets
-                   if k not in known_fields]
+                   + list(src.get("extracts") or {}) if k not in known_fields]
         if unknown:
             raise ConfigError(f"{path}: mapping targets not in the schema: {', '.join(unknown)}")
         src["conf_path"] = str(path)
@@ -158,6 +160,21 @@ def load_sources(conf_dir: Path) -> list[dict]:
     if len(keys) != len(set(keys)):
         raise ConfigError(f"{conf_dir / 'sources'}: duplicate platform/source names")
     return sources
+
+
+def _check_extract(path: Path, target: str, spec) -> None:
+    """An ``extracts`` entry: {from: <source column>, pattern: <regex with one group>}."""
+    import re
+
+    if not isinstance(spec, dict) or set(spec) != {"from", "pattern"}:
+        raise ConfigError(f"{path}: extracts.{target} needs exactly 'from' and 'pattern'")
+    try:
+        groups = re.compile(spec["pattern"]).groups
+    except re.error as exc:
+        raise ConfigError(f"{path}: extracts.{target}: bad pattern {spec['pattern']!r}: {exc}") from exc
+    if groups != 1:
+        raise ConfigError(f"{path}: extracts.{target}: the pattern needs one capturing group, "
+                          f"it has {groups}")
 
 
 # ---------------------------------------------------------------- vocabularies

@@ -18,7 +18,6 @@ give identical outputs.
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
 import time
 from dataclasses import dataclass, field
@@ -193,10 +192,11 @@ def _giant_members(engine, review_records: pd.DataFrame, ids: pd.DataFrame) -> p
 
 
 # ---------------------------------------------------------------- the stage
-def engine_for(backend: str, spark=None):
-    """The engine of ``linkage.backend``: duckdb → DuckDB, spark → the run's Spark session."""
+def engine_for(backend: str, spark=None, duckdb: dict | None = None):
+    """The engine of ``linkage.backend``: duckdb → DuckDB (bounded by ``duckdb``, the profile's
+    ``linkage.duckdb``), spark → the run's Spark session."""
     if backend == "duckdb":
-        return DuckDBEngine()
+        return DuckDBEngine(settings=duckdb)
     if backend == "spark":
         if spark is None:
             raise ValueError("linkage.backend spark needs the run's Spark session")
@@ -204,21 +204,26 @@ def engine_for(backend: str, spark=None):
     raise ValueError(f"linkage.backend must be duckdb or spark, not {backend!r}")
 
 
-def linker_for(backend: str, conf_dir, model_dir, spark=None, retrain: bool = False):
-    """jobs/linkage's ``link_records`` bound to the profile, or None while the engine is absent."""
-    if importlib.util.find_spec("bayres.jobs.linkage.engine") is None:
-        log.warning("probabilistic linkage (bayres.jobs.linkage.engine) is not installed: "
-                    "exact links only")
-        return None
+def linker_for(backend: str, conf_dir, model_dir, spark=None, retrain: bool = False,
+               duckdb: dict | None = None):
+    """jobs/linkage's ``link_records`` bound to the profile."""
     from .linkage import link_records
 
     return partial(link_records, backend=backend, conf_dir=conf_dir, model_dir=model_dir,
-                   spark=spark, retrain=retrain)
+                   spark=spark, retrain=retrain, duckdb=duckdb)
 
 
 def _on(value) -> bool:
     """A profile flag: YAML booleans, or the strings an environment override gives."""
     return value if isinstance(value, bool) else str(value).strip().lower() not in ("false", "no", "off", "0")
+
+
+def duckdb_settings(profile) -> dict:
+    """The profile's ``linkage.duckdb`` block, its temp directory as an absolute path."""
+    settings = dict(profile.get("linkage.duckdb") or {})
+    if settings.get("temp_directory"):
+        settings["temp_directory"] = str(profile.path("linkage.duckdb.temp_directory"))
+    return settings
 
 
 REGISTRY_ZONES = {"members": REGISTRY_MEMBER.name, "ids": REGISTRY_ID.name}
@@ -251,7 +256,8 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
     registry snapshot, the id changes and the review queue; returns what the report shows."""
     conf = ctx.profile.conf_dir / "linkage"
     backend = str(ctx.profile.get("linkage.backend") or "duckdb")
-    engine = engine_for(backend, spark)
+    duckdb = duckdb_settings(ctx.profile)
+    engine = engine_for(backend, spark, duckdb)
     engine.read_parquet(RECORDS, ctx.zone("standardized"), cache=True)
     previous, previous_day = read_registry(engine, lake, ctx.lake_root, ctx.run_date)
     review_dir = ctx.profile.path("linkage.review_dir")
@@ -260,7 +266,7 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
         rules=load_yaml(conf / "exact.yaml"),
         survivorship=Rules.from_yaml(conf / "survivorship.yaml"),
         guard=load_yaml(conf / "clusters.yaml"),
-        linker=linker_for(backend, conf, ctx.profile.path("linkage.model_dir"), spark, retrain)
+        linker=linker_for(backend, conf, ctx.profile.path("linkage.model_dir"), spark, retrain, duckdb)
         if _on(ctx.profile.get("linkage.probabilistic", True)) else None,
         decisions=review_queue.read_decisions(review_dir, as_of=ctx.run_date),
         previous=previous)

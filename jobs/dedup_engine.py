@@ -49,17 +49,17 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, con=None, threads: int | None = None):
-        import duckdb
+    def __init__(self, con=None, settings: dict | None = None):
+        from .duckdb_connection import connect
 
-        self.con = con or duckdb.connect()
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+        self.con = con or connect(settings)
 
     # ------------------------------------------------------------ dialect
     @staticmethod
     def alnum(expr: str) -> str:
-        return f"upper(regexp_replace({expr}, '[^A-Za-z0-9]', '', 'g'))"
+        """Letters and digits of any script, upper-case: 'S/N bb-19' → 'SNBB19', and a document
+        number keeps its issuer: '粤科函政字〔2017〕1号' → '粤科函政字20171号'."""
+        return f"upper(regexp_replace({expr}, '[^\\p{{L}}\\p{{N}}]', '', 'g'))"
 
     @staticmethod
     def sorted_distinct(column: str, sep: str = ",") -> str:
@@ -130,7 +130,7 @@ class SparkEngine:
     # ------------------------------------------------------------ dialect
     @staticmethod
     def alnum(expr: str) -> str:
-        return f"upper(regexp_replace({expr}, '[^A-Za-z0-9]', ''))"
+        return f"upper(regexp_replace({expr}, '[^\\\\p{{L}}\\\\p{{N}}]', ''))"
 
     @staticmethod
     def sorted_distinct(column: str, sep: str = ",") -> str:

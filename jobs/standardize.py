@@ -82,6 +82,11 @@ def standardize_batch(raw: pd.DataFrame, ctx: SourceContext, rejections: Rejecti
         parts = values.str.split(spec["separator"], n=len(spec["fields"]) - 1, regex=False)
         for i, target in enumerate(spec["fields"]):
             out[target] = _clean(parts.str[i])
+    # a field written inside another one, e.g. a policy's document number (发文字号) opening its
+    # description: the pattern's group, or empty where it does not match
+    for target, spec in (src.get("extracts") or {}).items():
+        values = _clean(raw[spec["from"]]) if spec["from"] in raw.columns else pd.Series(None, index=raw.index)
+        out[target] = _clean(values.str.extract(spec["pattern"], expand=False))
     for target, value in (src.get("constants") or {}).items():
         out[target] = str(value)
 

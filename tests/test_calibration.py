@@ -619,6 +619,21 @@ def test_orcid_refused(raw):
     refused(identifiers.normalise_orcid, raw, match="ORCID")
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("BB1913496869", "BB1913496869"),
+    ("S/N BB1913496869", "BB1913496869"),        # the label some platforms print before it
+    ("s/n bb1913496869", "BB1913496869"),
+    ("SN: TF-2241508692", "TF-2241508692"),
+    ("Serial No. TF2241508692", "TF2241508692"),
+    ("出厂编号：TF2241508692", "TF2241508692"),
+    ("ＴＦ２２４１５０８６９２", "TF2241508692"),   # full-width
+    ("SN2241508692", "SN2241508692"),            # "SN" with nothing after it is the serial itself
+    ("  ", None),
+])
+def test_serial_no(raw, expected):
+    assert identifiers.normalise_serial_no(raw) == expected
+
+
 def test_cstr_id():
     cid = identifiers.cstr_id("GBA01", "02", "ABC123")
     assert cid == "CSTR:GBA01.02.ABC123"

@@ -79,3 +79,17 @@ def test_a_source_mapping_to_an_unknown_field_is_refused(tmp_path):
         "mapping: {nmae: NAME}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="nmae"):
         load_sources(tmp_path)
+
+
+@pytest.mark.parametrize("extract, message", [
+    ("{from: description}", "needs exactly 'from' and 'pattern'"),
+    ("{from: description, pattern: '^(\\\\d+'}", "bad pattern"),
+    ("{from: description, pattern: '^\\\\d+'}", "needs one capturing group, it has 0"),
+])
+def test_a_bad_extract_is_refused(tmp_path, extract, message):
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "x_y.yaml").write_text(
+        "platform: x\nsource: y\nformat: csv\nid_field: id\nconventions: {}\nresource_type: '01'\n"
+        f"mapping: {{name: TITLE}}\nextracts:\n  official_no: {extract}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_sources(tmp_path)

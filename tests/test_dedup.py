@@ -293,3 +293,20 @@ def test_guard_refuses_to_drop_strong_links():
 
     with pytest.raises(ValueError, match="strong_id"):
         guard_steps({"drop": [{"kind": "strong_id"}]})
+
+
+def test_document_numbers_link_policies_and_keep_their_issuer():
+    """A policy's document number (发文字号) is a strong identifier: it links a re-published
+    copy whose title has a typo, and keeps its issuer — 〔2017〕1号 of two issuers are two."""
+    rows = [
+        record("gz:p:1", "gz", "01", "广东省科学技术厅关于印发广东省科技创新券资助办法的通知",
+               official_no="粤科函政字〔2017〕1号", owner_org_key="广东省科学技术厅"),
+        record("gz:p:2", "gz", "01", "广东省科学技术厅关于印发广东省科枝创新券资助办法的通知",
+               official_no="粤科函政字〔2017〕1号", owner_org_key="广东省科学技术厅"),
+        record("gz:p:3", "gz", "01", "广州市科学技术局关于印发广州市科技金融实施细则的通知",
+               official_no="穗科字〔2017〕1号", owner_org_key="广州市科学技术局"),
+    ]
+    lineage = run(rows).frame("lineage")
+    assert cluster_of(lineage, "gz:p:1") == cluster_of(lineage, "gz:p:2")
+    assert cluster_of(lineage, "gz:p:3") != cluster_of(lineage, "gz:p:1")
+    assert set(lineage.loc[lineage["record_id"] != "gz:p:3", "match_rule"]) == {"strong_id"}

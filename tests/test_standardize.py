@@ -101,3 +101,20 @@ def test_ambiguous_day_month_is_never_guessed(vocab, fx):
     rec = calibrate_batch(standardize_batch(raw, ctx, rej), source["conventions"], fx,
                           date(2026, 11, 1), rej)
     assert "created_date:" in rej.flags_column(rec.index)[0]
+
+
+def test_a_field_written_inside_another_is_extracted(vocab):
+    """gz/policies: the document number (发文字号) opens the RSS item's description."""
+    from bayres.jobs.config import load_sources
+
+    source = next(s for s in load_sources(DEFAULT_CONF) if (s["platform"], s["source"]) == ("gz", "policies"))
+    raw = raw_batch([
+        {"guid": "P1", "title": "广东省科学技术厅关于印发《广东省科技创新券资助办法》的通知",
+         "description": "粤科函政字〔2017〕1号。现将《广东省科技创新券资助办法》印发给你们，请认真贯彻执行。"},
+        {"guid": "P2", "title": "广州市科学技术局关于印发《广州市科技金融实施细则》的通知",
+         "description": "现将《广州市科技金融实施细则》印发给你们。"},   # no number: left empty
+    ])
+    ctx = SourceContext(source=source, vocabularies=vocab, run_id="r1", raw_path="raw/gz/policies")
+    out = standardize_batch(raw, ctx, Rejections(raw.index))
+    assert out["official_no"].tolist() == ["粤科函政字〔2017〕1号", None]
+    assert out["description"].iloc[0].startswith("粤科函政字〔2017〕1号。")  # the source field is kept

@@ -1,4 +1,5 @@
-"""Strong identifiers: patent numbers, unified social credit codes, ORCID iDs, CSTR ids.
+"""Strong identifiers: patent numbers, unified social credit codes, ORCID iDs, instrument serial
+numbers, CSTR ids.
 
 Every normaliser verifies the check character its standard defines, so a typo never becomes
 a "strong" match key in de-duplication.
@@ -147,6 +148,22 @@ def normalise_orcid(s) -> str | None:
     if digits[15] != expected:
         raise CalibrationError(f"ORCID iD '{text}': check character {digits[15]}, expected {expected}")
     return "-".join(m.groups())
+
+
+# ---------------------------------------------------------------- instrument serial numbers
+#: a label written before the number: "S/N BB123", "SN: BB123", "Serial No. BB123", "出厂编号：BB123"
+_SERIAL_LABEL = re.compile(r"^(?:S\s*/\s*N|S\.N\.|SERIAL\s*(?:NO\.?|NUMBER|#)?|出厂编号|序列号)\s*[:#：.]?\s*"
+                           r"|^SN(?:\s*[:#：]\s*|\s+)")
+
+
+def normalise_serial_no(s) -> str | None:
+    """A manufacturer serial number without its label, upper-case, spaces removed
+    ("S/N bb-1913 4968" → "BB-19134968"). Serials have no check character: nothing is refused."""
+    if s is None:
+        return None
+    text = unicodedata.normalize("NFKC", str(s)).strip().upper()
+    text = re.sub(r"\s+", "", _SERIAL_LABEL.sub("", text, count=1))
+    return text or None
 
 
 # ---------------------------------------------------------------- CSTR (GB/T 32843)

@@ -44,6 +44,9 @@ class DuckDBEngine:
 
     name = "duckdb"
 
+    def __init__(self, settings: dict | None = None) -> None:
+        self.settings = settings  # the profile's linkage.duckdb (memory_limit, temp_directory, threads)
+
     def prepare(self, records, conf: TypeConfig, columns: list[str]) -> pa.Table:
         names = records.columns if isinstance(records, pd.DataFrame) else records.column_names
         missing = sorted(set(columns) - set(names))
@@ -63,17 +66,16 @@ class DuckDBEngine:
     def count(prepared: pa.Table) -> int:
         return prepared.num_rows
 
-    @staticmethod
-    def db_api():
+    def db_api(self):
         import tempfile
 
-        import duckdb
         from splink import DuckDBAPI
 
-        # spill to the temp directory, never to a ``.tmp`` folder in the working directory
-        con = duckdb.connect()
-        con.execute("SET temp_directory = ?", [f"{tempfile.gettempdir()}/bayres-duckdb"])
-        return DuckDBAPI(connection=con)
+        from bayres.jobs.duckdb_connection import connect
+
+        # spill to the profile's temp directory, never to a ``.tmp`` folder in the working directory
+        settings = {"temp_directory": f"{tempfile.gettempdir()}/bayres-duckdb", **(self.settings or {})}
+        return DuckDBAPI(connection=connect(settings))
 
     @staticmethod
     def scored(predictions, columns: list[str], review: float) -> tuple[pd.DataFrame, int]:
@@ -146,9 +148,9 @@ class SparkEngine:
         db_api.spark.catalog.clearCache()
 
 
-def backend_for(name: str, spark=None):
+def backend_for(name: str, spark=None, duckdb_settings: dict | None = None):
     if name == "duckdb":
-        return DuckDBEngine()
+        return DuckDBEngine(duckdb_settings)
     if name == "spark":
         return SparkEngine(spark)
     raise ValueError(f"unknown linkage backend {name!r} (duckdb or spark)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -72,18 +73,22 @@ def input_columns(conf: TypeConfig) -> list[str]:
     return sorted(wanted - derived)
 
 
-def _train(linker, conf: TypeConfig) -> list[str]:
-    """Estimate λ, u and m on the data; returns the EM rules that found no pairs to learn from."""
+def _train(linker, conf: TypeConfig, seconds: dict) -> list[str]:
+    """Estimate λ, u and m on the data; returns the EM rules that found no pairs to learn from.
+    ``seconds`` receives the time of each estimate (prior, u, em)."""
     from splink.internals.exceptions import EMTrainingException
 
     t = conf.training
     prior = t.get("prior") or {}
+    lap = time.time()
     if prior.get("deterministic"):
         rules = [blocking_rule(r, conf.resource_types) for r in prior["deterministic"]]
         linker.training.estimate_probability_two_random_records_match(rules, recall=float(prior.get("recall", 0.8)))
+    seconds["train_prior"], lap = round(time.time() - lap, 2), time.time()
     linker.training.estimate_u_using_random_sampling(max_pairs=float(t.get("u_max_pairs", 2e6)),
                                                      seed=int(t.get("seed", 42)),
                                                      num_chunks=int(t.get("u_chunks", 1)))
+    seconds["train_u"], lap = round(time.time() - lap, 2), time.time()
     skipped = []
     for rule in t["em_blocking"]:
         try:
@@ -95,6 +100,7 @@ def _train(linker, conf: TypeConfig) -> list[str]:
         except ValueError as exc:  # an m value underflowed to 0 (a level only non-matches reach)
             log.warning("%s: EM on blocking rule %s did not converge (%s); skipped", conf.name, rule, exc)
             skipped.append(str(rule))
+    seconds["train_m"] = round(time.time() - lap, 2)
     return skipped
 
 
@@ -114,16 +120,27 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs[PAIR_COLUMNS].sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True)
 
 
-def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retrain: bool):
-    """Pairs (pandas) and stats of one type configuration."""
-    from splink import Linker
-
+def prepare_type_config(engine, tables, conf: TypeConfig) -> tuple[list, float]:
+    """The records of ``conf``'s types with their derived columns, one per input table;
+    (prepared tables, seconds)."""
     started = time.time()
     prepared = [engine.prepare(t, conf, input_columns(conf)) for t in tables]
+    return prepared, time.time() - started
+
+
+def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retrain: bool,
+                     prepared: tuple[list, float] | None = None):
+    """Pairs (pandas) and stats of one type configuration; ``prepared``: the result of
+    :func:`prepare_type_config` when it was computed ahead."""
+    from splink import Linker
+
+    prepared, prepare_seconds = prepared or prepare_type_config(engine, tables, conf)
+    started = time.time() - prepare_seconds  # a type's seconds: its preparation and its linkage
     counts = [engine.count(p) for p in prepared]
     n = sum(counts)
     stats = {"records": n, "comparisons": 0, "pairs_review": 0, "pairs_accept": 0,
-             "backend": engine.name, "model": None, "trained": False, "seconds": 0.0}
+             "backend": engine.name, "model": None, "trained": False, "seconds": 0.0,
+             "step_seconds": {"prepare": round(prepare_seconds, 2)}}
     if n == 0 or (len(prepared) > 1 and min(counts) == 0) or (len(prepared) == 1 and n < 2):
         stats["seconds"] = round(time.time() - started, 3)
         return _normalise_pairs(pd.DataFrame()), stats
@@ -142,8 +159,9 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
     db_api = engine.db_api()
     sdfs = [db_api.register(p) for p in prepared]
     linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=logging.WARNING)
+    lap = time.time()
     if found is None:
-        skipped = _train(linker, conf)
+        skipped = _train(linker, conf, stats["step_seconds"])
         save_model(own_path, conf, engine.name, trained_parameters(linker), records=n, em_rules_skipped=skipped)
         stats.update(trained=True, model=str(own_path))
         if skipped:
@@ -155,11 +173,14 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
                        records=parameters.get("records"), carried_from=str(found[1]))
             stats["carried_from"] = str(found[1])
         stats["model"] = str(own_path)
+    stats["step_seconds"]["train"] = round(time.time() - lap, 2)
+    lap = time.time()
     predictions = linker.inference.predict(warning_mode="never")
     pairs, stats["comparisons"] = engine.scored(
         predictions, [f"{UNIQUE_ID}_l", f"{UNIQUE_ID}_r", "resource_type_l", "match_probability", "match_weight"],
         conf.review)
     pairs = _normalise_pairs(pairs)
+    stats["step_seconds"]["predict"] = round(time.time() - lap, 2)
     stats.update(pairs_review=len(pairs), pairs_accept=int((pairs["match_probability"] >= conf.accept).sum()),
                  seconds=round(time.time() - started, 3))
     engine.release(db_api)
@@ -167,18 +188,26 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
 
 
 def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
-                 spark=None, retrain: bool = False) -> LinkageResult:
+                 spark=None, retrain: bool = False, duckdb: dict | None = None) -> LinkageResult:
     """See :func:`bayres.jobs.linkage.link_records`.  ``records`` may also be a list of two
-    tables, which are then linked to each other (``link_only``) rather than de-duplicated."""
-    engine = backend_for(backend, spark)
+    tables, which are then linked to each other (``link_only``) rather than de-duplicated;
+    ``duckdb``: the profile's ``linkage.duckdb`` bounds (jobs/duckdb_connection.py)."""
+    engine = backend_for(backend, spark, duckdb)
     tables = list(records) if isinstance(records, (list, tuple)) else [records]
     frames, thresholds, stats = [], {}, {}
-    for conf in load_type_configs(conf_dir):
-        pairs, st = link_type_config(engine, tables, conf, model_dir=Path(model_dir), retrain=retrain)
-        frames.append(pairs)
-        for t in conf.resource_types:
-            thresholds[t] = {"review": conf.review, "accept": conf.accept}
-            stats[t] = dict(st, type_config=conf.name)
+    configs = load_type_configs(conf_dir)
+    # Deriving the match columns is Python (romanisation, name keys: one core, the GIL held);
+    # Splink's training and scoring is SQL (DuckDB or Spark, every core, the GIL released).  One
+    # worker thread derives the next configuration's columns while this one is linked.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage-prepare") as ahead:
+        upcoming = [ahead.submit(prepare_type_config, engine, tables, conf) for conf in configs]
+        for conf, future in zip(configs, upcoming):
+            pairs, st = link_type_config(engine, tables, conf, model_dir=Path(model_dir),
+                                         retrain=retrain, prepared=future.result())
+            frames.append(pairs)
+            for t in conf.resource_types:
+                thresholds[t] = {"review": conf.review, "accept": conf.accept}
+                stats[t] = dict(st, type_config=conf.name)
     frames = [f for f in frames if not f.empty]
     pairs = pd.concat(frames, ignore_index=True) if frames else _normalise_pairs(pd.DataFrame())
     return LinkageResult(pairs=pairs, thresholds=thresholds, stats=stats)

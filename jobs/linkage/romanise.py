@@ -53,6 +53,7 @@ _FOLDS = (("tsz", "chi"), ("sze", "si"), ("ts", "ch"), ("tz", "ch"), ("sh", "s")
           ("ing", "eng"), ("ung", "ong"), ("un", "on"), ("ui", "oi"))
 
 
+@lru_cache(maxsize=65_536)  # syllables and romanised words repeat: a few thousand distinct ones
 def fold(word: str) -> str:
     """One romanised word folded so that HK/Macao/derived spellings meet: 'Tsang' → 'chang'."""
     w = word.lower()
@@ -79,6 +80,7 @@ def split_surname(name: str) -> tuple[str, str]:
     return name[:1], name[1:]
 
 
+@lru_cache(maxsize=200_000)
 def _chinese(name: str | None) -> str | None:
     """The CJK characters of a name in Simplified script, or None if it has none."""
     text = normalise_text(name)
@@ -88,16 +90,22 @@ def _chinese(name: str | None) -> str | None:
 
 
 @lru_cache(maxsize=200_000)
-def pinyin_key(name: str | None) -> str | None:
-    """Mandarin key: surname and given name one pinyin word each ('li rongjun'), folded, sorted."""
+def _pinyin_word(chars: str) -> str:
+    """The pinyin of a surname or a given name as one word: '荣俊' → 'rongjun'."""
     from pypinyin import lazy_pinyin
 
+    return "".join(lazy_pinyin(chars))
+
+
+@lru_cache(maxsize=200_000)
+def pinyin_key(name: str | None) -> str | None:
+    """Mandarin key: surname and given name one pinyin word each ('li rongjun'), folded, sorted."""
     zh = _chinese(name)
     if zh is None:
         return None
     surname, given = split_surname(zh)
-    sur = SURNAME_READINGS[surname][0] if surname in SURNAME_READINGS else "".join(lazy_pinyin(surname))
-    words = [sur, "".join(lazy_pinyin(given))]
+    sur = SURNAME_READINGS[surname][0] if surname in SURNAME_READINGS else _pinyin_word(surname)
+    words = [sur, _pinyin_word(given)]
     return _key(w.replace("v", "u").replace("ü", "u") for w in words)
 
 
@@ -125,30 +133,36 @@ def _to_traditional():
 
 
 @lru_cache(maxsize=200_000)
-def cantonese_syllables(name: str | None) -> tuple[str, ...]:
-    """Jyutping syllables of a Chinese name (surname readings corrected), or () if unknown."""
+def _jyutping(chars: str) -> tuple[str, ...] | None:
+    """Jyutping syllables of a surname or a given name (Simplified), None if a character is unknown.
+    Surname and given name are read apart — a name is not a word — so each is read once per
+    distinct value (a few thousand given names make up tens of thousands of names)."""
     import pycantonese
 
-    zh = _chinese(name)
-    if zh is None:
-        return ()
-    surname, given = split_surname(zh)
     out: list[str] = []
-    if surname in SURNAME_READINGS:
-        out.append(SURNAME_READINGS[surname][1])
-        rest = given
-    else:
-        rest = zh
-    for chars, jp in pycantonese.characters_to_jyutping(_to_traditional().convert(rest)):
+    for word, jp in pycantonese.characters_to_jyutping(_to_traditional().convert(chars)):
         if jp is None:  # a word it does not know: read it character by character
-            for ch in chars:
+            for ch in word:
                 one = pycantonese.characters_to_jyutping(ch)
                 if not one or one[0][1] is None:
-                    return ()
+                    return None
                 out.extend(one[0][1].split())
         else:
             out.extend(re.findall(r"[a-z]+[1-6]", jp))
     return tuple(out)
+
+
+def cantonese_syllables(name: str | None) -> tuple[str, ...]:
+    """Jyutping syllables of a Chinese name (surname readings corrected), or () if unknown."""
+    zh = _chinese(name)
+    if zh is None:
+        return ()
+    surname, given = split_surname(zh)
+    sur = (SURNAME_READINGS[surname][1],) if surname in SURNAME_READINGS else _jyutping(surname)
+    rest = _jyutping(given) if given else ()
+    if sur is None or rest is None:
+        return ()
+    return sur + rest
 
 
 def cantonese_key(name: str | None) -> str | None:
