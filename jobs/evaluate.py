@@ -1,10 +1,14 @@
-"""Accuracy of de-duplication against a ground truth — for tests and benchmarks only.
+"""Accuracy of de-duplication against a ground truth: tests, benchmarks and generated samples.
 
-The pipeline never reads ground truth; ``make bench`` and the tests hand it in here.
+The pipeline reads a ground truth only where the profile names one (``evaluation.truth``: the
+local profile points at the truth ``bayres generate`` writes beside the sample platforms); the
+run report then carries the dedup stage's pairwise precision, recall and F1 per resource type.
 Pairwise scores: a pair of records is a true match when both belong to one true entity, a
 predicted match when both belong to one golden record.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import pandas as pd
 
@@ -28,6 +32,23 @@ def pairwise_scores(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     return {"records": len(both), "predicted_pairs": predicted_pairs, "true_pairs": true_pairs,
             "correct_pairs": correct, "precision": round(precision, 4), "recall": round(recall, 4),
             "f1": round(f1, 4)}
+
+
+def load_truth(path: Path) -> pd.DataFrame:
+    """(record_id, entity_id, resource_type) of every generated record (truth/records.csv)."""
+    truth = pd.read_csv(path, dtype=str, keep_default_na=False,
+                        usecols=["platform", "source", "src_record_id", "entity_id", "resource_type"])
+    truth["record_id"] = truth["platform"] + ":" + truth["source"] + ":" + truth["src_record_id"]
+    return truth[["record_id", "entity_id", "resource_type"]]
+
+
+def dedup_accuracy(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    """Pairwise scores overall and per resource type; ``predicted``: (record_id, cluster column),
+    e.g. the lineage's (record_id, cstr_id)."""
+    overall = pairwise_scores(predicted, truth[["record_id", "entity_id"]])
+    per_type = {t: pairwise_scores(predicted, g[["record_id", "entity_id"]])
+                for t, g in truth.groupby("resource_type")}
+    return {**overall, "per_type": per_type}
 
 
 # ---------------------------------------------------------------- calibration accuracy

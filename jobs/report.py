@@ -13,6 +13,7 @@ import json
 import logging
 from collections import defaultdict
 from datetime import datetime, timezone
+from pathlib import Path
 
 from .run_context import RunContext
 
@@ -71,6 +72,7 @@ def write_report(ctx: RunContext, spark=None, failing: bool = False) -> dict:
     files are always written; a Hive load that fails raises afterwards, unless the run is
     ``failing`` already (its own error is the one that matters; this one is logged)."""
     acc = accounting(ctx)
+    _score_dedup(ctx)
     failed = [name for name, info in ctx.stages.items() if info.get("status") == "failed"]
     folder = ctx.local_dir("reports.root")
     rep = {
@@ -100,6 +102,30 @@ def write_report(ctx: RunContext, spark=None, failing: bool = False) -> dict:
     if hive_error is not None and not failing:
         raise hive_error
     return rep
+
+
+def _score_dedup(ctx: RunContext) -> None:
+    """The dedup stage of this run scored against the profile's ``evaluation.truth`` (generated
+    samples only): ``stages.dedup.accuracy``, overall and per resource type.  Outside the
+    stage's own timing; skipped when there is no truth file or the lake is not local."""
+    from .dedup_engine import local_path
+    from .evaluate import dedup_accuracy, load_truth
+
+    info = ctx.stages.get("dedup") or {}
+    truth = ctx.profile.get("evaluation.truth")
+    if info.get("status") == "failed" or "golden" not in info or "accuracy" in info or not truth:
+        return
+    if not Path(truth).is_file():
+        return
+    try:
+        lineage = local_path(ctx.zone("curated", "record_lineage"))
+    except ValueError:  # a lake on HDFS: generated samples live on one machine
+        return
+    import pyarrow.parquet as pq
+
+    predicted = pq.read_table(lineage, columns=["record_id", "cstr_id"]).to_pandas()
+    info["accuracy"] = dedup_accuracy(predicted, load_truth(Path(truth)))
+    info["accuracy"]["truth"] = str(truth)
 
 
 def _load_run_tables(ctx: RunContext, spark, rep: dict) -> dict:
@@ -156,6 +182,12 @@ def summary(rep: dict) -> str:
         if giant:
             shown = ", ".join(f"{g['cluster']} ({g['size']})" for g in giant[:5])
             lines.append(f"  {len(giant)} clusters above the size guard, e.g. {shown} — see the report")
+        a = d.get("accuracy")
+        if a:
+            lines.append(f"  against the sample's ground truth: precision {a['precision']:.3f}, "
+                         f"recall {a['recall']:.3f}, F1 {a['f1']:.3f}")
+            lines += [f"    type {t}: precision {s['precision']:.3f}  recall {s['recall']:.3f}  "
+                      f"F1 {s['f1']:.3f}  ({s['true_pairs']} true pairs)" for t, s in a["per_type"].items()]
         if d.get("ambiguous_name_keys"):
             lines.append(f"  {d['ambiguous_name_keys']} name keys not used: their records carry "
                          "different strong identifiers")

