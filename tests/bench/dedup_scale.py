@@ -311,6 +311,9 @@ def growth(small: int, large: int) -> Path | None:
         if a.get(who) and b.get(who):
             out[who] = {"seconds": [a[who]["seconds"], b[who]["seconds"]],
                         "time_growth": round(b[who]["seconds"] / a[who]["seconds"], 2)}
+            if a[who].get("stage_seconds") and b[who].get("stage_seconds"):
+                out[who].update(stage_seconds=[a[who]["stage_seconds"], b[who]["stage_seconds"]],
+                                stage_time_growth=round(b[who]["stage_seconds"] / a[who]["stage_seconds"], 2))
     return write_result("dedup_scale_growth", out,
                         conditions="best rounds of .bench/dedup_scale_<N>.json; " 
                                    f"measured at {a['measured_at']} and {b['measured_at']}")
