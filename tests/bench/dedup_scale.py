@@ -113,11 +113,6 @@ def load_truth(home: Path) -> pd.DataFrame:
     return evaluate.load_truth(home / "sources" / "truth" / "records.csv")
 
 
-def accuracy(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
-    """Pairwise precision/recall/F1 overall and per resource type; ``predicted``: (record_id, cluster)."""
-    return evaluate.dedup_accuracy(predicted, truth)
-
-
 def ours(home: Path, truth: pd.DataFrame, *, backend: str = "duckdb", retrain: bool = False,
          label: str = "") -> dict:
     """Our dedup stage (``bayres run --stage dedup``) as a subprocess on the prepared home."""
@@ -147,7 +142,7 @@ def ours(home: Path, truth: pd.DataFrame, *, backend: str = "duckdb", retrain: b
             "peak_rss_mib": round(peak, 1), "golden": dedup["golden"], "by_rule": dedup["by_rule"],
             "giant_clusters": len(dedup["giant_clusters"]),
             "load_average_before": before, "load_average_after": load_average(),
-            "accuracy": accuracy(lineage, truth)}
+            "accuracy": evaluate.dedup_accuracy(lineage, truth)}
 
 
 def _phases(run_log: Path, started: float, ended: float) -> dict:
@@ -189,7 +184,7 @@ def peer(home: Path, truth: pd.DataFrame, label: str = "") -> dict:
             "script_seconds": stats["seconds"], "per_type": stats["per_type"],
             "peak_rss_mib": round(peak, 1), "golden": stats["clusters"],
             "load_average_before": before, "load_average_after": load_average(),
-            "accuracy": accuracy(clusters, truth)}
+            "accuracy": evaluate.dedup_accuracy(clusters, truth)}
 
 
 def _best(runs: list[dict]) -> dict | None:
