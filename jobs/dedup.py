@@ -192,6 +192,11 @@ def _giant_members(engine, review_records: pd.DataFrame, ids: pd.DataFrame) -> p
 
 
 # ---------------------------------------------------------------- the stage
+def needs_spark(profile) -> bool:
+    """Whether the stage runs on Spark (``linkage.backend: spark``) rather than in DuckDB."""
+    return str(profile.get("linkage.backend") or "duckdb") == "spark"
+
+
 def engine_for(backend: str, spark=None, duckdb: dict | None = None):
     """The engine of ``linkage.backend``: duckdb → DuckDB (bounded by ``duckdb``, the profile's
     ``linkage.duckdb``), spark → the run's Spark session."""

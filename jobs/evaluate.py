@@ -17,21 +17,26 @@ def _pairs(sizes: pd.Series) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
 
 
+def _scores(pred: pd.Series, true: pd.Series) -> dict:
+    """Pairwise scores of two aligned label columns (one row per record)."""
+    predicted_pairs = _pairs(pred.value_counts(sort=False))
+    true_pairs = _pairs(true.value_counts(sort=False))
+    correct = _pairs(pd.DataFrame({"p": pred, "t": true}).value_counts(sort=False))
+    precision = correct / predicted_pairs if predicted_pairs else 1.0
+    recall = correct / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"records": len(pred), "predicted_pairs": predicted_pairs, "true_pairs": true_pairs,
+            "correct_pairs": correct, "precision": round(precision, 4), "recall": round(recall, 4),
+            "f1": round(f1, 4)}
+
+
 def pairwise_scores(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     """``predicted``: (record_id, cluster column); ``truth``: (record_id, entity column).
     Only records present in both are scored."""
     pred_col = [c for c in predicted.columns if c != "record_id"][0]
     true_col = [c for c in truth.columns if c != "record_id"][0]
     both = predicted.merge(truth, on="record_id", how="inner")
-    predicted_pairs = _pairs(both.groupby(pred_col).size())
-    true_pairs = _pairs(both.groupby(true_col).size())
-    correct = _pairs(both.groupby([pred_col, true_col]).size())
-    precision = correct / predicted_pairs if predicted_pairs else 1.0
-    recall = correct / true_pairs if true_pairs else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"records": len(both), "predicted_pairs": predicted_pairs, "true_pairs": true_pairs,
-            "correct_pairs": correct, "precision": round(precision, 4), "recall": round(recall, 4),
-            "f1": round(f1, 4)}
+    return _scores(both[pred_col], both[true_col])
 
 
 def load_truth(path: Path) -> pd.DataFrame:
@@ -44,11 +49,15 @@ def load_truth(path: Path) -> pd.DataFrame:
 
 def dedup_accuracy(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     """Pairwise scores overall and per resource type; ``predicted``: (record_id, cluster column),
-    e.g. the lineage's (record_id, cstr_id)."""
-    overall = pairwise_scores(predicted, truth[["record_id", "entity_id"]])
-    per_type = {t: pairwise_scores(predicted, g[["record_id", "entity_id"]])
-                for t, g in truth.groupby("resource_type")}
-    return {**overall, "per_type": per_type}
+    e.g. the lineage's (record_id, cstr_id).  One join; clusters and entities counted as
+    integer codes (a million records in about a second)."""
+    pred_col = [c for c in predicted.columns if c != "record_id"][0]
+    both = predicted.merge(truth[["record_id", "entity_id", "resource_type"]], on="record_id", how="inner")
+    pred = pd.Series(pd.factorize(both[pred_col])[0])
+    true = pd.Series(pd.factorize(both["entity_id"])[0])
+    per_type = {t: _scores(pred[rows].reset_index(drop=True), true[rows].reset_index(drop=True))
+                for t, rows in both.groupby("resource_type").indices.items()}
+    return {**_scores(pred, true), "per_type": per_type}
 
 
 # ---------------------------------------------------------------- calibration accuracy

@@ -234,19 +234,36 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
     ctx = RunContext(profile=profile, run_date=run_date, run_id=run_id)
     with ctx.logged():  # the run id on every log line; JSON lines in reports/<run id>/run.log
         ctx.stages.update({k: v for k, v in report.previous_stages(ctx).items() if k not in stages})
+        session = None
         try:
             if "extract" in stages:
                 run_extract(ctx, sources=sources)
             needs_spark = [s for s in stages if s != "extract"]
             if needs_spark:
-                from .spark_session import build_spark
+                from .spark_session import SessionOnDemand
 
-                spark = spark or build_spark(profile)
+                # a DuckDB dedup needs Spark only for the run tables: it starts meanwhile
+                session = SessionOnDemand(profile, spark)
                 for name in needs_spark:
-                    {"conform": run_conform, "dedup": run_dedup, "load": run_load,
-                     "quality": run_quality, "publish": run_publish}[name](
-                        ctx, spark, **({"retrain": retrain} if name == "dedup" else {}))
+                    if name == "dedup":
+                        run_dedup(ctx, session.get() if dedup.needs_spark(profile) else None, retrain=retrain)
+                    else:
+                        {"conform": run_conform, "load": run_load, "quality": run_quality,
+                         "publish": run_publish}[name](ctx, session.get())
+            spark = session.get() if session else None  # the run tables are written with it
         except BaseException:  # a failed stage is reported (status, error), then raised on
-            report.write_failed_report(ctx, spark)
+            report.write_failed_report(ctx, _started(session))
             raise
         return report.write_report(ctx, spark)
+
+
+def _started(session) -> SparkSession | None:
+    """The run's session for a failure report, or None if it could not start (the report's
+    files are still written)."""
+    if session is None:
+        return None
+    try:
+        return session.get()
+    except Exception as exc:
+        log.error("Spark did not start, the failed run's tables are not written: %s", exc)
+        return None

@@ -50,3 +50,35 @@ def build_spark(profile: Profile, app_name: str = "bayres") -> SparkSession:
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+class SessionOnDemand:
+    """The run's SparkSession, started in the background while stages that do not need it run.
+
+    A JVM with Hive support takes 5-15 s to start and to open its metastore.  A run whose stages
+    are DuckDB work (``bayres run --stage dedup`` on the local profile) only needs Spark for the
+    run tables at the end, so the session starts beside the stage instead of before it.
+    :meth:`get` waits for it (and raises what the start raised); ``given`` is a session the
+    caller already has (tests, notebooks), used as is.
+    """
+
+    def __init__(self, profile: Profile, given: SparkSession | None = None) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
+        if given is not None:
+            self._future: Future = Future()
+            self._future.set_result(given)
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
+        self._future = pool.submit(self._start, profile)
+        pool.shutdown(wait=False)  # the start runs on; no other work is queued
+
+    @staticmethod
+    def _start(profile: Profile) -> SparkSession:
+        spark = build_spark(profile)
+        # open the metastore now too: the first catalog call starts the Hive client
+        spark.catalog.databaseExists(str(profile.get("spark.hive_database") or "bayres"))
+        return spark
+
+    def get(self) -> SparkSession:
+        return self._future.result()

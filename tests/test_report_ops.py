@@ -231,3 +231,47 @@ def test_a_failed_stage_is_reported_in_every_form(spark, local_profile):
     errors = [json.loads(line) for line in (folder / "run.log").read_text(encoding="utf-8").splitlines()
               if '"ERROR"' in line]
     assert errors and errors[0]["stage"] == "publish" and "quality has not run" in errors[0]["exc"]
+
+
+@pytest.mark.slow
+def test_a_duckdb_dedup_runs_while_spark_starts(runs, spark, local_profile, monkeypatch):
+    """``bayres run --stage dedup`` on DuckDB: the stage does not wait for the Spark session,
+    which starts beside it and then writes the run tables."""
+    import time
+    from datetime import datetime
+
+    from bayres.jobs import spark_session
+    from bayres.jobs.pipeline import run_pipeline
+
+    moments = {}
+
+    def slow_start(profile, app_name="bayres"):  # test double: a slow JVM, then the suite's session
+        moments["asked"] = time.time()
+        time.sleep(8)
+        moments["ready"] = time.time()
+        return spark
+
+    monkeypatch.setattr(spark_session, "build_spark", slow_start)
+    run_id = "local-2026-11-01-dedup-alone"
+    rep = run_pipeline(local_profile, date(2026, 11, 1), stages=["dedup"], run_id=run_id)
+    dedup_started = datetime.fromisoformat(rep["stages"]["dedup"]["started_at"]).timestamp()
+    assert moments["asked"] - 1 <= dedup_started < moments["ready"] - 1
+    assert rep["status"] == "ok" and rep["hive"]["run_stage"]["rows"] == 1
+    assert [r["stage"] for r in read_table(spark, local_profile, "run_stage", f"run_id = '{run_id}'")] == ["dedup"]
+
+
+@pytest.mark.slow
+def test_spark_that_cannot_start_fails_the_run_after_its_report(runs, local_profile, monkeypatch):
+    from bayres.jobs import spark_session
+    from bayres.jobs.pipeline import run_pipeline
+
+    def broken(profile, app_name="bayres"):  # test double: a JVM that does not start
+        raise RuntimeError("Java gateway process exited before sending its port number")
+
+    monkeypatch.setattr(spark_session, "build_spark", broken)
+    run_id = "local-2026-11-01-no-spark"
+    with pytest.raises(RuntimeError, match="Java gateway"):
+        run_pipeline(local_profile, date(2026, 11, 1), stages=["dedup"], run_id=run_id)
+    rep = json.loads((local_profile.path("reports.root") / run_id / "report.json").read_text(encoding="utf-8"))
+    assert rep["stages"]["dedup"]["status"] == "ok" and rep["stages"]["dedup"]["golden"] > 0
+    assert "hive" not in rep

@@ -1,7 +1,8 @@
 """The two Splink backends behind one small interface: DuckDB (one machine) and Spark (scale out).
 
 Each engine prepares a type's records (filter to its resource types, keep the columns the
-configuration needs, add the derived ``lk_*`` columns with the same pandas code), creates the
+configuration needs, add the derived ``lk_*`` columns with the same pandas code and the block
+purging guards of blocking.py), creates the
 Splink database API, and brings the scored pairs back as pandas.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pyarrow as pa
 
 from bayres.schemas.resource import RESOURCE_RECORD
 
+from .blocking import guard_columns, guard_pandas, guard_spark
 from .config import TypeConfig
 from .features import add_features, derived_columns
 
@@ -47,7 +49,8 @@ class DuckDBEngine:
     def __init__(self, settings: dict | None = None) -> None:
         self.settings = settings  # the profile's linkage.duckdb (memory_limit, temp_directory, threads)
 
-    def prepare(self, records, conf: TypeConfig, columns: list[str]) -> pa.Table:
+    def prepare(self, records, conf: TypeConfig, columns: list[str]) -> tuple[pa.Table, dict[str, int]]:
+        """(the type's records with derived and guard columns, keys purged per blocking rule)."""
         names = records.columns if isinstance(records, pd.DataFrame) else records.column_names
         missing = sorted(set(columns) - set(names))
         if missing:
@@ -60,7 +63,8 @@ class DuckDBEngine:
             mask = pc.is_in(records["resource_type"], value_set=pa.array(conf.resource_types))
             rows = records.filter(mask).select(columns).to_pandas()
         featured = add_features(rows.reset_index(drop=True), conf.features)
-        return _arrow_table(featured, derived_columns(conf.features))
+        featured, purged = guard_pandas(featured, conf)
+        return _arrow_table(featured, {**derived_columns(conf.features), **guard_columns(conf)}), purged
 
     @staticmethod
     def count(prepared: pa.Table) -> int:
@@ -101,6 +105,7 @@ class SparkEngine:
         self._jar_added = False
 
     def prepare(self, records, conf: TypeConfig, columns: list[str]):
+        """(the type's records with derived and guard columns, persisted; keys purged per rule)."""
         from pyspark.sql import functions as F
         from pyspark.sql.types import ArrayType, StringType, StructField, StructType
 
@@ -117,7 +122,8 @@ class SparkEngine:
             for batch in batches:
                 yield add_features(batch, features)
 
-        return rows.mapInPandas(derive, schema).persist()
+        prepared, purged = guard_spark(rows.mapInPandas(derive, schema), conf, "record_id")
+        return prepared.persist(), purged
 
     @staticmethod
     def count(prepared) -> int:

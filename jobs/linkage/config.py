@@ -38,6 +38,7 @@ class TypeConfig:
     review: float
     accept: float
     training: dict = field(default_factory=dict)
+    max_block_size: int | None = None  # block purging of the prediction rules (blocking.py)
 
     @property
     def digest(self) -> str:
@@ -69,6 +70,15 @@ def _check_comparison(path: Path, i: int, c) -> None:
             _fail(path, f"{where}.missing", "a 'levels' comparison names the column whose absence is its null level")
 
 
+def _check_rule(path: Path, where: str, rule) -> None:
+    if isinstance(rule, dict):
+        unknown = set(rule) - {"columns", "explode"}
+        if unknown or len(rule.get("explode") or []) != 1:
+            _fail(path, where, "a mapping rule is {columns: [...], explode: [one array column]}")
+    elif not (isinstance(rule, list) and rule and all(isinstance(c, str) for c in rule)):
+        _fail(path, where, "needs a list of column names")
+
+
 def load_type_config(path: Path) -> TypeConfig:
     """Read and check one ``conf/linkage/types/*.yaml`` file."""
     path = Path(path)
@@ -84,6 +94,11 @@ def load_type_config(path: Path) -> TypeConfig:
         _fail(path, "features", f"unknown {sorted(unknown)} (one of {list(FEATURES)})")
     if not raw.get("blocking"):
         _fail(path, "blocking", "needs at least one rule")
+    for i, rule in enumerate(raw["blocking"]):
+        _check_rule(path, f"blocking[{i}]", rule)
+    max_block = raw.get("max_block_size")
+    if max_block is not None and (isinstance(max_block, bool) or not isinstance(max_block, int) or max_block < 2):
+        _fail(path, "max_block_size", f"needs a whole number of records, 2 or more (got {max_block!r})")
     comparisons = raw.get("comparisons") or []
     if not comparisons:
         _fail(path, "comparisons", "needs at least one comparison")
@@ -99,7 +114,7 @@ def load_type_config(path: Path) -> TypeConfig:
     return TypeConfig(name=path.stem, path=path, resource_types=tuple(types),
                       features=tuple(raw.get("features") or ()), blocking=tuple(raw["blocking"]),
                       comparisons=tuple(comparisons), review=float(review), accept=float(accept),
-                      training=training)
+                      training=training, max_block_size=max_block)
 
 
 def load_type_configs(conf_dir: Path) -> list[TypeConfig]:

@@ -14,6 +14,7 @@ import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -139,27 +140,44 @@ def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs[PAIR_COLUMNS].sort_values(["record_id_l", "record_id_r"]).reset_index(drop=True)
 
 
-def prepare_type_config(engine, tables, conf: TypeConfig) -> tuple[list, float]:
-    """The records of ``conf``'s types with their derived columns, one per input table;
-    (prepared tables, seconds)."""
+class Prepared(NamedTuple):
+    """A type's records ready for Splink, one table per input table."""
+
+    tables: list
+    seconds: float
+    purged: dict[str, int]  # blocking rule → keys held by more than max_block_size records
+
+
+def prepare_type_config(engine, tables, conf: TypeConfig) -> Prepared:
+    """The records of ``conf``'s types with their derived and block-purging columns."""
     started = time.time()
-    prepared = [engine.prepare(t, conf, input_columns(conf)) for t in tables]
-    return prepared, time.time() - started
+    out, purged = [], {}
+    for t in tables:
+        table, dropped = engine.prepare(t, conf, input_columns(conf))
+        out.append(table)
+        for rule, n in dropped.items():
+            purged[rule] = purged.get(rule, 0) + n
+    return Prepared(out, time.time() - started, purged)
 
 
 def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retrain: bool,
-                     prepared: tuple[list, float] | None = None):
+                     prepared: Prepared | None = None):
     """Pairs (pandas) and stats of one type configuration; ``prepared``: the result of
     :func:`prepare_type_config` when it was computed ahead."""
     from splink import Linker
 
-    prepared, prepare_seconds = prepared or prepare_type_config(engine, tables, conf)
+    prepared, prepare_seconds, purged = prepared or prepare_type_config(engine, tables, conf)
     started = time.time() - prepare_seconds  # a type's seconds: its preparation and its linkage
     counts = [engine.count(p) for p in prepared]
     n = sum(counts)
     stats = {"records": n, "comparisons": 0, "pairs_review": 0, "pairs_accept": 0,
              "backend": engine.name, "model": None, "trained": False, "seconds": 0.0,
              "step_seconds": {"prepare": round(prepare_seconds, 2)}}
+    if conf.max_block_size:
+        stats["blocks_purged"] = {"max_block_size": conf.max_block_size, "keys": purged}
+        if any(purged.values()):
+            log.info("%s: blocking keys held by more than %d records purged: %s", conf.name,
+                     conf.max_block_size, ", ".join(f"{r} {n}" for r, n in purged.items() if n))
     if n == 0 or (len(prepared) > 1 and min(counts) == 0) or (len(prepared) == 1 and n < 2):
         stats["seconds"] = round(time.time() - started, 3)
         return _normalise_pairs(pd.DataFrame()), stats

@@ -13,6 +13,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 
+from .blocking import Rule
 from .config import TypeConfig
 
 #: dialect the hand-written SQL conditions of ``sql`` levels are written in (translated by sqlglot)
@@ -82,13 +83,16 @@ def comparison(spec: dict):
                                comparison_description=spec.get("description"))
 
 
-def blocking_rule(rule, resource_types: tuple[str, ...]):
+def blocking_rule(rule, resource_types: tuple[str, ...], *, guarded: bool = False):
     """A blocking rule: a list of columns (equal on both sides), or {columns, explode}.
-    Pairs are always within one resource type when the configuration covers several."""
-    if isinstance(rule, dict):
-        cols, explode = list(rule.get("columns") or []), list(rule.get("explode") or [])
-    else:
-        cols, explode = list(rule), []
+    Pairs are always within one resource type when the configuration covers several.
+    ``guarded``: the rule goes through its block-purging column (blocking.py)."""
+    parsed = Rule.parse(rule)
+    cols, explode = list(parsed.columns), list(parsed.explode)
+    if guarded and explode:
+        explode = [parsed.guard]       # the keys left after purging
+    elif guarded:
+        cols.append(parsed.guard)      # "1" in a small block, NULL in a purged one
     cols = cols + explode
     if len(resource_types) > 1:
         cols = ["resource_type"] + cols
@@ -114,7 +118,8 @@ def settings_creator(conf: TypeConfig, *, link_type: str = "dedupe_only",
         link_type=link_type,
         unique_id_column_name=UNIQUE_ID,
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=[blocking_rule(r, conf.resource_types) for r in conf.blocking],
+        blocking_rules_to_generate_predictions=[
+            blocking_rule(r, conf.resource_types, guarded=bool(conf.max_block_size)) for r in conf.blocking],
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=["resource_type"],
