@@ -62,6 +62,11 @@ class DuckDBEngine:
         return f"upper(regexp_replace({expr}, '[^\\p{{L}}\\p{{N}}]', '', 'g'))"
 
     @staticmethod
+    def has_han(expr: str) -> str:
+        """Whether the text holds a Chinese (Han) character."""
+        return f"regexp_matches({expr}, '\\p{{Han}}')"
+
+    @staticmethod
     def sorted_distinct(column: str, sep: str = ",") -> str:
         return f"string_agg(DISTINCT {column}, '{sep}' ORDER BY {column})"
 
@@ -131,6 +136,10 @@ class SparkEngine:
     @staticmethod
     def alnum(expr: str) -> str:
         return f"upper(regexp_replace({expr}, '[^\\\\p{{L}}\\\\p{{N}}]', ''))"
+
+    @staticmethod
+    def has_han(expr: str) -> str:
+        return f"({expr} RLIKE '\\\\p{{IsHan}}')"
 
     @staticmethod
     def sorted_distinct(column: str, sep: str = ",") -> str:

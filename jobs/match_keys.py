@@ -6,7 +6,10 @@ name keys (the Simplified, alias-resolved ``name_key`` and the English ``name_en
 the companion fields conf/linkage/exact.yaml gives per resource type). Records sharing a key are
 linked — except a name key whose records carry two different strong identifiers of one kind
 (homonyms: two instruments of one model and owner, two patents of one title and holder): such a
-key is *ambiguous* and links nothing.
+key is *ambiguous* and links nothing.  So is an English name key whose records carry two
+different Chinese name keys: Hong Kong and Macao English names are romanised from the Chinese,
+and homophones meet (誠元光電 and 盛源光電 are both "Shing Yuen Optoelectronics Limited"); such
+records are left to the probabilistic linkage, which weighs the Chinese names too.
 """
 from __future__ import annotations
 
@@ -55,16 +58,19 @@ def keys_sql(engine, records: str, rules: dict) -> str:
 
 
 def ambiguous_sql(engine, records: str, keys: str) -> str:
-    """Name keys shared by records that carry two different strong identifiers of one kind."""
+    """Name keys shared by records that carry two different strong identifiers of one kind, and
+    English name keys shared by records of two different Chinese name keys."""
     ids = ", ".join(f"{strong_expr(engine, p, c, a)} AS {p}" for p, c, a in STRONG_KEYS)
     differ = " OR ".join(f"count(DISTINCT i.{p}) > 1" for p, _, _ in STRONG_KEYS)
     return f"""
         SELECT k.key FROM {keys} k
         JOIN (SELECT key FROM {keys} GROUP BY key HAVING count(*) > 1) s ON s.key = k.key
-        JOIN (SELECT record_id, {ids} FROM {records}) i ON i.record_id = k.record_id
+        JOIN (SELECT record_id, name_key, {ids} FROM {records}) i ON i.record_id = k.record_id
         WHERE NOT k.strong
         GROUP BY k.key
-        HAVING {differ}"""
+        HAVING {differ}
+            OR (k.key LIKE 'en:%' AND count(DISTINCT CASE WHEN {engine.has_han("i.name_key")}
+                                                         THEN i.name_key END) > 1)"""
 
 
 def linking_sql(keys: str, ambiguous: str) -> str:

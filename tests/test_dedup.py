@@ -81,6 +81,16 @@ ROWS = [
            name_en="Hong Kong Univ. of Science & Technology", org_name_pt="Universidade de Ciência e Tecnologia de Hong Kong"),
     # hard negative: a different university despite the shared prefix
     record("gz:o:2", "gz", "04", "香港科技大学|广州"),
+    # Cantonese homophones: two companies romanised alike (誠/盛 → Shing, 元/源 → Yuen) stay apart
+    record("hk:o:21", "hk", "04", "诚元光电有限公司", name="誠元光電有限公司",
+           name_en_key="shing yuen optoelectronics limited"),
+    record("mo:o:22", "mo", "04", "盛源光电有限公司", name="盛源光電有限公司",
+           name_en_key="shing yuen optoelectronics limited"),
+    # one company, its Chinese name on one platform and only its English name on another: linked
+    record("hk:o:24", "hk", "04", "康瑞电子有限公司", name="康瑞電子有限公司",
+           name_en_key="hong sui electronics limited"),
+    record("mo:o:25", "mo", "04", "hongsuielectronicslimited", name="Hong Sui Electronics Limited",
+           name_en_key="hong sui electronics limited"),
 ]
 
 
@@ -110,18 +120,21 @@ def test_links_and_hard_negatives(result):
     assert cluster_of(lineage, "gz:i:1") != cluster_of(lineage, "gz:i:2")
     assert cluster_of(lineage, "gz:o:1") == cluster_of(lineage, "hk:o:1") == cluster_of(lineage, "mo:o:7")
     assert cluster_of(lineage, "gz:o:2") != cluster_of(lineage, "gz:o:1")
-    assert len(golden) == 5 and golden["member_count"].sum() == len(ROWS)
+    assert cluster_of(lineage, "hk:o:21") != cluster_of(lineage, "mo:o:22")
+    assert cluster_of(lineage, "hk:o:24") == cluster_of(lineage, "mo:o:25")
+    assert len(golden) == 8 and golden["member_count"].sum() == len(ROWS)
     rules = lineage.set_index("record_id")["match_rule"]
     assert rules["gz:p:1"] == "strong_id" and rules["gz:o:1"] == "name_key" and rules["gz:o:2"] == "singleton"
 
 
 def test_ambiguous_name_keys_are_counted(result):
-    assert result[2].ambiguous_keys >= 1  # 透射电镜|中山大学 carries two serial numbers
+    # 透射电镜|中山大学 carries two serial numbers; "shing yuen …" two Chinese names
+    assert result[2].ambiguous_keys >= 2
 
 
 def test_survivorship_with_per_field_provenance(result):
     golden, lineage, _ = result
-    patent = golden[golden["member_count"] == 2].iloc[0]
+    patent = golden[(golden["member_count"] == 2) & (golden["resource_type"] == "11")].iloc[0]
     # gz has priority: its record survives, hk fills what gz lacks
     assert patent["survivor_record_id"] == "gz:p:1" and patent["name"] == "一种电池"
     assert patent["owner_org"] == "香港科技大學" and patent["source_platforms"] == "gz,hk"
@@ -141,7 +154,7 @@ def test_survivorship_with_per_field_provenance(result):
 
 def test_first_run_ids_are_the_hash_of_the_smallest_record_id(result):
     golden, _, r = result
-    patent = golden[golden["member_count"] == 2].iloc[0]
+    patent = golden[(golden["member_count"] == 2) & (golden["resource_type"] == "11")].iloc[0]
     assert patent["cstr_id"] == f"CSTR:GBA01.11.{stable_local_id('gz:p:1')}"
     assert golden["cstr_id"].str.match(r"^CSTR:[A-Za-z0-9]{5}\.[0-9]{2}\..+$").all()
     assert golden["cstr_id"].is_unique
@@ -213,8 +226,9 @@ def test_decisions_force_and_remove_links():
 
 
 def test_giant_cluster_is_split_and_reported():
-    # 60 records sharing one English key (a generic name), three of them also a patent number
-    rows = [record(f"gz:g:{i:03d}", "gz", "11", f"题名{i}", name_en_key="method", owner_org_key="x")
+    # 60 records sharing one English key (a generic name), three of them also a patent number;
+    # English titles only (two different Chinese titles would make the English key ambiguous)
+    rows = [record(f"gz:g:{i:03d}", "gz", "11", f"method{i}", name_en_key="method", owner_org_key="x")
             for i in range(60)]
     for i in range(3):
         rows[i]["ach_patent_no"] = "CN1"
