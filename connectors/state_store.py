@@ -39,7 +39,6 @@ from typing import Iterator, Optional
 from urllib.parse import quote, unquote
 
 from kazoo.exceptions import BadVersionError, NodeExistsError, NoNodeError
-from kazoo.retry import ForceRetryError
 
 from .zookeeper import ZkCoordinator, coordinator_for
 
@@ -231,14 +230,7 @@ class ZkStateStore(StateStore):
             nonlocal attempts
             attempts += 1
             if expected_version is None:
-                try:
-                    return self.client.set(path, payload).version
-                except NoNodeError:
-                    try:
-                        self.client.create(path, payload, makepath=True)
-                        return 0
-                    except NodeExistsError:  # created meanwhile: set it on the next attempt
-                        raise ForceRetryError() from None
+                return self.coordinator.upsert(path, payload)
             if expected_version == ABSENT:
                 self.client.create(path, payload, makepath=True)
                 return 0

@@ -189,17 +189,19 @@ class ZkCoordinator:
         path = self.path("config", check_name(name, "config name"))
         payload = json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
-        def write() -> int:
-            try:
-                return self.client.set(path, payload).version
-            except NoNodeError:
-                try:
-                    self.client.create(path, payload, makepath=True)
-                    return 0
-                except NodeExistsError:  # created meanwhile by someone else: overwrite
-                    return self.client.set(path, payload).version
+        return self.retry(self.upsert, path, payload)
 
-        return self.retry(write)
+    def upsert(self, path: str, payload: bytes) -> int:
+        """Write ``payload`` at ``path`` whether the node exists yet or not; the node's new
+        version.  One attempt: callers wrap it in :meth:`retry`."""
+        try:
+            return self.client.set(path, payload).version
+        except NoNodeError:
+            try:
+                self.client.create(path, payload, makepath=True)
+                return 0
+            except NodeExistsError:  # created meanwhile by someone else: overwrite
+                return self.client.set(path, payload).version
 
     def get_config(self, name: str) -> tuple[dict, int]:
         """``(data, version)`` of configuration ``name``; ``ConfigNotFound`` if there is none."""

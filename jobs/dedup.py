@@ -88,7 +88,7 @@ def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorshi
     day = f"DATE '{run_date.isoformat()}'"
     # ---- 1. links
     engine.create("dedup_keys", match_keys.keys_sql(engine, RECORDS, rules))
-    engine.create("dedup_ambiguous", match_keys.ambiguous_sql(engine, RECORDS, "dedup_keys"))
+    engine.create("dedup_ambiguous", match_keys.ambiguous_sql(engine, RECORDS, "dedup_keys", rules))
     linking = engine.fetch(match_keys.linking_sql("dedup_keys", "dedup_ambiguous"))
     ambiguous = int(engine.scalar("SELECT count(*) FROM dedup_ambiguous"))
     engine.drop("dedup_keys")

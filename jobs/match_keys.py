@@ -6,10 +6,12 @@ name keys (the Simplified, alias-resolved ``name_key`` and the English ``name_en
 the companion fields conf/linkage/exact.yaml gives per resource type). Records sharing a key are
 linked — except a name key whose records carry two different strong identifiers of one kind
 (homonyms: two instruments of one model and owner, two patents of one title and holder): such a
-key is *ambiguous* and links nothing.  So is an English name key whose records carry two
+key is *ambiguous* and links nothing.  So is, for the types exact.yaml lists under
+``romanised_english`` (organisations, people), an English name key whose records carry two
 different Chinese name keys: Hong Kong and Macao English names are romanised from the Chinese,
 and homophones meet (誠元光電 and 盛源光電 are both "Shing Yuen Optoelectronics Limited"); such
-records are left to the probabilistic linkage, which weighs the Chinese names too.
+records are left to the probabilistic linkage, which weighs the Chinese names too.  (An event's
+or a title's English name is a translation: two Chinese wordings of it are still one.)
 """
 from __future__ import annotations
 
@@ -57,20 +59,25 @@ def keys_sql(engine, records: str, rules: dict) -> str:
     return "\nUNION ALL\n".join(selects)
 
 
-def ambiguous_sql(engine, records: str, keys: str) -> str:
+def ambiguous_sql(engine, records: str, keys: str, rules: dict | None = None) -> str:
     """Name keys shared by records that carry two different strong identifiers of one kind, and
-    English name keys shared by records of two different Chinese name keys."""
+    English name keys of the types in ``rules["romanised_english"]`` shared by records of two
+    different Chinese name keys."""
     ids = ", ".join(f"{strong_expr(engine, p, c, a)} AS {p}" for p, c, a in STRONG_KEYS)
     differ = " OR ".join(f"count(DISTINCT i.{p}) > 1" for p, _, _ in STRONG_KEYS)
+    romanised = sorted((rules or {}).get("romanised_english") or [])
+    if romanised:
+        of_type = " OR ".join(f"k.key LIKE 'en:{t}|%'" for t in romanised)
+        differ += f"""
+            OR (({of_type}) AND count(DISTINCT CASE WHEN {engine.has_han("i.name_key")}
+                                                   THEN i.name_key END) > 1)"""
     return f"""
         SELECT k.key FROM {keys} k
         JOIN (SELECT key FROM {keys} GROUP BY key HAVING count(*) > 1) s ON s.key = k.key
         JOIN (SELECT record_id, name_key, {ids} FROM {records}) i ON i.record_id = k.record_id
         WHERE NOT k.strong
         GROUP BY k.key
-        HAVING {differ}
-            OR (k.key LIKE 'en:%' AND count(DISTINCT CASE WHEN {engine.has_han("i.name_key")}
-                                                         THEN i.name_key END) > 1)"""
+        HAVING {differ}"""
 
 
 def linking_sql(keys: str, ambiguous: str) -> str:

@@ -250,7 +250,7 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
                     else:
                         {"conform": run_conform, "load": run_load, "quality": run_quality,
                          "publish": run_publish}[name](ctx, session.get())
-            spark = session.get() if session else None  # the run tables are written with it
+            spark = session.get() if session else spark  # the run tables are written with it
         except BaseException:  # a failed stage is reported (status, error), then raised on
             report.write_failed_report(ctx, _started(session))
             raise

@@ -91,6 +91,11 @@ ROWS = [
            name_en_key="hong sui electronics limited"),
     record("mo:o:25", "mo", "04", "hongsuielectronicslimited", name="Hong Sui Electronics Limited",
            name_en_key="hong sui electronics limited"),
+    # an event's English name is a translation: two Chinese wordings of one forum still link
+    record("gz:e:1", "gz", "10", "粤港澳大湾区科技创新论坛", name_en_key="gba sci tech innovation forum",
+           created_date=date(2026, 5, 1)),
+    record("hk:e:1", "hk", "10", "大湾区科创论坛", name="大灣區科創論壇",
+           name_en_key="gba sci tech innovation forum", created_date=date(2026, 5, 1)),
 ]
 
 
@@ -122,7 +127,8 @@ def test_links_and_hard_negatives(result):
     assert cluster_of(lineage, "gz:o:2") != cluster_of(lineage, "gz:o:1")
     assert cluster_of(lineage, "hk:o:21") != cluster_of(lineage, "mo:o:22")
     assert cluster_of(lineage, "hk:o:24") == cluster_of(lineage, "mo:o:25")
-    assert len(golden) == 8 and golden["member_count"].sum() == len(ROWS)
+    assert cluster_of(lineage, "gz:e:1") == cluster_of(lineage, "hk:e:1")
+    assert len(golden) == 9 and golden["member_count"].sum() == len(ROWS)
     rules = lineage.set_index("record_id")["match_rule"]
     assert rules["gz:p:1"] == "strong_id" and rules["gz:o:1"] == "name_key" and rules["gz:o:2"] == "singleton"
 
@@ -226,9 +232,8 @@ def test_decisions_force_and_remove_links():
 
 
 def test_giant_cluster_is_split_and_reported():
-    # 60 records sharing one English key (a generic name), three of them also a patent number;
-    # English titles only (two different Chinese titles would make the English key ambiguous)
-    rows = [record(f"gz:g:{i:03d}", "gz", "11", f"method{i}", name_en_key="method", owner_org_key="x")
+    # 60 records sharing one English key (a generic name), three of them also a patent number
+    rows = [record(f"gz:g:{i:03d}", "gz", "11", f"题名{i}", name_en_key="method", owner_org_key="x")
             for i in range(60)]
     for i in range(3):
         rows[i]["ach_patent_no"] = "CN1"
