@@ -233,9 +233,16 @@ def measure_scale(scale: int, rounds: int = 2, spark: bool | None = None,
 
 def measure_spark(scale: int, truth: pd.DataFrame | None = None, saved: list | None = None) -> Path:
     """Our stage with ``linkage.backend spark`` on the prepared home, the DuckDB-trained m/u
-    carried over; compared with the best DuckDB saved-model round (``saved``) when given."""
+    carried over; compared with the best DuckDB saved-model round (``saved``; by default the
+    rounds in the scale's result file, if there is one)."""
+    from .record import BENCH_DIR
+
     home = home_for(scale)
     truth = load_truth(home) if truth is None else truth
+    earlier = BENCH_DIR / f"dedup_scale_{scale}.json"
+    if saved is None and earlier.exists():
+        saved = [r for r in json.loads(earlier.read_text())["runs"]["ours"]
+                 if not r.get("failed") and not r.get("models", "").startswith("estimated")]
     saved = saved or []
     run_spark = ours(home, truth, backend="spark", label="spark")
     return write_result(f"dedup_scale_spark_{scale}", {
