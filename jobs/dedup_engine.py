@@ -16,13 +16,11 @@ from urllib.parse import urlparse
 import pandas as pd
 import pyarrow as pa
 
+from bayres.schemas.derive_arrow import arrow_type
+
 #: logical type of a registered frame's column → (DuckDB type, Spark type)
 _TYPES = {"string": ("VARCHAR", "string"), "double": ("DOUBLE", "double"),
           "long": ("BIGINT", "bigint"), "boolean": ("BOOLEAN", "boolean"), "date": ("DATE", "date")}
-
-
-_ARROW = {"string": pa.string(), "double": pa.float64(), "long": pa.int64(),
-          "boolean": pa.bool_(), "date": pa.date32()}
 
 
 def _columns(schema: str) -> list[tuple[str, str]]:
@@ -167,7 +165,7 @@ class SparkEngine:
         if not isinstance(frame, DataFrame):
             if schema:  # typed through Arrow: fast, and all-null columns keep their type
                 cols = _columns(schema)
-                arrow = pa.schema([(c, _ARROW[k]) for c, k in cols])
+                arrow = pa.schema([(c, arrow_type(k)) for c, k in cols])
                 if isinstance(frame, pd.DataFrame):
                     frame = pa.Table.from_pandas(frame[[c for c, _ in cols]], schema=arrow,
                                                  preserve_index=False)

@@ -17,14 +17,13 @@ from bayres.jobs.dedup import deduplicate
 from bayres.jobs.dedup_engine import DuckDBEngine
 from bayres.jobs.linkage import LinkageResult
 from bayres.jobs.survivorship import Rules
+from bayres.schemas.derive_arrow import arrow_type
 from bayres.schemas.resource import GOLDEN_RESOURCE, RECORD_LINEAGE, RESOURCE_RECORD
 
 RULES = load_yaml(DEFAULT_CONF / "linkage" / "exact.yaml")
 SURVIVORSHIP = Rules.from_yaml(DEFAULT_CONF / "linkage" / "survivorship.yaml")
 GUARD = load_yaml(DEFAULT_CONF / "linkage" / "clusters.yaml")
 DAY = date(2026, 11, 1)
-_ARROW = {"string": pa.string(), "date": pa.date32(), "double": pa.float64(), "long": pa.int64(),
-          "boolean": pa.bool_()}
 
 
 def record(rid, platform, rtype, name_key, **fields):
@@ -38,7 +37,7 @@ def record(rid, platform, rtype, name_key, **fields):
 def as_table(rows) -> pa.Table:
     """Rows as an Arrow table typed like RESOURCE_RECORD (the standardized zone's schema)."""
     frame = pd.DataFrame(rows).assign(cstr_id=None)[RESOURCE_RECORD.names]
-    schema = pa.schema([(f.name, _ARROW[f.type]) for f in RESOURCE_RECORD.fields])
+    schema = pa.schema([(f.name, arrow_type(f.type)) for f in RESOURCE_RECORD.fields])
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 

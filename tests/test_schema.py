@@ -286,3 +286,10 @@ def test_serving_store_enforces_keys_and_unsigned(duck):
     assert duck.execute("SELECT CSTR_ID, NAME FROM BAYRES_RESOURCE_BY_TYPE_REGION "
                         "WHERE RESOURCE_TYPE = '02' AND REGION = 'HK' ORDER BY CSTR_ID LIMIT 20"
                         ).fetchall() == [("CSTR:ABCDE.02.1", "香港")]
+
+
+def test_every_logical_type_has_an_arrow_type():
+    from bayres.schemas.derive_arrow import ARROW_TYPES
+    from bayres.schemas.fields import LOGICAL_TYPES
+
+    assert set(ARROW_TYPES) == set(LOGICAL_TYPES)

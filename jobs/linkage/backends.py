@@ -10,16 +10,12 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 
+from bayres.schemas.derive_arrow import arrow_type
 from bayres.schemas.resource import RESOURCE_RECORD
 
 from .blocking import guard_columns, guard_pandas, guard_spark
 from .config import TypeConfig
 from .features import add_features, derived_columns
-
-
-#: Arrow types of the record fields' declared types (schemas/resource.py)
-_ARROW = {"string": pa.string(), "date": pa.date32(), "double": pa.float64(), "long": pa.int64(),
-          "boolean": pa.bool_()}
 
 
 def _arrow_table(df: pd.DataFrame, derived: dict[str, str]) -> pa.Table:
@@ -31,7 +27,7 @@ def _arrow_table(df: pd.DataFrame, derived: dict[str, str]) -> pa.Table:
         if c in derived:
             typ = pa.list_(pa.string()) if derived[c] == "array" else pa.string()
         else:
-            typ = _ARROW.get(fields[c].type if c in fields else "string", pa.string())
+            typ = arrow_type(fields[c].type if c in fields else "string")
         values = df[c]
         if typ == pa.date32():
             values = pd.to_datetime(values, errors="coerce").dt.date
