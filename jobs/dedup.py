@@ -192,9 +192,14 @@ def _giant_members(engine, review_records: pd.DataFrame, ids: pd.DataFrame) -> p
 
 
 # ---------------------------------------------------------------- the stage
+def backend_of(profile) -> str:
+    """The profile's ``linkage.backend``: duckdb (the default) or spark."""
+    return str(profile.get("linkage.backend") or "duckdb")
+
+
 def needs_spark(profile) -> bool:
     """Whether the stage runs on Spark (``linkage.backend: spark``) rather than in DuckDB."""
-    return str(profile.get("linkage.backend") or "duckdb") == "spark"
+    return backend_of(profile) == "spark"
 
 
 def engine_for(backend: str, spark=None, duckdb: dict | None = None):
@@ -260,7 +265,7 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
     """The dedup stage of one run: read the standardized zone, write the curated outputs, the
     registry snapshot, the id changes and the review queue; returns what the report shows."""
     conf = ctx.profile.conf_dir / "linkage"
-    backend = str(ctx.profile.get("linkage.backend") or "duckdb")
+    backend = backend_of(ctx.profile)
     duckdb = duckdb_settings(ctx.profile)
     engine = engine_for(backend, spark, duckdb)
     engine.read_parquet(RECORDS, ctx.zone("standardized"), cache=True)
