@@ -235,11 +235,9 @@ def measure_spark(scale: int, truth: pd.DataFrame | None = None, saved: list | N
     """Our stage with ``linkage.backend spark`` on the prepared home, the DuckDB-trained m/u
     carried over; compared with the best DuckDB saved-model round (``saved``; by default the
     rounds in the scale's result file, if there is one)."""
-    from .record import BENCH_DIR
-
     home = home_for(scale)
     truth = load_truth(home) if truth is None else truth
-    earlier = BENCH_DIR / f"dedup_scale_{scale}.json"
+    earlier = _scale_file(scale)
     if saved is None and earlier.exists():
         saved = [r for r in json.loads(earlier.read_text())["runs"]["ours"]
                  if not r.get("failed") and not r.get("models", "").startswith("estimated")]
@@ -255,7 +253,14 @@ def measure_spark(scale: int, truth: pd.DataFrame | None = None, saved: list | N
                    "the m/u of the DuckDB-trained models carried over, no Spark training")
 
 
-def _write_scale(scale: int, prepared: dict, runs_ours: list, runs_peer: list) -> Path:
+def _scale_file(scale: int) -> Path:
+    """The result file of one scale (``.bench/dedup_scale_<N>.json``)."""
+    from .record import BENCH_DIR
+
+    return BENCH_DIR / f"dedup_scale_{scale}.json"
+
+
+def _write_scale(scale: int, prepared: dict, runs_ours: list, runs_peer: list, **extra) -> Path:
     trained = _best([r for r in runs_ours if r["models"].startswith("estimated")])
     saved = _best([r for r in runs_ours if not r["models"].startswith("estimated")])
     best_peer = _best(runs_peer)
@@ -278,6 +283,7 @@ def _write_scale(scale: int, prepared: dict, runs_ours: list, runs_peer: list) -
                         for w, runs in (("ours", runs_ours), ("peer", runs_peer))
                         for r in runs if r.get("failed")],
         "runs": {"ours": runs_ours, "peer": runs_peer},
+        **extra,
     }
     return write_result(f"dedup_scale_{scale}", figures,
                         conditions=f"generate --scale {scale} --seed {SEED}; extract+conform once; "
@@ -290,9 +296,7 @@ def _write_scale(scale: int, prepared: dict, runs_ours: list, runs_peer: list) -
 
 def add_peer_round(scale: int) -> Path:
     """One more peer run on the prepared home, added to the runs already in the scale's file."""
-    from .record import BENCH_DIR
-
-    previous = json.loads((BENCH_DIR / f"dedup_scale_{scale}.json").read_text())
+    previous = json.loads(_scale_file(scale).read_text())
     home = home_for(scale)
     runs = previous["runs"]
     runs["peer"].append(peer(home, load_truth(home), label=str(len(runs["peer"]) + 1)))
@@ -303,25 +307,17 @@ def rerun_ours(scale: int, rounds: int) -> Path:
     """Our stage again on the prepared home (after a change to it): ``rounds`` runs, the first
     estimating models; they replace our runs in the scale's file, the peer's runs are kept (the
     peer script has not changed) and the file says so (``peer_runs_kept_from``)."""
-    from .record import BENCH_DIR
-
-    previous = json.loads((BENCH_DIR / f"dedup_scale_{scale}.json").read_text())
+    previous = json.loads(_scale_file(scale).read_text())
     home = home_for(scale)
     truth = load_truth(home)
     ours_runs = [ours(home, truth, retrain=(i == 0), label=f"duckdb-{i + 1}") for i in range(rounds)]
-    path = _write_scale(scale, previous["preparation"], ours_runs, previous["runs"]["peer"])
-    figures = json.loads(path.read_text())
-    figures["peer_runs_kept_from"] = previous.get("peer_runs_kept_from") or previous.get("measured_at") \
-        or "an earlier invocation"
-    path.write_text(json.dumps(figures, indent=2, ensure_ascii=False))
-    return path
+    return _write_scale(scale, previous["preparation"], ours_runs, previous["runs"]["peer"],
+                        peer_runs_kept_from=previous.get("peer_runs_kept_from") or previous["measured_at"])
 
 
 def growth(small: int, large: int) -> Path | None:
     """Time growth from ``small`` to ``large`` records, from the two scales' result files."""
-    from .record import BENCH_DIR
-
-    files = [BENCH_DIR / f"dedup_scale_{n}.json" for n in (small, large)]
+    files = [_scale_file(n) for n in (small, large)]
     if not all(f.exists() for f in files):
         return None
     a, b = (json.loads(f.read_text()) for f in files)
