@@ -12,9 +12,9 @@ performance assessment of the seed paper,
 * data quality — ``quality_score``: the run's ``quality_score.score`` for the platform.
 
 Rows are computed from the run report (a dict, see ``report.write_report``), so they are the
-same figures as report.json. Both tables are partitioned by ``run_date``; loading a run
-replaces that run's rows and keeps the rows of other runs of the same date: re-running a day
-never duplicates.
+same figures as report.json. Both tables are partitioned by ``run_date`` and ``run_id``;
+loading a run replaces that run's partition only (dynamic partition overwrite), so the rows of
+other runs of the same date stay, and re-running a day never duplicates.
 """
 from __future__ import annotations
 
@@ -91,29 +91,35 @@ def _float(value) -> float | None:
     return None if value is None else float(value)
 
 
+def ensure_tables(spark, database: str) -> None:
+    """Create both tables if they do not exist, and refuse ones laid out otherwise than the
+    schema declares.  A run whose stages do not need Spark calls this while they work
+    (jobs/spark_session.SessionOnDemand), so the Hive client's first statements are not paid at
+    the end of the run."""
+    from .load import ensure_table
+
+    for table in (RUN_STAGE, PLATFORM_ASSESSMENT):
+        ensure_table(spark, table, database)
+        fq = f"{database}.{table.name}"
+        parts = [c.name for c in spark.catalog.listColumns(fq) if c.isPartition]
+        if parts != list(table.partition_by):
+            raise RuntimeError(
+                f"Hive table {fq} is partitioned by ({', '.join(parts)}) but the schema declares "
+                f"({', '.join(table.partition_by)}): it was made by an earlier BayRes. Drop it "
+                f"(DROP TABLE {fq}); the next run creates it again (every run's rows are also "
+                "in its reports/<run id>/report.json)")
+
+
 def load(spark, database: str, rep: dict, sources: list[dict]) -> dict:
-    """Write the run's rows of both tables (Hive, partition ``run_date``); table → rows of the run."""
+    """Write the run's rows of both tables (Hive, partitions ``run_date``/``run_id``: the run's
+    own partition is replaced, other runs' are not touched); table → rows of the run."""
     from .load import to_hive
 
+    ensure_tables(spark, database)
     out = {}
+    day = date.fromisoformat(rep["run_date"])
     for table, rows in ((RUN_STAGE, stage_rows(rep)), (PLATFORM_ASSESSMENT, platform_rows(rep, sources))):
-        day = date.fromisoformat(rep["run_date"])
-        kept = _other_runs(spark, database, table, day, rep["run_id"])
-        frame = spark.createDataFrame(kept + rows, schema=spark_schema(table))
+        frame = spark.createDataFrame(rows, schema=spark_schema(table))
         loaded = to_hive(spark, frame, table, database, day)
         out[table.name] = {**loaded, "rows": len(rows), "partition_rows": loaded["rows"]}
     return out
-
-
-def _other_runs(spark, database: str, table, day: date, run_id: str) -> list[dict]:
-    """Rows of other runs in the date's partition (kept when the partition is overwritten);
-    read into the driver first — these tables hold a few rows per run."""
-    fq = f"{database}.{table.name}"
-    if not spark.catalog.tableExists(fq):
-        return []
-    rows = spark.table(fq).where(f"run_date = DATE'{day.isoformat()}' AND run_id <> '{_sql(run_id)}'")
-    return [r.asDict() for r in rows.collect()]
-
-
-def _sql(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\\'")

@@ -267,6 +267,11 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
     conf = ctx.profile.conf_dir / "linkage"
     backend = backend_of(ctx.profile)
     duckdb = duckdb_settings(ctx.profile)
+    probabilistic = _on(ctx.profile.get("linkage.probabilistic", True))
+    if probabilistic:
+        from .linkage import warm_up
+
+        warm_up(conf)  # romanisation dictionaries load while the exact matching runs
     engine = engine_for(backend, spark, duckdb)
     engine.read_parquet(RECORDS, ctx.zone("standardized"), cache=True)
     previous, previous_day = read_registry(engine, lake, ctx.lake_root, ctx.run_date)
@@ -277,7 +282,7 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
         survivorship=Rules.from_yaml(conf / "survivorship.yaml"),
         guard=load_yaml(conf / "clusters.yaml"),
         linker=linker_for(backend, conf, ctx.profile.path("linkage.model_dir"), spark, retrain, duckdb)
-        if _on(ctx.profile.get("linkage.probabilistic", True)) else None,
+        if probabilistic else None,
         decisions=review_queue.read_decisions(review_dir, as_of=ctx.run_date),
         previous=previous)
 
@@ -293,11 +298,13 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
                                      result.review_clusters)
     result.stats["seconds"]["write"] = round(time.perf_counter() - started, 2)
 
-    lineage = engine.fetch(f"SELECT match_rule, count(*) AS n, "
-                           f"count(DISTINCT cstr_id) AS golden FROM ({result.lineage_sql}) l "
-                           "GROUP BY match_rule")
+    # counted on what was written (reading it back is cheaper than joining again)
+    engine.read_parquet("dedup_written_lineage", ctx.zone("curated", "record_lineage"))
+    engine.read_parquet("dedup_written_golden", ctx.zone("curated", "golden_resource"))
+    lineage = engine.fetch("SELECT match_rule, count(*) AS n, count(DISTINCT cstr_id) AS golden "
+                           "FROM dedup_written_lineage GROUP BY match_rule")
     records = int(lineage["n"].sum())
-    golden = int(engine.scalar(f"SELECT count(*) FROM ({result.golden_sql}) g"))
+    golden = int(engine.scalar("SELECT count(*) FROM dedup_written_golden"))
     changes = result.changes["change"].value_counts().to_dict()
     return {
         "engine": engine.name, "records": records, "golden": golden, "merged": records - golden,

@@ -111,7 +111,8 @@ def assign(clusters: pd.DataFrame, cluster_types: pd.DataFrame, previous: Regist
     previous = previous or Registry.empty()
     prev_ids = previous.ids.copy()
     prev_active = prev_ids[prev_ids["status"] == "active"]
-    size = clusters.groupby("cluster_key").size().rename("members_after")
+    # unsorted: every use below is a lookup, and ``todo`` is sorted by Index.difference
+    size = clusters.groupby("cluster_key", sort=False).size().rename("members_after")
 
     # overlap of each cluster with each previous id
     joined = clusters.merge(previous.members, on="record_id", how="inner")
@@ -185,7 +186,8 @@ def _snapshot(clusters, ids, changes, prev_ids, types, size, run_date) -> Regist
     retired_now = prev_ids[prev_ids["cstr_id"].isin(ended.index)].assign(
         status="retired", successor_id=lambda d: d["cstr_id"].map(ended["related_cstr_id"]))
     retired_before = prev_ids[(prev_ids["status"] == "retired")]
-    table = pd.concat([active, retired_now, retired_before], ignore_index=True)
+    # empty parts are left out: concatenating them costs a check per row of the others
+    table = pd.concat([active] + [p for p in (retired_now, retired_before) if len(p)], ignore_index=True)
     table["successor_id"] = table["successor_id"].astype(object).where(table["successor_id"].notna(), None)
     table["members"] = table["members"].astype("int64")
     for c in ("first_run_date", "last_run_date"):

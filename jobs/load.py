@@ -18,10 +18,15 @@ from bayres.schemas.fields import Table
 log = logging.getLogger("bayres")
 
 
-def to_hive(spark: SparkSession, df: DataFrame, table: Table, database: str, run_date: date) -> dict:
-    """Create the table if needed and overwrite the run date's partition with ``df``."""
+def ensure_table(spark: SparkSession, table: Table, database: str) -> None:
+    """Create the database and the table if they do not exist."""
     spark.sql(hive_database_ddl(database))
     spark.sql(hive_ddl(table, database))
+
+
+def to_hive(spark: SparkSession, df: DataFrame, table: Table, database: str, run_date: date) -> dict:
+    """Create the table if needed and overwrite the run date's partition with ``df``."""
+    ensure_table(spark, table, database)
     columns = [f.name for f in ordered_fields(table)]  # insertInto is positional
     fq = f"{database}.{table.name}"
     df.select(*columns).write.insertInto(fq, overwrite=True)

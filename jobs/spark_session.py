@@ -57,12 +57,13 @@ class SessionOnDemand:
 
     A JVM with Hive support takes 5-15 s to start and to open its metastore.  A run whose stages
     are DuckDB work (``bayres run --stage dedup`` on the local profile) only needs Spark for the
-    run tables at the end, so the session starts beside the stage instead of before it.
-    :meth:`get` waits for it (and raises what the start raised); ``given`` is a session the
+    run tables at the end, so the session starts beside the stage instead of before it, and
+    ``then`` (given the new session: creating the run tables) runs in the background too.
+    :meth:`get` waits for both (and raises what they raised); ``given`` is a session the
     caller already has (tests, notebooks), used as is.
     """
 
-    def __init__(self, profile: Profile, given: SparkSession | None = None) -> None:
+    def __init__(self, profile: Profile, given: SparkSession | None = None, then=None) -> None:
         from concurrent.futures import Future, ThreadPoolExecutor
 
         if given is not None:
@@ -70,14 +71,14 @@ class SessionOnDemand:
             self._future.set_result(given)
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spark-start")
-        self._future = pool.submit(self._start, profile)
+        self._future = pool.submit(self._start, profile, then)
         pool.shutdown(wait=False)  # the start runs on; no other work is queued
 
     @staticmethod
-    def _start(profile: Profile) -> SparkSession:
+    def _start(profile: Profile, then) -> SparkSession:
         spark = build_spark(profile)
-        # open the metastore now too: the first catalog call starts the Hive client
-        spark.catalog.databaseExists(str(profile.get("spark.hive_database") or "bayres"))
+        if then is not None:
+            then(spark)
         return spark
 
     def get(self) -> SparkSession:

@@ -253,7 +253,8 @@ RUN_STAGE = Table(
         Field("error", derived=True, description="Exception of a failed stage"),
         RUN_DATE),
     "Every stage of every run: when, how long, ok or failed and why",
-    key=("run_id", "stage"), partition_by=("run_date",))
+    # one partition per run: a run replaces its own rows and no other's
+    key=("run_id", "stage"), partition_by=("run_date", "run_id"))
 
 PLATFORM_ASSESSMENT = Table(
     "platform_assessment", (
@@ -279,7 +280,8 @@ PLATFORM_ASSESSMENT = Table(
               description="Stages of the run that failed"),
         RUN_DATE),
     "Platform performance assessment per run (failure rate, service quality, data quality)",
-    key=("run_id", "src_platform"), partition_by=("run_date",))
+    # one partition per run, as run_stage
+    key=("run_id", "src_platform"), partition_by=("run_date", "run_id"))
 
 TABLES = TABLES + (RUN_STAGE, PLATFORM_ASSESSMENT)
 TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -137,6 +137,44 @@ def test_html_report_of_a_run_that_failed_early(tmp_path):
         assert "<svg" not in found[name] and "not run in this run" in found[name], name
 
 
+# ---------------------------------------------------------------- the run tables in Hive
+def test_a_run_replaces_its_own_rows_and_keeps_other_runs_of_the_day(spark):
+    from bayres.jobs import assessment
+
+    db = "bayres_run_tables_test"
+    spark.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")
+    try:
+        assessment.load(spark, db, small_report(run_id="run-a"), SOURCES)
+        assessment.load(spark, db, small_report(run_id="run-b"), SOURCES)
+        rerun = small_report(run_id="run-a")
+        rerun["stages"] = {"extract": rerun["stages"]["extract"]}  # run-a again, one stage only
+        loaded = assessment.load(spark, db, rerun, SOURCES)
+        stages = {(r["run_id"], r["stage"]) for r in spark.table(f"{db}.run_stage").collect()}
+        assert stages == {("run-a", "extract")} | {("run-b", s) for s in small_report()["stages"]}
+        assert loaded["run_stage"]["rows"] == 1
+        assert loaded["run_stage"]["partition_rows"] == len(stages)
+        platforms = spark.sql(f"SELECT run_id, count(*) FROM {db}.platform_assessment GROUP BY run_id").collect()
+        assert {r[0]: r[1] for r in platforms} == {"run-a": 3, "run-b": 3}
+    finally:
+        spark.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")
+
+
+def test_a_run_table_of_an_earlier_layout_is_refused_with_the_fix(spark):
+    from bayres.jobs import assessment
+
+    db = "bayres_run_tables_old"
+    spark.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")
+    try:
+        spark.sql(f"CREATE DATABASE {db}")
+        spark.sql(f"CREATE TABLE {db}.run_stage (run_id STRING, stage STRING) "
+                  "PARTITIONED BY (run_date DATE) STORED AS PARQUET")
+        with pytest.raises(RuntimeError, match=rf"{db}.run_stage is partitioned by \(run_date\).*"
+                                               rf"DROP TABLE {db}.run_stage"):
+            assessment.load(spark, db, small_report(), SOURCES)
+    finally:
+        spark.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")
+
+
 # ---------------------------------------------------------------- the end-to-end runs
 def read_table(spark, profile, table: str, where: str):
     return [r.asDict() for r in spark.table(f"{profile.get('spark.hive_database')}.{table}").where(where).collect()]

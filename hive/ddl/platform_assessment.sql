@@ -3,7 +3,6 @@
 CREATE DATABASE IF NOT EXISTS `bayres` COMMENT 'BayRes S&T resource catalogue';
 
 CREATE TABLE IF NOT EXISTS `bayres`.`platform_assessment` (
-  `run_id` STRING,
   `src_platform` STRING,
   `sources` BIGINT COMMENT 'Sources configured for the platform',
   `sources_delivered` BIGINT COMMENT 'Sources whose extraction landed with no unreadable file',
@@ -18,6 +17,6 @@ CREATE TABLE IF NOT EXISTS `bayres`.`platform_assessment` (
   `stages_failed` BIGINT COMMENT 'Stages of the run that failed'
 )
 COMMENT 'Platform performance assessment per run (failure rate, service quality, data quality)'
-PARTITIONED BY (`run_date` DATE COMMENT 'Logical date of the pipeline run (partition)')
+PARTITIONED BY (`run_date` DATE COMMENT 'Logical date of the pipeline run (partition)', `run_id` STRING)
 STORED AS PARQUET
-TBLPROPERTIES ('bayres.key'='run_id,src_platform', 'bayres.mandatory'='run_id,src_platform,sources,sources_delivered,extracted,standardized,quarantined,files_quarantined,stages_failed,run_date');
+TBLPROPERTIES ('bayres.key'='run_id,src_platform', 'bayres.mandatory'='src_platform,sources,sources_delivered,extracted,standardized,quarantined,files_quarantined,stages_failed,run_date,run_id');

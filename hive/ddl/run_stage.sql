@@ -3,7 +3,6 @@
 CREATE DATABASE IF NOT EXISTS `bayres` COMMENT 'BayRes S&T resource catalogue';
 
 CREATE TABLE IF NOT EXISTS `bayres`.`run_stage` (
-  `run_id` STRING,
   `profile` STRING COMMENT 'local / cluster',
   `stage` STRING COMMENT 'extract / conform / dedup / load / quality / publish',
   `started_at` STRING COMMENT 'UTC, ISO-8601',
@@ -12,6 +11,6 @@ CREATE TABLE IF NOT EXISTS `bayres`.`run_stage` (
   `error` STRING COMMENT 'Exception of a failed stage'
 )
 COMMENT 'Every stage of every run: when, how long, ok or failed and why'
-PARTITIONED BY (`run_date` DATE COMMENT 'Logical date of the pipeline run (partition)')
+PARTITIONED BY (`run_date` DATE COMMENT 'Logical date of the pipeline run (partition)', `run_id` STRING)
 STORED AS PARQUET
-TBLPROPERTIES ('bayres.key'='run_id,stage', 'bayres.mandatory'='run_id,profile,stage,status,run_date');
+TBLPROPERTIES ('bayres.key'='run_id,stage', 'bayres.mandatory'='profile,stage,status,run_date,run_id');

@@ -38,4 +38,21 @@ def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
                  spark=spark, retrain=retrain, duckdb=duckdb)
 
 
-__all__ = ["LinkageResult", "link_records"]
+def warm_up(conf_dir: Path):
+    """Start loading, in a background thread, the dictionaries the configured features read
+    (romanisation of person names) while the caller does other work — the dedup stage's exact
+    matching is SQL that leaves the interpreter free.  Returns the thread, or None if no
+    configured type needs it."""
+    import threading
+
+    from .config import load_type_configs
+    from .romanise import warm_up as load_dictionaries
+
+    if not any("person_names" in c.features for c in load_type_configs(Path(conf_dir))):
+        return None
+    thread = threading.Thread(target=load_dictionaries, name="linkage-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+__all__ = ["LinkageResult", "link_records", "warm_up"]

@@ -13,9 +13,9 @@ import pyarrow as pa
 from bayres.schemas.derive_arrow import arrow_type
 from bayres.schemas.resource import RESOURCE_RECORD
 
-from .blocking import guard_columns, guard_pandas, guard_spark
+from .blocking import guard_columns, guard_pandas, guard_spark, guarded_rules
 from .config import TypeConfig
-from .features import add_features, derived_columns
+from .features import FEATURE_INPUTS, add_features, derive, derived_columns
 
 
 def _arrow_table(df: pd.DataFrame, derived: dict[str, str]) -> pa.Table:
@@ -46,21 +46,29 @@ class DuckDBEngine:
         self.settings = settings  # the profile's linkage.duckdb (memory_limit, temp_directory, threads)
 
     def prepare(self, records, conf: TypeConfig, columns: list[str]) -> tuple[pa.Table, dict[str, int]]:
-        """(the type's records with derived and guard columns, keys purged per blocking rule)."""
+        """(the type's records with derived and guard columns, keys purged per blocking rule).
+        The record columns stay in Arrow as they came; only the columns the features and the
+        blocking guards read go through pandas."""
+        import pyarrow.compute as pc
+
         names = records.columns if isinstance(records, pd.DataFrame) else records.column_names
         missing = sorted(set(columns) - set(names))
         if missing:
             raise ValueError(f"linkage {conf.name}: records lack columns {missing}")
         if isinstance(records, pd.DataFrame):
-            rows = records[records["resource_type"].isin(conf.resource_types)][columns]
-        else:  # pyarrow.Table: filter and select before converting (1M rows × 70 columns otherwise)
-            import pyarrow.compute as pc
-
+            rows = _arrow_table(records[records["resource_type"].isin(conf.resource_types)][columns], {})
+        else:
             mask = pc.is_in(records["resource_type"], value_set=pa.array(conf.resource_types))
-            rows = records.filter(mask).select(columns).to_pandas()
-        featured = add_features(rows.reset_index(drop=True), conf.features)
-        featured, purged = guard_pandas(featured, conf)
-        return _arrow_table(featured, {**derived_columns(conf.features), **guard_columns(conf)}), purged
+            rows = records.filter(mask).select(columns)
+        inputs = sorted({c for f in conf.features for c in FEATURE_INPUTS[f]} & set(columns))
+        derived = derive(rows.select(inputs).to_pandas(), conf.features)
+        keys = sorted({c for rule in guarded_rules(conf) for c in ("resource_type", *rule.columns, *rule.explode)}
+                      - set(derived.columns))
+        guarded, purged = guard_pandas(pd.concat([rows.select(keys).to_pandas(), derived], axis=1), conf)
+        for column, kind in {**derived_columns(conf.features), **guard_columns(conf)}.items():
+            typ = pa.list_(pa.string()) if kind == "array" else pa.string()
+            rows = rows.append_column(column, pa.array(guarded[column].tolist(), type=typ))
+        return rows, purged
 
     @staticmethod
     def count(prepared: pa.Table) -> int:

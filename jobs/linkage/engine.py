@@ -21,23 +21,13 @@ import pandas as pd
 from . import LinkageResult
 from .backends import backend_for
 from .config import TypeConfig, load_type_configs
-from .features import FEATURE_COLUMNS, derived_columns
+from .features import FEATURE_COLUMNS, FEATURE_INPUTS, derived_columns
 from .model_store import find_model, model_path, save_model
 from .settings import UNIQUE_ID, blocking_rule, settings_creator, trained_parameters
 
 log = logging.getLogger(__name__)
 
 PAIR_COLUMNS = ["record_id_l", "record_id_r", "resource_type", "match_probability", "match_weight"]
-#: record columns each feature group reads
-FEATURE_INPUTS = {
-    "names": ("name_key", "name_en_key", "owner_org_key"),
-    "org_names": ("name", "name_en", "name_pt", "org_name_zh_hans", "org_name_zh_hant", "org_name_en",
-                  "org_name_pt"),
-    "person_names": ("name", "name_en", "person_name", "person_name_en"),
-    "affiliation": ("person_affiliation",),
-    "contact": ("contact_email", "access_url"),
-    "identifiers": ("inst_serial_no", "ach_patent_no", "proj_number"),
-}
 _SQL_COLUMN = re.compile(r"\b([a-z][a-z0-9_]*)_[lr]\b")
 DEFAULT_MIN_RECORDS = 50
 

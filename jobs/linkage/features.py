@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlparse
 
+import numpy as np
 import pandas as pd
 
 from bayres.jobs.calibration import names
@@ -45,6 +46,16 @@ FEATURE_COLUMNS = {
     "affiliation": {"lk_affiliation": "string"},
     "contact": {"lk_email": "string", "lk_domain": "string"},
     "identifiers": {"lk_serial": "string", "lk_patent": "string", "lk_grant": "string"},
+}
+#: record columns each feature group reads
+FEATURE_INPUTS = {
+    "names": ("name_key", "name_en_key", "owner_org_key"),
+    "org_names": ("name", "name_en", "name_pt", "org_name_zh_hans", "org_name_zh_hant", "org_name_en",
+                  "org_name_pt"),
+    "person_names": ("name", "name_en", "person_name", "person_name_en"),
+    "affiliation": ("person_affiliation",),
+    "contact": ("contact_email", "access_url"),
+    "identifiers": ("inst_serial_no", "ach_patent_no", "proj_number"),
 }
 #: identifier columns, by derived column
 IDENTIFIERS = {"lk_serial": "inst_serial_no", "lk_patent": "ach_patent_no", "lk_grant": "proj_number"}
@@ -66,26 +77,46 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
     return df[name] if name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
 
 
-def _blank_to_none(s: pd.Series) -> pd.Series:
-    return s.where(s.notna() & (s.astype(str).str.len() > 0), None).astype(object)
+def _distinct(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(code per row, distinct non-blank values): names and numbers repeat, so the string work
+    is done once per distinct value and spread back with :func:`_take`.  Missing and empty
+    values get code -1."""
+    codes, uniques = pd.factorize(series)
+    uniques = pd.Series(uniques, dtype=object)
+    blank = np.flatnonzero((uniques.astype(str).str.len() == 0).to_numpy())
+    if len(blank):
+        codes = np.where(np.isin(codes, blank), -1, codes)
+    return codes, uniques
 
 
-def _per_unique(series: pd.Series, fn) -> pd.Series:
+def _take(values, codes: np.ndarray) -> np.ndarray:
+    """Per row, the value computed for its distinct value (None for code -1)."""
+    per_value = np.empty(len(values) + 1, dtype=object)
+    per_value[:-1] = pd.Series(values, dtype=object).where(pd.notna(values), None).to_numpy()
+    per_value[-1] = None
+    return per_value[codes]
+
+
+def _blank_to_none(s: pd.Series) -> np.ndarray:
+    codes, uniques = _distinct(s)
+    return _take(uniques, codes)
+
+
+def _per_unique(series: pd.Series, fn) -> np.ndarray:
     """``fn`` applied once per distinct value (names repeat a lot)."""
-    values = series.where(series.notna(), None)
-    cache = {v: fn(v) for v in pd.unique(values.dropna())}
-    return values.map(lambda v: None if v is None else cache[v]).astype(object)
+    codes, uniques = _distinct(series)
+    return _take([fn(v) for v in uniques], codes)
 
 
 def _names(df: pd.DataFrame, out: pd.DataFrame) -> None:
-    key = _blank_to_none(_col(df, "name_key"))
-    split = key.str.split(names.QUALIFIER_SEP, n=1)
+    codes, keys = _distinct(_col(df, "name_key"))
+    split = keys.str.split(names.QUALIFIER_SEP, n=1)
     base = split.str[0]
-    out["lk_name_base"] = base.where(key.notna(), None).astype(object)
-    out["lk_name_qual"] = split.str[1].where(key.notna(), None).fillna("").where(key.notna(), None).astype(object)
     long_enough = base.str.len() > HEAD
-    out["lk_name_head"] = base.str[:HEAD].where(long_enough, None).astype(object)
-    out["lk_name_tail"] = base.str[-HEAD:].where(long_enough, None).astype(object)
+    out["lk_name_base"] = _take(base, codes)
+    out["lk_name_qual"] = _take(split.str[1].fillna(""), codes)
+    out["lk_name_head"] = _take(base.str[:HEAD].where(long_enough, None), codes)
+    out["lk_name_tail"] = _take(base.str[-HEAD:].where(long_enough, None), codes)
     out["lk_name_en"] = _blank_to_none(_col(df, "name_en_key"))
     out["lk_owner"] = _blank_to_none(_col(df, "owner_org_key"))
 
@@ -150,22 +181,33 @@ def _domain(url: str | None, email: str | None) -> str | None:
 def _contact(df: pd.DataFrame, out: pd.DataFrame) -> None:
     email = _col(df, "contact_email")
     out["lk_email"] = _per_unique(email, lambda e: (normalise_text(e) or "").lower() or None)
-    out["lk_domain"] = [_domain(u, e) for u, e in zip(_col(df, "access_url").tolist(), email.tolist())]
+    url = _col(df, "access_url")
+    codes, pairs = pd.factorize(pd.Series(list(zip(url.where(url.notna(), None), email.where(email.notna(), None))),
+                                          dtype=object))
+    out["lk_domain"] = _take([_domain(u, e) for u, e in pairs], codes)
 
 
 def _identifiers(df: pd.DataFrame, out: pd.DataFrame) -> None:
     for derived, source in IDENTIFIERS.items():
-        alnum = _col(df, source).astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-        out[derived] = alnum.where(alnum.notna() & (alnum.str.len() > 0), None).astype(object)
+        out[derived] = _per_unique(_col(df, source), _alnum)
+
+
+def _alnum(value) -> str | None:
+    return re.sub(r"[^A-Z0-9]", "", str(value).upper()) or None
 
 
 _DERIVE = {"identifiers": _identifiers, "names": _names, "org_names": _org_names, "person_names": _person_names,
            "affiliation": _affiliation, "contact": _contact}
 
 
-def add_features(df: pd.DataFrame, features) -> pd.DataFrame:
-    """``df`` with the derived columns of ``features`` appended (``df`` itself is not changed)."""
-    out = df.copy()
+def derive(df: pd.DataFrame, features) -> pd.DataFrame:
+    """The derived columns of ``features`` for the records of ``df`` (same index)."""
+    out = pd.DataFrame(index=df.index)
     for f in features:
         _DERIVE[f](df, out)
     return out
+
+
+def add_features(df: pd.DataFrame, features) -> pd.DataFrame:
+    """``df`` with the derived columns of ``features`` appended (``df`` itself is not changed)."""
+    return pd.concat([df, derive(df, features)], axis=1)

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from bayres.jobs.calibration.text import normalise_text, to_simplified
 
-__all__ = ["name_keys", "latin_key", "pinyin_key", "cantonese_key", "split_surname", "fold"]
+__all__ = ["warm_up", "name_keys", "latin_key", "pinyin_key", "cantonese_key", "split_surname", "fold"]
 
 #: two-character surnames (Simplified), so the given name starts after them
 COMPOUND_SURNAMES = frozenset({
@@ -165,12 +165,14 @@ def cantonese_syllables(name: str | None) -> tuple[str, ...]:
     return sur + rest
 
 
+@lru_cache(maxsize=200_000)
 def cantonese_key(name: str | None) -> str | None:
     """Cantonese key: one word per syllable in HK spelling ('chan man tai'), folded, sorted."""
     syllables = cantonese_syllables(name)
     return _key(_hk_syllable(s) for s in syllables) if syllables else None
 
 
+@lru_cache(maxsize=200_000)
 def latin_key(name: str | None) -> str | None:
     """Key of a published romanised name: 'CHAN Tai-man' / 'Tai Man Chan' → 'chan man tai'."""
     text = normalise_text(name)
@@ -188,3 +190,9 @@ def name_keys(name: str | None, name_en: str | None = None) -> list[str]:
             if k and k not in keys:
                 keys.append(k)
     return keys
+
+
+def warm_up() -> None:
+    """Load what romanisation reads on first use — pycantonese's and pypinyin's dictionaries,
+    the word segmenter, OpenCC's tables: about 3 s, done once per process."""
+    name_keys("陳大文", "Chan Tai Man")

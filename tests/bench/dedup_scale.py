@@ -116,7 +116,9 @@ def load_truth(home: Path) -> pd.DataFrame:
 def ours(home: Path, truth: pd.DataFrame, *, backend: str = "duckdb", retrain: bool = False,
          label: str = "") -> dict:
     """Our dedup stage (``bayres run --stage dedup``) as a subprocess on the prepared home."""
-    env = _env(home, BAYRES__LINKAGE__BACKEND=backend)
+    # both sides are scored the same way, by this script after the process ends (the run
+    # report's own scoring against evaluation.truth is switched off, as the peer has none)
+    env = _env(home, BAYRES__LINKAGE__BACKEND=backend, BAYRES__EVALUATION__TRUTH="")
     cmd = [_bayres(), "run", "--date", DAY, "--stage", "dedup"] + (["--retrain"] if retrain else [])
     before, t0 = load_average(), time.time()
     try:
