@@ -110,6 +110,15 @@ def ensure_tables(spark, database: str) -> None:
                 "in its reports/<run id>/report.json)")
 
 
+def load_stages(spark, database: str, rep: dict) -> dict:
+    """Write the run's ``run_stage`` rows only (a run under way: its stage is ``running``)."""
+    from .load import to_hive
+
+    ensure_tables(spark, database)
+    frame = spark.createDataFrame(stage_rows(rep), schema=spark_schema(RUN_STAGE))
+    return to_hive(spark, frame, RUN_STAGE, database, date.fromisoformat(rep["run_date"]), ensure=False)
+
+
 def load(spark, database: str, rep: dict, sources: list[dict]) -> dict:
     """Write the run's rows of both tables (Hive, partitions ``run_date``/``run_id``: the run's
     own partition is replaced, other runs' are not touched); table → rows of the run."""
@@ -120,6 +129,6 @@ def load(spark, database: str, rep: dict, sources: list[dict]) -> dict:
     day = date.fromisoformat(rep["run_date"])
     for table, rows in ((RUN_STAGE, stage_rows(rep)), (PLATFORM_ASSESSMENT, platform_rows(rep, sources))):
         frame = spark.createDataFrame(rows, schema=spark_schema(table))
-        loaded = to_hive(spark, frame, table, database, day)
+        loaded = to_hive(spark, frame, table, database, day, ensure=False)
         out[table.name] = {**loaded, "rows": len(rows), "partition_rows": loaded["rows"]}
     return out

@@ -111,8 +111,7 @@ def assign(clusters: pd.DataFrame, cluster_types: pd.DataFrame, previous: Regist
     previous = previous or Registry.empty()
     prev_ids = previous.ids.copy()
     prev_active = prev_ids[prev_ids["status"] == "active"]
-    # unsorted: every use below is a lookup, and ``todo`` is sorted by Index.difference
-    size = clusters.groupby("cluster_key", sort=False).size().rename("members_after")
+    size = clusters.groupby("cluster_key").size().rename("members_after")  # sorted: minting order
 
     # overlap of each cluster with each previous id
     joined = clusters.merge(previous.members, on="record_id", how="inner")

@@ -24,9 +24,13 @@ def ensure_table(spark: SparkSession, table: Table, database: str) -> None:
     spark.sql(hive_ddl(table, database))
 
 
-def to_hive(spark: SparkSession, df: DataFrame, table: Table, database: str, run_date: date) -> dict:
-    """Create the table if needed and overwrite the run date's partition with ``df``."""
-    ensure_table(spark, table, database)
+def to_hive(spark: SparkSession, df: DataFrame, table: Table, database: str, run_date: date,
+            ensure: bool = True) -> dict:
+    """Create the table if needed (``ensure``: False when the caller just did) and overwrite
+    the partitions of ``df`` (dynamic partition overwrite: the run date's, and for the run
+    tables the run's)."""
+    if ensure:
+        ensure_table(spark, table, database)
     columns = [f.name for f in ordered_fields(table)]  # insertInto is positional
     fq = f"{database}.{table.name}"
     df.select(*columns).write.insertInto(fq, overwrite=True)

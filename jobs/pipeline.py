@@ -17,7 +17,7 @@ from bayres.schemas.fields import Field, Table
 from bayres.schemas.resource import (CSTR_CHANGE, GOLDEN_RESOURCE, QUALITY_SCORE, QUARANTINE,
                                      RECORD_LINEAGE, RESOURCE_RECORD)
 
-from . import assessment, dedup, load, report
+from . import dedup, load, report
 from .calibration.money import FxRates
 from .calibration.names import OrgAliases
 from .config import load_yaml
@@ -244,8 +244,8 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
                 from .spark_session import SessionOnDemand
 
                 # a DuckDB dedup needs Spark only for the run tables: it starts meanwhile
-                session = SessionOnDemand(profile, spark, then=partial(
-                    assessment.ensure_tables, database=str(profile.get("spark.hive_database") or "bayres")))
+                # (and, once up, shows the stage under way as running in run_stage)
+                session = SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx))
                 for name in needs_spark:
                     if name == "dedup":
                         run_dedup(ctx, session.get() if dedup.needs_spark(profile) else None, retrain=retrain)

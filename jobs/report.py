@@ -137,6 +137,25 @@ def _load_run_tables(ctx: RunContext, spark, rep: dict) -> dict:
     return loaded
 
 
+def load_progress(ctx: RunContext, spark) -> None:
+    """The run's ``run_stage`` rows as they stand, the stage under way as ``running``: ops see
+    what runs since when, and a run that dies leaves its row.  Written when the run's Spark
+    session is up (in the background while a DuckDB stage works); the report at the end
+    replaces them.  Never raises: the end of the run writes the same table and reports a
+    failure there."""
+    from . import assessment
+
+    try:
+        stages = {name: dict(info) for name, info in list(ctx.stages.items())}
+        if not any(info.get("status") == "running" for info in stages.values()):
+            return  # the session is wanted before a stage starts: nothing under way to show
+        rep = {"run_id": ctx.run_id, "run_date": ctx.run_date.isoformat(), "profile": ctx.profile.name,
+               "stages": stages}
+        assessment.load_stages(spark, str(ctx.profile.get("spark.hive_database") or "bayres"), rep)
+    except Exception as exc:
+        log.warning("[%s] run_stage not updated while the run works: %s", ctx.run_id, exc)
+
+
 def write_failed_report(ctx: RunContext, spark=None) -> dict | None:
     """The report of a run that is failing: written as far as it can be, never raising (the
     run's own error is the one that matters)."""

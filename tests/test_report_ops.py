@@ -175,6 +175,29 @@ def test_a_run_table_of_an_earlier_layout_is_refused_with_the_fix(spark):
         spark.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")
 
 
+def test_a_stage_under_way_shows_as_running_until_the_report_replaces_it(spark, local_profile):
+    from bayres.jobs import report
+    from bayres.jobs.run_context import RunContext
+
+    ctx = RunContext(profile=local_profile, run_date=date(2026, 11, 5), run_id="progress-test")
+    where = "run_id = 'progress-test'"
+    report.load_progress(ctx, spark)  # no stage under way yet: nothing written
+    table = f"{local_profile.get('spark.hive_database')}.run_stage"
+    assert not spark.catalog.tableExists(table) or read_table(spark, local_profile, "run_stage", where) == []
+    ctx.stages["extract"] = {"status": "ok", "seconds": 1.0, "started_at": "2026-11-05T00:00:00+00:00"}
+    ctx.stages["dedup"] = {"status": "running", "started_at": "2026-11-05T00:00:02+00:00"}
+    report.load_progress(ctx, spark)
+    rows = {r["stage"]: r for r in read_table(spark, local_profile, "run_stage", where)}
+    assert {k: (r["status"], r["seconds"]) for k, r in rows.items()} == {"extract": ("ok", 1.0),
+                                                                       "dedup": ("running", None)}
+    ctx.stages["dedup"].update(status="failed", seconds=3.5, error="RuntimeError: boom")
+    rep = report.write_report(ctx, spark, failing=True)
+    rows = {r["stage"]: r for r in read_table(spark, local_profile, "run_stage", where)}
+    assert rep["hive"]["run_stage"]["rows"] == 2
+    assert (rows["dedup"]["status"], rows["dedup"]["seconds"], rows["dedup"]["error"]) == \
+        ("failed", 3.5, "RuntimeError: boom")
+
+
 # ---------------------------------------------------------------- the end-to-end runs
 def read_table(spark, profile, table: str, where: str):
     return [r.asDict() for r in spark.table(f"{profile.get('spark.hive_database')}.{table}").where(where).collect()]

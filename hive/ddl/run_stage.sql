@@ -7,7 +7,7 @@ CREATE TABLE IF NOT EXISTS `bayres`.`run_stage` (
   `stage` STRING COMMENT 'extract / conform / dedup / load / quality / publish',
   `started_at` STRING COMMENT 'UTC, ISO-8601',
   `seconds` DOUBLE,
-  `status` STRING COMMENT 'ok / failed',
+  `status` STRING COMMENT 'running / ok / failed (running: written while the run works, replaced at its end)',
   `error` STRING COMMENT 'Exception of a failed stage'
 )
 COMMENT 'Every stage of every run: when, how long, ok or failed and why'
