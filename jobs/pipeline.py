@@ -243,9 +243,11 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
             if needs_spark:
                 from .spark_session import SessionOnDemand
 
-                # a DuckDB dedup needs Spark only for the run tables: it starts meanwhile
-                # (and, once up, shows the stage under way as running in run_stage)
-                session = SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx))
+                # a DuckDB dedup needs Spark only for the run tables: it starts meanwhile, on
+                # the CPU the stage leaves free (and, once up, shows the stage as running)
+                later = needs_spark[0] == "dedup" and not dedup.needs_spark(profile)
+                session = SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx),
+                                          yielding=later)
                 for name in needs_spark:
                     if name == "dedup":
                         run_dedup(ctx, session.get() if dedup.needs_spark(profile) else None, retrain=retrain)
