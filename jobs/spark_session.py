@@ -86,7 +86,12 @@ class SessionOnDemand:
         return spark
 
     def get(self) -> SparkSession:
-        return self._future.result()
+        spark = self._future.result()
+        # Spark keeps the active session per thread and reads its SQL settings from the calling
+        # thread's (spark.sql.caseSensitive among them: without it, sources' "IPC" and "ipc" are
+        # one ambiguous column).  The session was made in another thread: make it active here.
+        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)
+        return spark
 
 
 #: how much lower the priority of a JVM started beside a stage that does not need it yet

@@ -314,6 +314,26 @@ def test_a_yielding_start_launches_the_jvm_at_a_lower_priority(local_profile, mo
     assert os.nice(0) == ours  # only the starting thread was lowered
 
 
+def test_a_session_started_in_the_background_has_the_profile_settings_here(spark, local_profile, tmp_path):
+    """The session comes from another thread, and Spark reads SQL settings from the calling
+    thread's active session: without it, case-sensitive column names (``IPC`` of one source,
+    ``ipc`` of another) became one ambiguous column and ``make run`` failed in conform."""
+    import pandas as pd
+
+    from bayres.jobs import spark_session
+
+    for name, column in (("a", "IPC"), ("b", "ipc")):
+        (tmp_path / name).mkdir()
+        pd.DataFrame({column: ["x"]}).to_parquet(tmp_path / name / "part.parquet")
+    spark._jvm.SparkSession.clearActiveSession()  # this thread as a fresh run's main thread
+    try:
+        started = spark_session.SessionOnDemand(local_profile).get()
+        merged = started.read.option("mergeSchema", "true").parquet(str(tmp_path / "a"), str(tmp_path / "b"))
+        assert merged.select(merged["IPC"], merged["ipc"]).columns == ["IPC", "ipc"]
+    finally:
+        spark._jvm.SparkSession.setActiveSession(spark._jsparkSession)
+
+
 @pytest.mark.slow
 def test_a_duckdb_dedup_runs_while_spark_starts(runs, spark, local_profile, monkeypatch):
     """``bayres run --stage dedup`` on DuckDB: the stage does not wait for the Spark session,
