@@ -295,22 +295,25 @@ def test_a_failed_stage_is_reported_in_every_form(spark, local_profile):
 
 
 @pytest.mark.parametrize("yielding", [True, False])
-def test_a_yielding_start_launches_the_jvm_at_a_lower_priority(local_profile, monkeypatch, yielding):
+def test_a_yielding_start_launches_the_jvm_at_a_lower_priority(spark, local_profile, monkeypatch, yielding):
     import os
     import subprocess
     import sys
 
     from bayres.jobs import spark_session
 
+    seen = {}
+
     def child_niceness(profile, app_name="bayres"):  # test double: a child process stands for the JVM
         out = subprocess.run([sys.executable, "-c", "import os; print(os.nice(0))"],
                              capture_output=True, text=True, check=True)
-        return int(out.stdout)
+        seen["child"] = int(out.stdout)
+        return spark  # then the suite's session, as the JVM would give one
 
     monkeypatch.setattr(spark_session, "build_spark", child_niceness)
     ours = os.nice(0)
-    launched = spark_session.SessionOnDemand(local_profile, yielding=yielding).get()
-    assert launched == (min(ours + spark_session.YIELDING_NICE, 19) if yielding else ours)
+    assert spark_session.SessionOnDemand(local_profile, yielding=yielding).get() is spark
+    assert seen["child"] == (min(ours + spark_session.YIELDING_NICE, 19) if yielding else ours)
     assert os.nice(0) == ours  # only the starting thread was lowered
 
 
