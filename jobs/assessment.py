@@ -93,9 +93,7 @@ def _float(value) -> float | None:
 
 def ensure_tables(spark, database: str) -> None:
     """Create both tables if they do not exist, and refuse ones laid out otherwise than the
-    schema declares.  A run whose stages do not need Spark calls this while they work
-    (jobs/spark_session.SessionOnDemand), so the Hive client's first statements are not paid at
-    the end of the run."""
+    schema declares."""
     from .load import ensure_table
 
     for table in (RUN_STAGE, PLATFORM_ASSESSMENT):
@@ -111,24 +109,28 @@ def ensure_tables(spark, database: str) -> None:
 
 
 def load_stages(spark, database: str, rep: dict) -> dict:
-    """Write the run's ``run_stage`` rows only (a run under way: its stage is ``running``)."""
-    from .load import to_hive
-
+    """Write the run's ``run_stage`` rows only (a run under way: its stage is ``running``).
+    jobs/report.load_progress calls it once the run's background Spark session is up, so the
+    Hive client's first statements are not paid at the end of the run."""
     ensure_tables(spark, database)
-    frame = spark.createDataFrame(stage_rows(rep), schema=spark_schema(RUN_STAGE))
-    return to_hive(spark, frame, RUN_STAGE, database, date.fromisoformat(rep["run_date"]), ensure=False)
+    return _write(spark, database, RUN_STAGE, stage_rows(rep), date.fromisoformat(rep["run_date"]))
 
 
 def load(spark, database: str, rep: dict, sources: list[dict]) -> dict:
     """Write the run's rows of both tables (Hive, partitions ``run_date``/``run_id``: the run's
     own partition is replaced, other runs' are not touched); table → rows of the run."""
-    from .load import to_hive
-
     ensure_tables(spark, database)
     out = {}
     day = date.fromisoformat(rep["run_date"])
     for table, rows in ((RUN_STAGE, stage_rows(rep)), (PLATFORM_ASSESSMENT, platform_rows(rep, sources))):
-        frame = spark.createDataFrame(rows, schema=spark_schema(table))
-        loaded = to_hive(spark, frame, table, database, day, ensure=False)
+        loaded = _write(spark, database, table, rows, day)
         out[table.name] = {**loaded, "rows": len(rows), "partition_rows": loaded["rows"]}
     return out
+
+
+def _write(spark, database: str, table, rows: list[dict], day: date) -> dict:
+    """Replace the run's partition of ``table`` (created by :func:`ensure_tables`) with ``rows``."""
+    from .load import to_hive
+
+    frame = spark.createDataFrame(rows, schema=spark_schema(table))
+    return to_hive(spark, frame, table, database, day, ensure=False)

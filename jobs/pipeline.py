@@ -245,12 +245,12 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
 
                 # a DuckDB dedup needs Spark only for the run tables: it starts meanwhile, on
                 # the CPU the stage leaves free (and, once up, shows the stage as running)
-                later = needs_spark[0] == "dedup" and not dedup.needs_spark(profile)
+                dedup_on_spark = dedup.needs_spark(profile)
                 session = SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx),
-                                          yielding=later)
+                                          yielding=needs_spark[0] == "dedup" and not dedup_on_spark)
                 for name in needs_spark:
                     if name == "dedup":
-                        run_dedup(ctx, session.get() if dedup.needs_spark(profile) else None, retrain=retrain)
+                        run_dedup(ctx, session.get() if dedup_on_spark else None, retrain=retrain)
                     else:
                         {"conform": run_conform, "load": run_load, "quality": run_quality,
                          "publish": run_publish}[name](ctx, session.get())

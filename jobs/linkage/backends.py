@@ -18,16 +18,13 @@ from .config import TypeConfig
 from .features import FEATURE_INPUTS, add_features, derive, derived_columns
 
 
-def _arrow_table(df: pd.DataFrame, derived: dict[str, str]) -> pa.Table:
-    """``df`` as Arrow with the declared type of every column, so that a column without a
-    single value still has its type in DuckDB (not NULL)."""
+def _arrow_table(df: pd.DataFrame) -> pa.Table:
+    """Record columns of ``df`` as Arrow with the declared type of every column, so that a
+    column without a single value still has its type in DuckDB (not NULL)."""
     fields = {f.name: f for f in RESOURCE_RECORD.fields}
     arrays, names = [], []
     for c in df.columns:
-        if c in derived:
-            typ = pa.list_(pa.string()) if derived[c] == "array" else pa.string()
-        else:
-            typ = arrow_type(fields[c].type if c in fields else "string")
+        typ = arrow_type(fields[c].type if c in fields else "string")
         values = df[c]
         if typ == pa.date32():
             values = pd.to_datetime(values, errors="coerce").dt.date
@@ -35,6 +32,11 @@ def _arrow_table(df: pd.DataFrame, derived: dict[str, str]) -> pa.Table:
         arrays.append(pa.array(values.tolist(), type=typ))
         names.append(c)
     return pa.Table.from_arrays(arrays, names=names)
+
+
+def _derived_arrow_type(kind: str) -> pa.DataType:
+    """Arrow type of a derived (``lk_*``) column of kind "string" or "array"."""
+    return pa.list_(pa.string()) if kind == "array" else pa.string()
 
 
 class DuckDBEngine:
@@ -56,7 +58,7 @@ class DuckDBEngine:
         if missing:
             raise ValueError(f"linkage {conf.name}: records lack columns {missing}")
         if isinstance(records, pd.DataFrame):
-            rows = _arrow_table(records[records["resource_type"].isin(conf.resource_types)][columns], {})
+            rows = _arrow_table(records[records["resource_type"].isin(conf.resource_types)][columns])
         else:
             mask = pc.is_in(records["resource_type"], value_set=pa.array(conf.resource_types))
             rows = records.filter(mask).select(columns)
@@ -66,8 +68,7 @@ class DuckDBEngine:
                       - set(derived.columns))
         guarded, purged = guard_pandas(pd.concat([rows.select(keys).to_pandas(), derived], axis=1), conf)
         for column, kind in {**derived_columns(conf.features), **guard_columns(conf)}.items():
-            typ = pa.list_(pa.string()) if kind == "array" else pa.string()
-            rows = rows.append_column(column, pa.array(guarded[column].tolist(), type=typ))
+            rows = rows.append_column(column, pa.array(guarded[column].tolist(), type=_derived_arrow_type(kind)))
         return rows, purged
 
     @staticmethod
