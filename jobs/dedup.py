@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
@@ -86,14 +87,22 @@ def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorshi
         started = now
 
     day = f"DATE '{run_date.isoformat()}'"
-    # ---- 1. links
-    engine.create("dedup_keys", match_keys.keys_sql(engine, RECORDS, rules))
-    engine.create("dedup_ambiguous", match_keys.ambiguous_sql(engine, RECORDS, "dedup_keys", rules))
-    linking = engine.fetch(match_keys.linking_sql("dedup_keys", "dedup_ambiguous"))
-    ambiguous = int(engine.scalar("SELECT count(*) FROM dedup_ambiguous"))
-    engine.drop("dedup_keys")
-    lap("exact_keys")
-    linkage = linker(engine.linkage_input(RECORDS)) if linker else None
+    # ---- 1. links: the probabilistic linkage reads only the records, so where the engine
+    # allows it, it runs in a thread beside the exact matching ("probabilistic" in the step
+    # seconds is then the wait for it after the exact keys)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage") as beside:
+        pending = (beside.submit(linker, engine.linkage_input(RECORDS))
+                   if linker and engine.links_concurrently else None)
+        engine.create("dedup_keys", match_keys.keys_sql(engine, RECORDS, rules))
+        engine.create("dedup_ambiguous", match_keys.ambiguous_sql(engine, RECORDS, "dedup_keys", rules))
+        linking = engine.fetch(match_keys.linking_sql("dedup_keys", "dedup_ambiguous"))
+        ambiguous = int(engine.scalar("SELECT count(*) FROM dedup_ambiguous"))
+        engine.drop("dedup_keys")
+        lap("exact_keys")
+        if pending is not None:
+            linkage = pending.result()
+        else:
+            linkage = linker(engine.linkage_input(RECORDS)) if linker else None
     pairs = linkage.pairs if linkage is not None else None
     thresholds = linkage.thresholds if linkage is not None else {}
     accepted = review_queue.band(pairs, thresholds, "accept")
@@ -271,7 +280,7 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
     if probabilistic:
         from .linkage import warm_up
 
-        warm_up(conf)  # romanisation dictionaries load while the exact matching runs
+        warm_up(conf)  # romanisation dictionaries load while the first types are prepared
     engine = engine_for(backend, spark, duckdb)
     engine.read_parquet(RECORDS, ctx.zone("standardized"), cache=True)
     previous, previous_day = read_registry(engine, lake, ctx.lake_root, ctx.run_date)

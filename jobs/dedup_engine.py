@@ -46,6 +46,9 @@ class DuckDBEngine:
     """An in-process DuckDB database holding the stage's tables (temp tables and views)."""
 
     name = "duckdb"
+    #: the probabilistic linkage may run beside this engine's SQL: Splink's DuckDB backend works
+    #: on connections of its own
+    links_concurrently = True
 
     def __init__(self, con=None, settings: dict | None = None):
         from .duckdb_connection import connect
@@ -125,6 +128,9 @@ class SparkEngine:
     """A Spark session: tables are temp views; materialised ones are cached."""
 
     name = "spark"
+    #: not beside this engine's SQL: Splink's Spark backend clears the session's cache, which
+    #: holds this stage's tables
+    links_concurrently = False
 
     def __init__(self, spark):
         self.spark = spark

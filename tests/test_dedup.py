@@ -209,6 +209,43 @@ def test_probabilistic_pairs_accept_and_review_band():
     assert r.stats["pairs_accepted"] == 1 and r.stats["pairs_uncertain"] == 1
 
 
+def test_probabilistic_linkage_runs_beside_the_exact_matching():
+    """On DuckDB the linkage runs in a thread of its own while the stage's SQL finds the exact
+    keys; its failure still fails the stage."""
+    import threading
+
+    started_exact = threading.Event()
+    seen = {}
+    inner = fixed_linker([("gz:o:1", "sz:o:5", "04", 0.97)])
+
+    def linker(records):  # TEST DOUBLE wrapping fixed_linker: notes where and when it runs
+        seen["thread"] = threading.current_thread().name
+        seen["exact_keys_started"] = started_exact.wait(timeout=30)
+        return inner(records)
+
+    engine = DuckDBEngine()
+    create = engine.create
+
+    def create_noting(name, sql):
+        if name == "dedup_keys":
+            started_exact.set()
+        return create(name, sql)
+
+    engine.create = create_noting
+    engine.register("dedup_records", as_table(ROWS + [record("sz:o:5", "sz", "04", "港科大")]))
+    r = deduplicate(engine, agency="GBA01", run_date=DAY, rules=RULES, survivorship=SURVIVORSHIP,
+                    guard=GUARD, linker=linker)
+    assert seen == {"thread": seen["thread"], "exact_keys_started": True}
+    assert seen["thread"] != threading.current_thread().name
+    assert r.stats["pairs_accepted"] == 1
+
+    def failing(records):
+        raise RuntimeError("linkage failed")
+
+    with pytest.raises(RuntimeError, match="linkage failed"):
+        run(ROWS, linker=failing)
+
+
 def test_decisions_force_and_remove_links():
     rows = ROWS + [record("sz:o:5", "sz", "04", "港科大", name="港科大"),
                    record("sz:x:1", "sz", "04", "some lab"), record("hk:x:1", "hk", "04", "some lab")]

@@ -1,6 +1,6 @@
 """Block purging (jobs/linkage/blocking.py): a blocking key held by more than ``max_block_size``
-records pairs none of them, the same on pandas (DuckDB backend) and Spark, checked when the
-configuration loads, and reported in the type's linkage stats."""
+records pairs none of them, the same on DuckDB and Spark, checked when the configuration loads,
+and reported in the type's linkage stats."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,11 +8,13 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from bayres.jobs.linkage import link_records
-from bayres.jobs.linkage.blocking import Rule, guard_pandas, guard_spark
+from bayres.jobs.linkage.blocking import Rule, guard_duckdb, guard_spark
 from bayres.jobs.linkage.config import LinkageConfigError, load_type_config
 from bayres.jobs.linkage.settings import blocking_rule
 
@@ -39,22 +41,52 @@ def _frame() -> pd.DataFrame:
 RULES = [["created_date"], ["created_date", "lk_person_initials"], {"explode": ["lk_person_keys"]}]
 
 
+def _guard(frame: pd.DataFrame, conf) -> tuple[dict, dict]:
+    """guard_duckdb on ``frame`` as Arrow: ({column: values}, purged keys per rule)."""
+    table, purged = guard_duckdb(pa.Table.from_pandas(frame, preserve_index=False), conf, duckdb.connect())
+    return {c: table[c].to_pylist() for c in table.column_names}, purged
+
+
 def test_keys_above_the_size_pair_nothing_and_are_counted():
-    out, purged = guard_pandas(_frame(), _conf(2, RULES))
+    out, purged = _guard(_frame(), _conf(2, RULES))
     date, date_initials, keys = (Rule.parse(r) for r in RULES)
     # 2020-01-01 is held by three records: purged; 2020-01-02 by two: kept; no date: no key
-    assert out[date.guard].tolist() == [None, None, None, "1", "1", None]
+    assert out[date.guard] == [None, None, None, "1", "1", None]
     # (2020-01-01, CTM) is held by two only, (2020-01-01, LSM) by one: kept
-    assert out[date_initials.guard].tolist() == ["1", "1", "1", "1", "1", None]
+    assert out[date_initials.guard] == ["1", "1", "1", "1", "1", None]
     # "chan tai man" (three records) is dropped from each array, the other keys stay
-    assert out[keys.guard].tolist() == [["tai man chan"], None, None, ["lee siu ming"], None,
+    assert out[keys.guard] == [["tai man chan"], None, None, ["lee siu ming"], None,
                                         ["lee siu ming", "tai man chan"]]
     assert purged == {"created_date": 1, "created_date+lk_person_initials": 0, "lk_person_keys[]": 1}
 
 
 def test_without_a_size_nothing_is_guarded():
-    out, purged = guard_pandas(_frame(), _conf(None, RULES))
-    assert purged == {} and not [c for c in out.columns if c.startswith("lk_block__")]
+    out, purged = _guard(_frame(), _conf(None, RULES))
+    assert purged == {} and not [c for c in out if c.startswith("lk_block__")]
+
+
+def test_each_record_keeps_its_own_guards_in_a_large_shuffled_table():
+    """Many copies of the six records, each copy on its own dates and keys (so its blocks are
+    the same sizes), shuffled: every record gets the guards of its place in the pattern."""
+    single, _ = _guard(_frame(), _conf(2, RULES))
+    copies = []
+    for g in range(500):
+        part = _frame()
+        part["record_id"] = [f"{r}{g:03d}" for r in part["record_id"]]
+        part["created_date"] = [None if d is None else d + dt.timedelta(days=10 * g) for d in part["created_date"]]
+        part["lk_person_keys"] = [None if k is None else [f"{v} {g}" for v in k] for k in part["lk_person_keys"]]
+        copies.append(part)
+    frame = pd.concat(copies).sample(frac=1, random_state=7).reset_index(drop=True)
+    out, purged = _guard(frame, _conf(2, RULES))
+    assert purged == {"created_date": 500, "created_date+lk_person_initials": 0, "lk_person_keys[]": 500}
+    pattern = {r: i for i, r in enumerate(_frame()["record_id"])}
+    for n, record in enumerate(out["record_id"]):
+        i, g = pattern[record[0]], int(record[1:])
+        for rule in map(Rule.parse, RULES):
+            want = single[rule.guard][i]
+            if rule.explode and want is not None:
+                want = [f"{v} {g}" for v in want]
+            assert out[rule.guard][n] == want, (record, rule.label)
 
 
 def test_guarded_rule_blocks_on_its_guard_column():
@@ -64,7 +96,7 @@ def test_guarded_rule_blocks_on_its_guard_column():
     assert exploded.array_columns_to_explode == ["lk_block__lk_person_keys"]
 
 
-def test_spark_guards_equal_pandas(spark):
+def test_spark_guards_equal_duckdb(spark):
     from pyspark.sql.types import ArrayType, DateType, StringType, StructField, StructType
 
     frame = _frame()
@@ -73,11 +105,11 @@ def test_spark_guards_equal_pandas(spark):
                          StructField("lk_person_keys", ArrayType(StringType()))])
     conf = _conf(2, RULES)
     on_spark, purged_spark = guard_spark(spark.createDataFrame(frame, schema=schema), conf, "record_id")
-    expected, purged = guard_pandas(frame.copy(), conf)
+    expected, purged = _guard(frame.copy(), conf)
     got = on_spark.toPandas().set_index("record_id").sort_index()
     assert purged_spark == purged
     for rule in map(Rule.parse, RULES):
-        want = expected.set_index("record_id")[rule.guard]
+        want = pd.Series(expected[rule.guard], index=expected["record_id"]).sort_index()
         have = got[rule.guard]
         if rule.explode:  # collect_list keeps no order
             want = want.map(lambda v: sorted(v) if v is not None else None)

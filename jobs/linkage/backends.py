@@ -13,7 +13,7 @@ import pyarrow as pa
 from bayres.schemas.derive_arrow import arrow_type
 from bayres.schemas.resource import RESOURCE_RECORD
 
-from .blocking import guard_columns, guard_pandas, guard_spark, guarded_rules
+from .blocking import guard_duckdb, guard_spark
 from .config import TypeConfig
 from .features import FEATURE_INPUTS, add_features, derive, derived_columns
 
@@ -49,9 +49,11 @@ class DuckDBEngine:
 
     def prepare(self, records, conf: TypeConfig, columns: list[str]) -> tuple[pa.Table, dict[str, int]]:
         """(the type's records with derived and guard columns, keys purged per blocking rule).
-        The record columns stay in Arrow as they came; only the columns the features and the
-        blocking guards read go through pandas."""
+        The record columns stay in Arrow as they came; only the columns the features read go
+        through pandas; the block sizes are counted in DuckDB."""
         import pyarrow.compute as pc
+
+        from bayres.jobs.duckdb_connection import connect
 
         names = records.columns if isinstance(records, pd.DataFrame) else records.column_names
         missing = sorted(set(columns) - set(names))
@@ -60,16 +62,17 @@ class DuckDBEngine:
         if isinstance(records, pd.DataFrame):
             rows = _arrow_table(records[records["resource_type"].isin(conf.resource_types)][columns])
         else:
-            mask = pc.is_in(records["resource_type"], value_set=pa.array(conf.resource_types))
-            rows = records.filter(mask).select(columns)
+            rows = records.select(columns)
+            rows = rows.filter(pc.is_in(rows["resource_type"], value_set=pa.array(conf.resource_types)))
         inputs = sorted({c for f in conf.features for c in FEATURE_INPUTS[f]} & set(columns))
         derived = derive(rows.select(inputs).to_pandas(), conf.features)
-        keys = sorted({c for rule in guarded_rules(conf) for c in ("resource_type", *rule.columns, *rule.explode)}
-                      - set(derived.columns))
-        guarded, purged = guard_pandas(pd.concat([rows.select(keys).to_pandas(), derived], axis=1), conf)
-        for column, kind in {**derived_columns(conf.features), **guard_columns(conf)}.items():
-            rows = rows.append_column(column, pa.array(guarded[column].tolist(), type=_derived_arrow_type(kind)))
-        return rows, purged
+        for column, kind in derived_columns(conf.features).items():
+            rows = rows.append_column(column, pa.array(derived[column].tolist(), type=_derived_arrow_type(kind)))
+        con = connect(self.settings)
+        try:
+            return guard_duckdb(rows, conf, con)
+        finally:
+            con.close()
 
     @staticmethod
     def count(prepared: pa.Table) -> int:

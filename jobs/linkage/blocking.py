@@ -25,8 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 GUARD_PREFIX = "lk_block__"
 
 
@@ -69,33 +67,54 @@ def _group_keys(rule: Rule) -> list[str]:
     return ["resource_type", *rule.columns]
 
 
-def guard_pandas(df: pd.DataFrame, conf) -> tuple[pd.DataFrame, dict[str, int]]:
-    """``df`` with the guard columns of ``conf``; (frame, purged keys per rule label)."""
-    cap, purged = conf.max_block_size, {}
-    for rule in guarded_rules(conf):
+def guard_duckdb(table, conf, con):
+    """The pyarrow ``table`` with the guard columns of ``conf`` appended, counted by the DuckDB
+    connection ``con``; (table, purged keys per rule label).  Same result as :func:`guard_spark`:
+    an exploded key list keeps its order, without NULL elements, and becomes NULL when no key
+    is left."""
+    import pyarrow as pa
+
+    rules = guarded_rules(conf)
+    if not rules:
+        return table, {}
+    cap, purged = int(conf.max_block_size), {}
+    needed = sorted({c for r in rules for c in (*_group_keys(r), *r.explode)})
+    con.register("guard_rows", table.select(needed).append_column(
+        "_pos", pa.array(range(table.num_rows), type=pa.int64())))
+    guards = {}
+    for rule in rules:
         keys = _group_keys(rule)
+        cols = ", ".join(keys)
+        complete = " AND ".join(f"{k} IS NOT NULL" for k in keys)
         if not rule.explode:
-            size = df.groupby(keys, dropna=False, sort=False)[keys[0]].transform("size")
-            complete = df[keys].notna().all(axis=1)
-            df[rule.guard] = pd.Series("1", index=df.index).where(size.le(cap) & complete, None)
-            big = (size > cap) & complete
-            purged[rule.label] = int(df.loc[big, keys].drop_duplicates().shape[0])
+            guards[rule.guard] = (f"CASE WHEN {complete} AND count(*) OVER (PARTITION BY {cols}) <= {cap} "
+                                  f"THEN '1' END")
+            purged[rule.label] = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM guard_rows WHERE {complete} "
+                                             f"GROUP BY {cols} HAVING count(*) > {cap})").fetchall()[0][0]
             continue
         (col,) = rule.explode  # one exploded column per rule (checked when the configuration loads)
-        exploded = df[keys + [col]].explode(col).dropna(subset=[col])
-        counts = exploded.groupby(keys + [col], dropna=False, sort=False).size()
-        big = set(counts[counts > cap].index)
-        purged[rule.label] = len(big)
-        prefix = list(zip(*[df[k].tolist() for k in keys]))
-        df[rule.guard] = [
-            (None if values is None else [v for v in values if (*p, v) not in big] or None) if big else values
-            for p, values in zip(prefix, df[col].tolist())]
-    return df, purged
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE guard_keys AS
+            SELECT * FROM (SELECT _pos, {cols}, unnest({col}) AS _key, generate_subscripts({col}, 1) AS _i
+                           FROM guard_rows) WHERE _key IS NOT NULL""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE guard_big AS
+            SELECT {cols}, _key FROM guard_keys GROUP BY {cols}, _key HAVING count(*) > {cap}""")
+        purged[rule.label] = con.execute("SELECT count(*) FROM guard_big").fetchall()[0][0]
+        on = " AND ".join(f"k.{c} = b.{c}" for c in (*keys, "_key"))
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE "guard_{rule.guard}" AS
+            SELECT k._pos, list(k._key ORDER BY k._i) AS kept
+            FROM guard_keys k ANTI JOIN guard_big b ON {on} GROUP BY k._pos""")
+        guards[rule.guard] = f'(SELECT kept FROM "guard_{rule.guard}" g WHERE g._pos = r._pos)'
+    out = con.sql(f"SELECT {', '.join(f'{e} AS {c}' for c, e in guards.items())} "
+                  f"FROM guard_rows r ORDER BY r._pos").to_arrow_table()
+    for column in guards:
+        table = table.append_column(column, out[column])
+    con.unregister("guard_rows")
+    return table, {k: int(v) for k, v in purged.items()}
 
 
 def guard_spark(df, conf, unique_id: str):
     """The Spark DataFrame ``df`` with the guard columns of ``conf``; (frame, purged keys per
-    rule label).  Same result as :func:`guard_pandas`."""
+    rule label).  Same result as :func:`guard_duckdb`."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 

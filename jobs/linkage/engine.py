@@ -238,8 +238,8 @@ def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
     configs = load_type_configs(conf_dir)
     # Deriving the match columns is Python (romanisation, name keys: one core, the GIL held);
     # Splink's training and scoring is SQL (DuckDB or Spark, every core, the GIL released).  One
-    # worker thread derives the next configuration's columns while this one is linked — only the
-    # next one, so that at most two types' prepared records are held at a time.
+    # thread prepares the next configuration's records while this one is linked — only the next
+    # one, so that at most two types' prepared records are held at a time.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage-prepare") as ahead:
         upcoming = ahead.submit(prepare_type_config, engine, tables, configs[0]) if configs else None
         for i, conf in enumerate(configs):
