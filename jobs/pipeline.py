@@ -227,6 +227,15 @@ def run_publish(ctx: RunContext, spark: SparkSession) -> None:
         info["published"] = True
 
 
+def session_role(stages, dedup_on_spark: bool) -> dict:
+    """How the run's Spark session starts, given the stages that need it: a DuckDB dedup needs
+    Spark only for the run tables, so when it comes first the JVM starts meanwhile, ``yielding``
+    the CPU to the stage (and, once up, shows the stage as running); when it is the only one
+    (``bayres run --stage dedup``, as each DAG task runs its stage), the JVM is also ``light``."""
+    duckdb_dedup_first = stages[0] == "dedup" and not dedup_on_spark
+    return {"yielding": duckdb_dedup_first, "light": duckdb_dedup_first and len(stages) == 1}
+
+
 def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: SparkSession | None = None,
                  sources=None, retrain: bool = False):
     """Run the given stages for one day; returns the run report (also written to reports/).
@@ -243,11 +252,9 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
             if needs_spark:
                 from .spark_session import SessionOnDemand
 
-                # a DuckDB dedup needs Spark only for the run tables: it starts meanwhile, on
-                # the CPU the stage leaves free (and, once up, shows the stage as running)
                 dedup_on_spark = dedup.needs_spark(profile)
                 session = SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx),
-                                          yielding=needs_spark[0] == "dedup" and not dedup_on_spark)
+                                          **session_role(needs_spark, dedup_on_spark))
                 for name in needs_spark:
                     if name == "dedup":
                         run_dedup(ctx, session.get() if dedup_on_spark else None, retrain=retrain)

@@ -304,7 +304,7 @@ def test_a_yielding_start_launches_the_jvm_at_a_lower_priority(spark, local_prof
 
     seen = {}
 
-    def child_niceness(profile, app_name="bayres"):  # test double: a child process stands for the JVM
+    def child_niceness(profile, app_name="bayres", light=False):  # test double: a child process stands for the JVM
         out = subprocess.run([sys.executable, "-c", "import os; print(os.nice(0))"],
                              capture_output=True, text=True, check=True)
         seen["child"] = int(out.stdout)
@@ -349,7 +349,7 @@ def test_a_duckdb_dedup_runs_while_spark_starts(runs, spark, local_profile, monk
 
     moments = {}
 
-    def slow_start(profile, app_name="bayres"):  # test double: a slow JVM, then the suite's session
+    def slow_start(profile, app_name="bayres", light=False):  # test double: a slow JVM, then the suite's session
         moments["asked"] = time.time()
         time.sleep(8)
         moments["ready"] = time.time()
@@ -369,7 +369,7 @@ def test_spark_that_cannot_start_fails_the_run_after_its_report(runs, local_prof
     from bayres.jobs import spark_session
     from bayres.jobs.pipeline import run_pipeline
 
-    def broken(profile, app_name="bayres"):  # test double: a JVM that does not start
+    def broken(profile, app_name="bayres", light=False):  # test double: a JVM that does not start
         raise RuntimeError("Java gateway process exited before sending its port number")
 
     monkeypatch.setattr(spark_session, "build_spark", broken)
@@ -379,3 +379,56 @@ def test_spark_that_cannot_start_fails_the_run_after_its_report(runs, local_prof
     rep = json.loads((local_profile.path("reports.root") / run_id / "report.json").read_text(encoding="utf-8"))
     assert rep["stages"]["dedup"]["status"] == "ok" and rep["stages"]["dedup"]["golden"] > 0
     assert "hive" not in rep
+
+
+@pytest.mark.parametrize("stages, dedup_on_spark, role", [
+    (["dedup"], False, {"yielding": True, "light": True}),        # bayres run --stage dedup (a DAG task)
+    (["dedup", "load"], False, {"yielding": True, "light": False}),  # load is real Spark work
+    (["conform", "dedup"], False, {"yielding": False, "light": False}),
+    (["dedup"], True, {"yielding": False, "light": False}),        # dedup itself on Spark
+])
+def test_session_role_follows_the_spark_work_of_the_run(stages, dedup_on_spark, role):
+    from bayres.jobs.pipeline import session_role
+
+    assert session_role(stages, dedup_on_spark) == role
+
+
+def test_driver_java_options(tmp_path, monkeypatch):
+    from bayres.jobs.config import load_profile
+    from bayres.jobs.spark_session import LIGHT_JVM_OPTIONS, driver_java_options
+
+    monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
+    derby = load_profile("local", environ={"BAYRES_HOME": str(tmp_path)})
+    default, light = driver_java_options(derby), driver_java_options(derby, light=True)
+    assert default == f"-Dderby.system.home={(tmp_path / 'metastore').resolve()}"
+    assert light.split() == [default, *LIGHT_JVM_OPTIONS]
+    shared = load_profile("local", environ={"BAYRES_HOME": str(tmp_path),
+                                            "BAYRES__SPARK__METASTORE_URI": "thrift://metastore:9083"})
+    assert driver_java_options(shared) == ""
+    assert driver_java_options(shared, light=True).split() == list(LIGHT_JVM_OPTIONS)
+
+
+def test_a_light_session_is_a_working_jvm_with_the_light_options(tmp_path):
+    """A JVM of its own (a subprocess: this one already has the suite's): it runs the light
+    options and still answers SQL through its Hive metastore."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json\n"
+        "from bayres.jobs.config import load_profile\n"
+        "from bayres.jobs.spark_session import build_spark\n"
+        "spark = build_spark(load_profile('local'), light=True)\n"
+        "args = list(spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())\n"
+        "spark.sql('CREATE DATABASE IF NOT EXISTS light_check')\n"
+        "dbs = [r[0] for r in spark.sql('SHOW DATABASES').collect()]\n"
+        "print(json.dumps({'args': args, 'dbs': dbs, 'sum': spark.range(10).groupBy().sum().collect()[0][0]}))\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
+    env["BAYRES_HOME"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= set(got["args"])
+    assert "light_check" in got["dbs"] and got["sum"] == 45
