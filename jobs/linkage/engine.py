@@ -64,19 +64,27 @@ def input_columns(conf: TypeConfig) -> list[str]:
     return sorted(wanted - derived)
 
 
-class _UnobservedLevels(logging.Filter):
-    """Collects Splink's per-level "not observed in dataset" warnings (one per level and EM
-    session, dozens per run on a small sample) instead of letting them through; the type's
-    stats and one log line name them."""
+class _TrainingNotes(logging.Filter):
+    """Splink's training notes, handled instead of let through:
+
+    * the per-level "not observed in dataset" warnings (one per level and EM session, dozens per
+      run on a small sample) are collected: the type's stats and one log line name them;
+    * the advice that ``max_pairs`` is at its default (1e6) is dropped: here it is the
+      configuration's ``u_max_pairs``, chosen for the type, not a default left in place."""
 
     _TEXT = re.compile(r"Level (.+) on comparison (\S+) not observed in dataset, unable to train (\w) value")
+    LOGGERS = ("splink.internals.expectation_maximisation", "splink.internals.estimate_u",
+               "splink.internals.linker_components.training")
 
     def __init__(self) -> None:
         super().__init__()
         self.levels: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        m = self._TEXT.search(record.getMessage())
+        message = record.getMessage()
+        if "default value for `max_pairs`" in message:
+            return False
+        m = self._TEXT.search(message)
         if m is None:
             return True
         self.levels.add(f"{m.group(2)}: {m.group(1)} ({m.group(3)})")
@@ -188,9 +196,8 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
     linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=logging.WARNING)
     lap = time.time()
     if found is None:
-        unobserved = _UnobservedLevels()
-        splink_loggers = [logging.getLogger(n) for n in ("splink.internals.expectation_maximisation",
-                                                        "splink.internals.estimate_u")]
+        unobserved = _TrainingNotes()
+        splink_loggers = [logging.getLogger(n) for n in _TrainingNotes.LOGGERS]
         for lg in splink_loggers:
             lg.addFilter(unobserved)
         try:
