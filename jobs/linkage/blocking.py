@@ -16,7 +16,8 @@ plain columns it holds "1" where the record's block is small enough and NULL whe
 and the rule becomes ``block_on(columns..., guard)`` — NULL never equals NULL, so a purged block
 pairs nothing.  For an ``explode`` rule (a record holds several keys) it holds the record's keys
 without the purged ones, and the rule explodes that array instead.  Training's EM rules are not
-guarded: they are chosen to make few pairs, and EM needs the pairs they make.
+guarded: EM needs the pairs they make; above ``training.em_max_pairs`` it learns from a uniform
+sample of them instead (engine.py).
 
 Block sizes are counted per input table: for two linked tables (``link_only``) a block pairs at
 most N × N records.

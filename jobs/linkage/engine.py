@@ -4,7 +4,7 @@ For each ``conf/linkage/types/*.yaml``: the records of its resource types get th
 columns (features.py), Splink settings are built for the backend's dialect (settings.py), the
 model is loaded from ``model_dir`` or estimated from the data — λ from deterministic rules and
 their expected recall, u by random sampling, m by expectation maximisation on the configured
-blocking rules — and saved, then the blocked pairs are scored and those at or above the review
+blocking rules (on a uniform sample of a rule's pairs above ``training.em_max_pairs``) — and saved, then the blocked pairs are scored and those at or above the review
 threshold returned.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import LinkageResult
 from .backends import backend_for
+from .blocking import Rule
 from .config import TypeConfig, load_type_configs
 from .features import FEATURE_COLUMNS, FEATURE_INPUTS, derived_columns
 from .model_store import find_model, model_path, save_model
@@ -30,6 +31,10 @@ log = logging.getLogger(__name__)
 PAIR_COLUMNS = ["record_id_l", "record_id_r", "resource_type", "match_probability", "match_weight"]
 _SQL_COLUMN = re.compile(r"\b([a-z][a-z0-9_]*)_[lr]\b")
 DEFAULT_MIN_RECORDS = 50
+#: EM blocking pairs above which an EM session learns from a uniform sample of them: EM rules are
+#: not purged (EM needs the pairs they make), so their pairs grow with the square of the records
+#: (talent on the registration date: 1.9×10⁶ pairs at 1M records, 3.0×10⁷ at 4M)
+DEFAULT_EM_MAX_PAIRS = 2_000_000
 
 
 def _columns_of(spec) -> set[str]:
@@ -91,9 +96,31 @@ class _TrainingNotes(logging.Filter):
         return False
 
 
-def _train(linker, conf: TypeConfig, seconds: dict) -> list[str]:
-    """Estimate λ, u and m on the data; returns the EM rules that found no pairs to learn from.
-    ``seconds`` receives the time of each estimate (prior, u, em)."""
+def _em_rule(rule, tables, link_type: str, max_pairs: float) -> tuple[object, dict]:
+    """The EM blocking ``rule``, or — when it makes more than ``max_pairs`` pairs of ``tables``
+    (Splink's exact count) — the rule and a deterministic uniform sample of its pairs (a hash of
+    the pair's ids), about ``max_pairs`` of them.  m is a property of the matching pairs, so a
+    uniform sample estimates the same values; EM's time stays bounded however large the data.
+    Also returns what was done: {pairs, kept (the fraction, when sampled)}."""
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+    from splink.blocking_rule_library import And, CustomRule
+
+    (counted,) = count_comparisons_from_blocking_rules(
+        tables if len(tables) > 1 else tables[0], blocking_rules=rule, link_type=link_type,
+        unique_id_column_name=UNIQUE_ID, record_sample_proportion=1.0)
+    pairs = int(counted["marginal_comparison_count"])
+    if pairs <= max_pairs:
+        return rule, {"pairs": pairs}
+    keep = max_pairs / pairs
+    sample = CustomRule(f"abs(hash(l.{UNIQUE_ID} || '|' || r.{UNIQUE_ID})) % 1000000 < {int(keep * 1_000_000)}",
+                        sql_dialect="duckdb")  # Splink translates it for Spark
+    return And(rule, sample), {"pairs": pairs, "kept": round(keep, 4)}
+
+
+def _train(linker, conf: TypeConfig, seconds: dict, tables, link_type: str) -> tuple[list[str], dict]:
+    """Estimate λ, u and m on the data (``tables``: the registered Splink tables); returns the EM
+    rules that found no pairs to learn from, and per EM rule its pairs (and the fraction kept
+    when sampled, see :func:`_em_rule`).  ``seconds`` receives the time of each estimate."""
     from splink.internals.exceptions import EMTrainingException
 
     t = conf.training
@@ -107,11 +134,14 @@ def _train(linker, conf: TypeConfig, seconds: dict) -> list[str]:
                                                      seed=int(t.get("seed", 42)),
                                                      num_chunks=int(t.get("u_chunks", 1)))
     seconds["train_u"], lap = round(time.time() - lap, 2), time.time()
-    skipped = []
+    skipped, em_pairs = [], {}
+    max_pairs = float(t.get("em_max_pairs", DEFAULT_EM_MAX_PAIRS))
     for rule in t["em_blocking"]:
+        em_rule, em_pairs[Rule.parse(rule).label] = _em_rule(blocking_rule(rule, conf.resource_types),
+                                                             tables, link_type, max_pairs)
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
-                blocking_rule(rule, conf.resource_types), estimate_without_term_frequencies=True)
+                em_rule, estimate_without_term_frequencies=True)
         except EMTrainingException:  # no pairs agree on this rule in these records
             log.warning("%s: EM blocking rule %s found no record pairs; skipped", conf.name, rule)
             skipped.append(str(rule))
@@ -119,7 +149,7 @@ def _train(linker, conf: TypeConfig, seconds: dict) -> list[str]:
             log.warning("%s: EM on blocking rule %s did not converge (%s); skipped", conf.name, rule, exc)
             skipped.append(str(rule))
     seconds["train_m"] = round(time.time() - lap, 2)
-    return skipped
+    return skipped, em_pairs
 
 
 def _normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -201,7 +231,7 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
         for lg in splink_loggers:
             lg.addFilter(unobserved)
         try:
-            skipped = _train(linker, conf, stats["step_seconds"])
+            skipped, stats["em_pairs"] = _train(linker, conf, stats["step_seconds"], sdfs, link_type)
         finally:
             for lg in splink_loggers:
                 lg.removeFilter(unobserved)
