@@ -113,7 +113,7 @@ def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorshi
     # ---- 2. clusters
     clustering = clusters.cluster(linking, accepted, decisions, guard)
     engine.register("dedup_membership", clustering.membership, MEMBERSHIP_SCHEMA)
-    engine.create("dedup_members", f"""
+    engine.define("dedup_members", f"""
         SELECT r.*, coalesce(m.cluster_key, r.record_id) AS _cluster,
                coalesce(m.match_rule, 'singleton') AS _match_rule,
                coalesce(m.cluster_size, 1) AS _size

@@ -98,6 +98,13 @@ class DuckDBEngine:
         """Materialise ``sql`` as table ``name``."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
+    def define(self, name: str, sql: str) -> None:
+        """``sql`` as ``name``, computed where it is read: a view.  For the records themselves
+        (every column, millions of rows): DuckDB reads from Parquet only the columns each reader
+        needs and holds no copy within its memory limit (a copy of 4M records made the golden
+        records spill to disk: 44 s against 19 s)."""
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
     def fetch(self, sql: str) -> pd.DataFrame:
         return self.con.sql(sql).df()
 
@@ -188,6 +195,10 @@ class SparkEngine:
         df.count()
         self._remember(name, df)
         df.createOrReplaceTempView(name)
+
+    def define(self, name: str, sql: str) -> None:
+        """As :meth:`create`: Spark's cache spills to disk by itself, and saves recomputing."""
+        self.create(name, sql)
 
     def _remember(self, name: str, df) -> None:
         old = self._cached.pop(name, None)

@@ -118,6 +118,16 @@ def test_outputs_have_the_declared_columns(result):
         lineage.set_index("record_id")["cstr_id"].to_dict()
 
 
+def test_duckdb_holds_no_copy_of_the_records(result):
+    """The records with their cluster are a view: DuckDB reads from the records only the columns
+    each step needs, and its memory limit is not spent on a second copy of them."""
+    con = result.engine.con
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert "dedup_members" in views and "dedup_members" not in tables
+    assert "dedup_golden" in tables  # read by several steps: computed once
+
+
 def test_links_and_hard_negatives(result):
     golden, lineage, _ = result
     assert cluster_of(lineage, "gz:p:1") == cluster_of(lineage, "hk:p:9")
