@@ -121,7 +121,7 @@ def test_outputs_have_the_declared_columns(result):
 def test_duckdb_holds_no_copy_of_the_records(result):
     """The records with their cluster are a view: DuckDB reads from the records only the columns
     each step needs, and its memory limit is not spent on a second copy of them."""
-    con = result.engine.con
+    con = result[2].engine.con
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert "dedup_members" in views and "dedup_members" not in tables
