@@ -59,11 +59,6 @@ def guarded_rules(conf) -> list[Rule]:
     return [Rule.parse(r) for r in conf.blocking] if conf.max_block_size else []
 
 
-def guard_columns(conf) -> dict[str, str]:
-    """Derived guard columns of ``conf`` and their kind ("string" or "array")."""
-    return {r.guard: "array" if r.explode else "string" for r in guarded_rules(conf)}
-
-
 def _group_keys(rule: Rule) -> list[str]:
     return ["resource_type", *rule.columns]
 
