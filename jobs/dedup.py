@@ -90,9 +90,9 @@ def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorshi
     # ---- 1. links: the probabilistic linkage reads only the records, so where the engine
     # allows it, it runs in a thread beside the exact matching ("probabilistic" in the step
     # seconds is then the wait for it after the exact keys)
+    to_link = engine.linkage_input(RECORDS) if linker else None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage") as beside:
-        pending = (beside.submit(linker, engine.linkage_input(RECORDS))
-                   if linker and engine.links_concurrently else None)
+        pending = beside.submit(linker, to_link) if linker and engine.links_concurrently else None
         engine.create("dedup_keys", match_keys.keys_sql(engine, RECORDS, rules))
         engine.create("dedup_ambiguous", match_keys.ambiguous_sql(engine, RECORDS, "dedup_keys", rules))
         linking = engine.fetch(match_keys.linking_sql("dedup_keys", "dedup_ambiguous"))
@@ -102,7 +102,7 @@ def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorshi
         if pending is not None:
             linkage = pending.result()
         else:
-            linkage = linker(engine.linkage_input(RECORDS)) if linker else None
+            linkage = linker(to_link) if linker else None
     pairs = linkage.pairs if linkage is not None else None
     thresholds = linkage.thresholds if linkage is not None else {}
     accepted = review_queue.band(pairs, thresholds, "accept")

@@ -19,6 +19,16 @@ def test_home(tmp_path_factory):
     return tmp_path_factory.mktemp("bayres_home")
 
 
+@pytest.fixture
+def own_home_env(tmp_path):
+    """The environment of a ``bayres`` process with a home of its own (``tmp_path``) on the plain
+    local profile: embedded metastore, none of the suite's ``BAYRES__`` overrides (such as
+    make test's shared metastore)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
+    env.update(BAYRES_HOME=str(tmp_path), SPARK_LOCAL_DIRS=str(tmp_path / "spark-tmp"))
+    return env
+
+
 @pytest.fixture(scope="session")
 def local_profile(test_home):
     env = dict(os.environ, BAYRES_HOME=str(test_home))

@@ -137,19 +137,16 @@ def test_a_critical_quality_failure_stops_publication(runs, spark, local_profile
     assert days == {good.run_date}  # the bad day was not published
 
 
-def test_the_command_line_run_of_make_run(tmp_path):
+def test_the_command_line_run_of_make_run(tmp_path, own_home_env):
     """``make run``'s own path: ``bayres generate`` then ``bayres run`` as processes, with no
     session handed in — the run starts its Spark session itself (in the background, beside the
     first stages).  The suite's other runs are given the suite's session and never take it."""
-    import os
     import subprocess
     import sys
     from pathlib import Path
 
     bayres = str(Path(sys.executable).with_name("bayres"))
-    # a home of its own with the local profile's embedded metastore, not the suite's servers
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
-    env.update(BAYRES_HOME=str(tmp_path), SPARK_LOCAL_DIRS=str(tmp_path / "spark-tmp"))
+    env = own_home_env  # a home of its own (tmp_path), the embedded metastore, not the suite's servers
     subprocess.run([bayres, "generate", "--seed", "7", "--scale", "600"], env=env, check=True,
                    capture_output=True)
     done = subprocess.run([bayres, "run", "--date", "2026-11-03"], env=env, capture_output=True, text=True)

@@ -408,11 +408,10 @@ def test_driver_java_options(tmp_path, monkeypatch):
     assert driver_java_options(shared, light=True).split() == list(LIGHT_JVM_OPTIONS)
 
 
-def test_a_light_session_is_a_working_jvm_with_the_light_options(tmp_path):
+def test_a_light_session_is_a_working_jvm_with_the_light_options(own_home_env):
     """A JVM of its own (a subprocess: this one already has the suite's): it runs the light
     options and still answers SQL through its Hive metastore."""
     import json
-    import os
     import subprocess
     import sys
 
@@ -425,9 +424,8 @@ def test_a_light_session_is_a_working_jvm_with_the_light_options(tmp_path):
         "spark.sql('CREATE DATABASE IF NOT EXISTS light_check')\n"
         "dbs = [r[0] for r in spark.sql('SHOW DATABASES').collect()]\n"
         "print(json.dumps({'args': args, 'dbs': dbs, 'sum': spark.range(10).groupBy().sum().collect()[0][0]}))\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
-    env["BAYRES_HOME"] = str(tmp_path)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=own_home_env,
+                         timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"} <= set(got["args"])

@@ -4,8 +4,8 @@ For each ``conf/linkage/types/*.yaml``: the records of its resource types get th
 columns (features.py), Splink settings are built for the backend's dialect (settings.py), the
 model is loaded from ``model_dir`` or estimated from the data — λ from deterministic rules and
 their expected recall, u by random sampling, m by expectation maximisation on the configured
-blocking rules (on a uniform sample of a rule's pairs above ``training.em_max_pairs``) — and saved, then the blocked pairs are scored and those at or above the review
-threshold returned.
+blocking rules (on a uniform sample of a rule's pairs above ``training.em_max_pairs``) — and
+saved, then the blocked pairs are scored and those at or above the review threshold returned.
 """
 from __future__ import annotations
 
@@ -226,19 +226,19 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
     linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=logging.WARNING)
     lap = time.time()
     if found is None:
-        unobserved = _TrainingNotes()
+        notes = _TrainingNotes()
         splink_loggers = [logging.getLogger(n) for n in _TrainingNotes.LOGGERS]
         for lg in splink_loggers:
-            lg.addFilter(unobserved)
+            lg.addFilter(notes)
         try:
             skipped, stats["em_pairs"] = _train(linker, conf, stats["step_seconds"], sdfs, link_type)
         finally:
             for lg in splink_loggers:
-                lg.removeFilter(unobserved)
-        if unobserved.levels:
-            stats["levels_not_observed"] = sorted(unobserved.levels)
+                lg.removeFilter(notes)
+        if notes.levels:
+            stats["levels_not_observed"] = sorted(notes.levels)
             log.info("%s: %d comparison levels not observed in training, their m/u kept at the "
-                     "prior: %s", conf.name, len(unobserved.levels), "; ".join(sorted(unobserved.levels)))
+                     "prior: %s", conf.name, len(notes.levels), "; ".join(sorted(notes.levels)))
         save_model(own_path, conf, engine.name, trained_parameters(linker), records=n, em_rules_skipped=skipped)
         stats.update(trained=True, model=str(own_path))
         if skipped:
