@@ -8,6 +8,9 @@ in ``hbase/phoenix/`` see exactly what this writer puts.
   or times out. Puts are idempotent (a retried or re-run batch writes the same cells), so
   retrying a batch that may have been half applied is safe.
 * :func:`write_frames` — the Spark side: every partition writes through its own writer.
+* :func:`replace_frames` — what the loader calls: write every frame, then delete the rows of each
+  table that this run no longer has (merged or retired records, index rows that moved because a
+  record's type, region or ``updated_date`` changed), so Phoenix shows exactly this run's state.
 * :func:`ensure_tables` — creates missing serving tables with their families (dev and tests;
   production tables are created pre-split from ``hbase/tables.json``).
 """
@@ -127,6 +130,36 @@ class HBaseWriter:
             deleted += len(row_keys)
         return deleted
 
+    def scan_keys(self, table_name: str, *, batch_size: int = 5000) -> Iterator[bytes]:
+        """Every row key of a table, in order (a keys-only scan: no cell values cross the wire).
+
+        A transport error re-opens the scan after the last key read, with the writer's retries.
+        """
+        last: bytes | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                with self._connection_pool().connection() as connection:
+                    start = None if last is None else last + b"\x00"  # the next key after last
+                    for key, _ in connection.table(table_name).scan(
+                            row_start=start, batch_size=batch_size,
+                            filter=b"KeyOnlyFilter() AND FirstKeyOnlyFilter()"):
+                        last = key
+                        yield key
+                return
+            except _transport_errors() as exc:
+                if attempt == self.retries:
+                    raise HBaseWriteError(f"HBase {table_name} at {self.host}:{self.port}: scan of "
+                                          f"row keys failed after {attempt + 1} attempts: {exc!r}") from exc
+                delay = min(self.backoff_s * 2 ** attempt, self.max_backoff_s)
+                log.warning("HBase %s: key scan — %r; retry %d/%d in %.1f s", table_name, exc,
+                            attempt + 1, self.retries, delay)
+                self._sleep(delay)
+
+    def delete_stale(self, table_name: str, keep: set[bytes]) -> int:
+        """Delete every row of the table whose key is not in ``keep``; returns how many."""
+        stale = [key for key in self.scan_keys(table_name) if key not in keep]
+        return self.delete_rows(table_name, stale) if stale else 0
+
     def close(self) -> None:
         """Close the pool's connections."""
         import queue
@@ -244,3 +277,37 @@ def write_frames(frames: dict[str, DataFrame], *, host: str, port: int = 9090,
             lambda rows, t=table: _put_partition(rows, t, host, port, batch_size, retries,
                                                  put_options, writer_options)).collect())
     return {"store": f"hbase thrift {host}:{port}", "rows": counts}
+
+
+def _key_partition(rows, table: str):
+    for row in rows:
+        yield row_key(table, _as_mapping(row))
+
+
+def replace_frames(frames: dict[str, DataFrame], *, host: str, port: int = 9090,
+                   batch_size: int = 1000, retries: int = 4, **options) -> dict:
+    """Make each table hold exactly its frame's rows: :func:`write_frames`, then delete the rows
+    whose keys the frame does not have (a golden record merged into another or retired, an index
+    row whose type, region or ``updated_date`` changed, a lineage edge that left its cluster).
+
+    Puts come first, so a reader never misses a row that still exists; a run killed between the
+    puts and the deletes leaves extra rows that the next run's deletes remove (the state converges,
+    whatever the previous run was). The stale rows are found by a keys-only scan of the table
+    against this run's keys (collected on the driver: about 50 bytes a row).
+    """
+    writer_options = {k: v for k, v in options.items() if k not in ("timestamp", "delete_nulls")}
+    out = write_frames(frames, host=host, port=port, batch_size=batch_size, retries=retries, **options)
+    deleted = {}
+    with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **writer_options) as writer:
+        for table, frame in frames.items():
+            # the key parts, and what the derived ones (bucket, recency) are computed from
+            key_fields = list(dict.fromkeys(
+                [f.name for f in SERVING_TABLES_BY_NAME[table].key]
+                + [c for c in ("cstr_id", "updated_date") if c in frame.columns]))
+            keep = set(frame.select(*key_fields).rdd.mapPartitions(
+                lambda rows, t=table: _key_partition(rows, t)).collect())
+            deleted[table] = writer.delete_stale(table, keep)
+            if deleted[table]:
+                log.info("HBase %s: %d row(s) of earlier runs deleted", table, deleted[table])
+    out["deleted"] = deleted
+    return out

@@ -82,10 +82,11 @@ def to_serving(ctx, golden: DataFrame, lineage: DataFrame, records: DataFrame) -
             exported[name] = path
         return replace_tables(ctx.profile.path("serving.path"), exported)
     if kind == "hbase":
-        from bayres.connectors.hbase_store import write_frames
+        from bayres.connectors.hbase_store import replace_frames
 
-        # delete_nulls: a value that became empty is removed, so Phoenix never serves a stale one
-        return write_frames(frames, host=str(ctx.profile.get("serving.thrift_host")),
+        # delete_nulls: a value that became empty is removed, so Phoenix never serves a stale one;
+        # rows this run no longer has (merged, retired, moved index rows) are deleted after the puts
+        return replace_frames(frames, host=str(ctx.profile.get("serving.thrift_host")),
                             port=int(ctx.profile.get("serving.thrift_port") or 9090),
                             delete_nulls=True)
     raise ValueError(f"profile {ctx.profile.name}: unknown serving.kind {kind!r}")

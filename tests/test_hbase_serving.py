@@ -542,3 +542,73 @@ def test_view_ddl_is_renamed_for_isolated_tables():
     ddl = _view_ddl("BAYRES_LINEAGE", "PYTEST_X_BAYRES_LINEAGE")
     assert ddl.startswith('CREATE VIEW IF NOT EXISTS "PYTEST_X_BAYRES_LINEAGE" (')
     assert ddl.endswith("COLUMN_ENCODED_BYTES=0") and not re.search(r"--|;", ddl)
+
+
+# ---------------------------------------------------------------- a second day: stale rows go
+def _day_two() -> dict[str, list[dict]]:
+    """The sample's next day: 000124 merged into 000123 (gone), 000200 moved from SZ to GZ and
+    updated (its type/region and recent index rows move), gz:yqsb:7 left 000123's cluster."""
+    golden = [g for g in GOLDEN if g["cstr_id"] != "CSTR:ABCDE.02.000124"]
+    golden = [dict(g, region="GZ", updated_date="2024-08-01")
+              if g["cstr_id"] == "CSTR:ABCDE.02.000200" else g for g in golden]
+    return {"BAYRES_RESOURCE": golden, "BAYRES_RESOURCE_BY_TYPE_REGION": golden,
+            "BAYRES_RESOURCE_RECENT": [g for g in golden if g["updated_date"]],
+            "BAYRES_LINEAGE": LINEAGE[:1]}
+
+
+def _keys(table: str, rows: list[dict]) -> set[bytes]:
+    from bayres.schemas.derive_hbase import row_key
+
+    return {row_key(table, r) for r in rows}
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("hbase", ["cluster"], indirect=True)
+def test_delete_stale_leaves_exactly_the_second_days_rows(hbase):
+    with hbase.writer(batch_size=2) as writer:
+        for table, rows in serving_rows().items():
+            writer.put_rows(table, rows)
+        for table, rows in _day_two().items():
+            writer.put_rows(table, rows)
+            keep = _keys(table, rows)
+            gone = writer.delete_stale(table, keep)
+            assert gone == len(_keys(table, serving_rows()[table]) - keep)
+            assert set(writer.scan_keys(table)) == keep
+            assert writer.delete_stale(table, keep) == 0  # idempotent
+    connection = hbase.connection()
+    by_region = connection.table("BAYRES_RESOURCE_BY_TYPE_REGION")
+    assert by_region.row(b"02\x00SZ\x00CSTR:ABCDE.02.000200") == {}  # the moved index row
+    assert by_region.row(b"02\x00GZ\x00CSTR:ABCDE.02.000200")[b"c:NAME"] == "冷冻电镜".encode()
+    connection.close()
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("hbase", ["cluster"], indirect=True)
+def test_the_loader_replaces_the_serving_tables_with_the_runs_state(hbase, spark):
+    """jobs/load.to_serving's HBase path (replace_frames) on Spark frames, two days in a row."""
+    from bayres.connectors.hbase_store import replace_frames
+
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    def frames(day: dict[str, list[dict]]):  # the string columns only: enough for the keys
+        out = {}
+        for table, rows in day.items():
+            names = list(dict.fromkeys([f.name for f in SERVING_TABLES_BY_NAME[table].key]
+                                       + ["cstr_id", "name", "updated_date"]))
+            derived = {"bucket": lambda r: salt_bucket(r["cstr_id"]),
+                       "recency": lambda r: recency(r["updated_date"])}
+            data = [tuple(derived[n](r) if n in derived else r.get(n) for n in names) for r in rows]
+            schema = StructType([StructField(n, StringType()) for n in names])
+            out[table] = spark.createDataFrame(data, schema)
+        return out
+
+    first = replace_frames(frames(serving_rows()), host=hbase.host, port=hbase.port,
+                           table_prefix=hbase.prefix)
+    assert first["deleted"] == {t: 0 for t in serving_rows()}
+    second = replace_frames(frames(_day_two()), host=hbase.host, port=hbase.port,
+                            table_prefix=hbase.prefix)
+    assert second["deleted"]["BAYRES_RESOURCE"] == 1
+    assert second["deleted"]["BAYRES_LINEAGE"] == 1
+    with hbase.writer() as writer:
+        for table, rows in _day_two().items():
+            assert set(writer.scan_keys(table)) == _keys(table, rows), table
