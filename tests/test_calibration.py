@@ -277,7 +277,7 @@ def fx(tmp_path):
                     "2021-07-01,HKD,0.80\n"
                     "2021-01-01,MOP,0.81\n"
                     "2022-01-01,usd,6.40\n", encoding="utf-8")
-    return money.FxRates.from_csv(path)
+    return money.FxRates.from_csv(path, max_age_days=None)  # a few dated rates, months apart
 
 
 def test_fx_uses_the_rate_of_the_records_date(fx):
@@ -299,6 +299,27 @@ def test_fx_refuses_without_a_rate(fx):
     refused(fx.to_cny, 100, "HKD", None, match="no date")
     refused(fx.to_cny, 100, "HKD", float("nan"), match="no date")
     refused(fx.to_cny, 100, "HKD", "someday", match="no usable date")
+
+
+def test_fx_refuses_a_rate_older_than_the_age_limit(tmp_path):
+    path = tmp_path / "fx_rates.csv"
+    path.write_text("date,currency,rate_to_cny\n2021-07-01,HKD,0.80\n2021-07-02,HKD,0.81\n",
+                    encoding="utf-8")
+    fx = money.FxRates.from_csv(path)  # the table's own limit: money.MAX_RATE_AGE_DAYS
+    assert fx.max_age_days == money.MAX_RATE_AGE_DAYS == 7
+    assert fx.to_cny(100, "HKD", date(2021, 7, 9)) == pytest.approx(81)  # 7 days after the last
+    refused(fx.to_cny, 100, "HKD", date(2021, 7, 10),
+            match=r"no HKD rate within 7 days before 2021-07-10 \(latest is 2021-07-02: the rate table must be refreshed\)")
+    assert fx.to_cny(100, "CNY", date(2030, 1, 1)) == 100
+    assert money.FxRates.from_csv(path, max_age_days=None).to_cny(100, "HKD", date(2030, 1, 1)) == pytest.approx(81)
+
+
+def test_fx_from_csv_names_the_bad_line(tmp_path):
+    path = tmp_path / "fx_rates.csv"
+    path.write_text("date,currency,rate_to_cny\n2021-07-01,HKD,0.80\n2021-07-02,HKD,n/a\n",
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match="fx_rates.csv line 3"):
+        money.FxRates.from_csv(path)
 
 
 def test_fx_from_csv_checks_columns(tmp_path):

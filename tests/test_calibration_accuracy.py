@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from bayres.jobs.calibration.names import OrgAliases
-from bayres.jobs.evaluate import calibration_accuracy
+from bayres.jobs.evaluate import GENERATOR_FX_TOLERANCE, calibration_accuracy
 
 #: the issue's target, for every field the generator knows
 TARGET = 0.999
@@ -43,6 +43,21 @@ def test_field_accuracy_meets_the_target(accuracy, field):
     assert score["correct"] >= TARGET * score["checked"], \
         f"{field}: {score['correct']}/{score['checked']} = {score['accuracy']}; " \
         f"mismatches: {json.dumps(score['mismatches'], ensure_ascii=False, default=str)}"
+
+
+@pytest.mark.slow
+def test_converted_amounts_show_no_systematic_error(accuracy):
+    """The generator prices with its own rates (NBS annual averages, HKD peg centre, MOP peg;
+    jobs/generate/fx.py), the calibrator with the ECB's daily ones: single amounts may differ by
+    up to GENERATOR_FX_TOLERANCE (the field test above allows it), but over all amounts of one
+    currency the two sources agree within ~1 % (tests/test_fx_reference.py measures it on every
+    day). A wrong currency, an inverted rate or the pataca read as a Hong Kong dollar (3 %)
+    moves the median past that."""
+    deviation = accuracy["fields"]["value_cny"]["fx_deviation"]
+    assert {"HKD", "USD"} <= set(deviation), deviation
+    for currency, d in deviation.items():
+        assert abs(d["median"]) < 0.015, (currency, d)
+        assert d["max_abs"] < GENERATOR_FX_TOLERANCE, (currency, d)
 
 
 @pytest.mark.slow
@@ -93,6 +108,10 @@ def test_calibration_accuracy_scores_a_hand_made_sample():
         _truth_row("5", true_name_zh_hans="离心机", defect="missing_mandatory", expect_quarantine="true"),
         _truth_row("6", true_name_zh_hans="天平", defect="below_threshold", true_value_cny="1000.00"),
         _truth_row("7", defect="broken_row", expect_quarantine="true"),  # refused before its id was read
+        _truth_row("8", true_created_date="2022-05-05", true_value_cny="1000000.00",
+                   true_phone_e164="+85223586008"),
+        _truth_row("9", true_created_date="2022-05-05", true_value_cny="1000000.00",
+                   true_phone_e164="+85223586009"),
     ])
     records = pd.DataFrame([
         # right everywhere: 1,000,000 HKD published in whole dollars, 0.3 CNY off the exact truth
@@ -106,6 +125,11 @@ def test_calibration_accuracy_scores_a_hand_made_sample():
                 field_flags="created_date:unparseable date 'N/A' (DD/MM/YYYY)", name_key="质普仪"),
         # bad phone kept but not flagged: unhandled
         _record("4", created_date="2018-01-01", name_key="光谱仪"),
+        # converted at another source's rate: 4 % off is within the tolerance, 12 % is not
+        _record("8", created_date=date(2022, 5, 5), inst_value_cny=1_040_000.0,
+                inst_original_value=1_200_000.0, inst_currency="HKD", contact_phone="+85223586008"),
+        _record("9", created_date=date(2022, 5, 5), inst_value_cny=1_120_000.0,
+                inst_original_value=1_200_000.0, inst_currency="MOP", contact_phone="+85223586009"),
     ])
     quarantine = pd.DataFrame([
         {"src_platform": "hk", "src_source": "equipment", "src_record_id": "5", "src_location": "table EQUIPMENT row 5",
@@ -119,13 +143,17 @@ def test_calibration_accuracy_scores_a_hand_made_sample():
     ])
     a = calibration_accuracy(records, truth, quarantine, aliases=aliases)
     f = a["fields"]
-    assert (f["created_date"]["checked"], f["created_date"]["correct"]) == (3, 2)  # 1, 2, 4
+    assert (f["created_date"]["checked"], f["created_date"]["correct"]) == (5, 4)  # 1, 2, 4, 8, 9
     assert f["created_date"]["excluded_defect"] == 1
     assert f["created_date"]["mismatches"][0]["got"] == "2021-02-01"
-    assert (f["value_cny"]["checked"], f["value_cny"]["correct"]) == (2, 1)
-    assert (f["contact_phone"]["checked"], f["contact_phone"]["correct"]) == (2, 1)
+    assert (f["value_cny"]["checked"], f["value_cny"]["correct"]) == (4, 2)  # 1, 8 right; 2, 9 wrong
+    assert {m["record_id"] for m in f["value_cny"]["mismatches"]} == {"hk:equipment:2", "hk:equipment:9"}
+    dev = f["value_cny"]["fx_deviation"]
+    assert dev["MOP"] == {"count": 1, "median": 0.12, "max_abs": 0.12}
+    assert dev["HKD"]["count"] == 2 and dev["HKD"]["max_abs"] == 0.04 and "CNY" not in dev
+    assert (f["contact_phone"]["checked"], f["contact_phone"]["correct"]) == (4, 3)
     assert (f["name_key"]["checked"], f["name_key"]["correct"]) == (3, 2)
-    assert f["name_key"]["not_comparable"] == {"typo": 1}
+    assert f["name_key"]["not_comparable"] == {"typo": 1, "primary": 2}  # 8, 9: no name in the truth
     assert f["name_key"]["mismatches"][0] == {"record_id": "hk:equipment:2", "expected": "电子显微镜",
                                               "got": "電子顯微鏡", "variant": "script", "defect": ""}
     d = a["defects"]

@@ -422,10 +422,12 @@ def test_fx_table():
     rows = fx_rates_table()
     assert rows[0][0] == dt.date(2015, 1, 1) and rows[-1][0] == dt.date(2026, 12, 31)
     assert len(rows) == 3 * ((dt.date(2026, 12, 31) - dt.date(2015, 1, 1)).days + 1)
-    ranges = {"HKD": (0.90, 0.93), "MOP": (0.87, 0.90), "USD": (6.2, 7.3)}
+    # the NBS's annual averages 6.2284 (2015) … 7.1217 (2024), HKD at 7.80 per USD, MOP at 1.03 per HKD
+    ranges = {"HKD": (6.2284 / 7.8, 7.1217 / 7.8), "MOP": (6.2284 / 7.8 / 1.03, 7.1217 / 7.8 / 1.03),
+              "USD": (6.2284, 7.1217)}
     for _, cur, rate in rows:
         lo, hi = ranges[cur]
-        assert lo <= rate <= hi
+        assert lo - 1e-6 <= rate <= hi + 1e-6
     usd = [r for _, c, r in rows if c == "USD"]
     assert max(abs(a - b) for a, b in zip(usd, usd[1:])) < 0.02  # smooth
     assert fx_rates_table("2020-01-01", "2020-01-02") == [r for r in rows if r[0].isoformat() in ("2020-01-01", "2020-01-02")]

@@ -176,10 +176,20 @@ def _as_date(value) -> date:
     raise CalibrationError(f"no usable date {value!r} to pick an exchange rate")
 
 
-class FxRates:
-    """Dated exchange rates to CNY: the rate of a day is the latest one on or before it."""
+#: how old the latest published rate may be for a day (the ECB's longest gap is Easter's, from
+#: Thursday to Tuesday): a date later than the table's last day by more is refused, not
+#: converted at a stale rate — refresh the table (``bayres fx refresh``)
+MAX_RATE_AGE_DAYS = 7
 
-    def __init__(self, rates: Iterable[tuple[date, str, float]]) -> None:
+
+class FxRates:
+    """Dated exchange rates to CNY: the rate of a day is the latest one on or before it.
+
+    ``max_age_days``: the latest rate may be at most that many days older than the day asked
+    for (``None``: no limit, for hand-made tables of a few dated rates).
+    """
+
+    def __init__(self, rates: Iterable[tuple[date, str, float]], max_age_days: int | None = None) -> None:
         table: dict[str, dict[date, float]] = {}
         for day, currency, rate in rates:
             if not rate > 0:
@@ -187,22 +197,35 @@ class FxRates:
             table.setdefault(currency.strip().upper(), {})[day] = float(rate)
         self._days = {c: sorted(r) for c, r in table.items()}
         self._rates = {c: [table[c][d] for d in days] for c, days in self._days.items()}
+        self.max_age_days = max_age_days
 
     @classmethod
-    def from_csv(cls, path: str | Path) -> "FxRates":
+    def from_csv(cls, path: str | Path, max_age_days: int | None = MAX_RATE_AGE_DAYS) -> "FxRates":
         """Load a CSV with columns date (ISO), currency (ISO 4217), rate_to_cny."""
         with open(path, newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
             missing = {"date", "currency", "rate_to_cny"} - set(reader.fieldnames or ())
             if missing:
                 raise ValueError(f"{path}: missing columns {sorted(missing)}")
-            rows = [(date.fromisoformat(r["date"].strip()), r["currency"], float(r["rate_to_cny"]))
-                    for r in reader if (r["date"] or "").strip()]
-        return cls(rows)
+            rows = []
+            for line, r in enumerate(reader, start=2):
+                if not (r["date"] or "").strip():
+                    continue
+                try:
+                    rows.append((date.fromisoformat(r["date"].strip()), r["currency"],
+                                 float(r["rate_to_cny"])))
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{path} line {line}: {exc}") from None
+        return cls(rows, max_age_days=max_age_days)
 
     @property
     def currencies(self) -> frozenset[str]:
         return frozenset(self._days) | {"CNY"}
+
+    def coverage(self, currency: str) -> tuple[date, date]:
+        """First and last day with a ``currency`` rate."""
+        days = self._days[currency]
+        return days[0], days[-1]
 
     def rate(self, currency: str, on_date) -> float:
         """CNY per unit of ``currency`` on ``on_date`` (date, datetime or ISO string)."""
@@ -216,6 +239,10 @@ class FxRates:
         if i == 0:
             raise CalibrationError(f"no {currency} rate on or before {day.isoformat()} "
                                    f"(first is {days[0].isoformat()})")
+        if self.max_age_days is not None and (day - days[i - 1]).days > self.max_age_days:
+            raise CalibrationError(
+                f"no {currency} rate within {self.max_age_days} days before {day.isoformat()} "
+                f"(latest is {days[i - 1].isoformat()}: the rate table must be refreshed)")
         return self._rates[currency][i - 1]
 
     def to_cny(self, amount: float, currency: str, on_date) -> float:

