@@ -1,0 +1,117 @@
+"""Hostile input at the edges (issue 19): the drop folder is not left, control characters never
+reach a record, a truncated file's readable records are counted, mis-encoded rows are caught per
+row, killed runs leave nothing behind."""
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from bayres.connectors.drop_folder import LocalDropFolder, OutsideDropFolder
+from bayres.connectors.feeds import read_feed
+from bayres.connectors.lake import LocalLake
+from bayres.jobs.extract import extract_source
+
+RUN_DATE = "2024-06-01"
+
+
+@pytest.fixture
+def feeds_root(tmp_path):
+    root = tmp_path / "drop"
+    (root / "sz" / "feeds").mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def lake(tmp_path):
+    return LocalLake(tmp_path / "lake")
+
+
+def csv_source(path="sz/feeds/*.csv", **file_conf):
+    return {"platform": "sz", "source": "grants", "format": "csv", "id_field": "id",
+            "file": {"path": path, "encoding": "utf-8", **file_conf}}
+
+
+def extract(source, feeds_root, lake, run_id="run-1", run_date=RUN_DATE):
+    return extract_source(source, feeds_root=feeds_root, database_urls={}, lake=lake,
+                          run_date=run_date, run_id=run_id)
+
+
+def rows_of(lake, source, run_date=RUN_DATE):
+    directory = lake.root / "raw" / source["platform"] / source["source"] / run_date
+    return pa.concat_tables([pq.read_table(p) for p in sorted(directory.glob("part-*.parquet"))])
+
+
+# ------------------------------------------------------------------ 1. the drop folder is a jail
+
+def test_a_link_leaving_the_drop_folder_is_refused_unopened(feeds_root, lake, tmp_path):
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("id,name\nS1,secret row\n", encoding="utf-8")  # a readable, valid feed
+    (feeds_root / "sz/feeds/good.csv").write_text("id,name\nG1,good\n", encoding="utf-8")
+    (feeds_root / "sz/feeds/evil.csv").symlink_to(secret)
+    (feeds_root / "sz/feeds/dangling.csv").symlink_to(tmp_path / "nowhere.csv")
+    (feeds_root / "sz/linked").symlink_to(secret.parent, target_is_directory=True)
+    os.chmod(secret, 0o644)
+    manifest = extract(csv_source("sz/*/*.csv"), feeds_root, lake)
+    assert rows_of(lake, csv_source()).column("id").to_pylist() == ["G1"]
+    assert [f["name"] for f in manifest["files_read"]] == ["sz/feeds/good.csv"]
+    refused = {q["name"]: q for q in manifest["files_quarantined"]}
+    assert set(refused) == {"sz/feeds/evil.csv", "sz/feeds/dangling.csv", "sz/linked/secret.csv"}
+    for entry in refused.values():  # never opened: no size, no checksum of the target
+        assert entry["size"] is None and entry["sha256"] is None
+        assert entry["reason"].startswith("refused, not opened")
+    assert "outside the drop folder" in refused["sz/feeds/evil.csv"]["reason"]
+    assert "outside the drop folder" in refused["sz/linked/secret.csv"]["reason"]
+
+
+def test_a_link_inside_the_drop_folder_is_read(feeds_root, lake):
+    (feeds_root / "sz/feeds/real.data").write_text("id,name\nR1,real\n", encoding="utf-8")
+    (feeds_root / "sz/feeds/alias.csv").symlink_to("real.data")
+    manifest = extract(csv_source(), feeds_root, lake)
+    assert [f["name"] for f in manifest["files_read"]] == ["sz/feeds/alias.csv"]
+    assert rows_of(lake, csv_source()).column("id").to_pylist() == ["R1"]
+
+
+def test_local_copy_checks_the_real_path(feeds_root, tmp_path):
+    drop = LocalDropFolder(feeds_root)
+    (feeds_root / "sz/feeds/x.csv").symlink_to("/etc/passwd")
+    [(name, handle)] = drop.files("sz/feeds/*.csv")
+    with pytest.raises(OutsideDropFolder, match="outside the drop folder"):
+        drop.local_copy(name, handle, tmp_path)
+
+
+# ------------------------------------------------------------------ 3. truncated files are counted
+
+def test_records_read_before_a_cut_are_counted_as_discarded(feeds_root, lake):
+    source = {"platform": "sz", "source": "grants", "format": "json", "id_field": "id",
+              "file": {"path": "sz/feeds/*.json", "json_layout": "array"}}
+    items = ",".join(json.dumps({"id": f"J{i}", "name": f"n{i}"}) for i in range(7))
+    (feeds_root / "sz/feeds/cut.json").write_text("[" + items + ',{"id": "J7", "na', encoding="utf-8")
+    (feeds_root / "sz/feeds/ok.json").write_text('[{"id": "K1", "name": "k"}]', encoding="utf-8")
+    manifest = extract(source, feeds_root, lake)
+    [entry] = manifest["files_quarantined"]
+    assert entry["name"] == "sz/feeds/cut.json" and "malformed JSON" in entry["reason"]
+    assert entry["rows_discarded"] == 7
+    assert manifest["rows_discarded"] == 7
+    assert manifest["rows"] == 1
+    # unchanged on the next day: quarantined again, unread, with the same count
+    later = extract(source, feeds_root, lake, run_id="run-2", run_date="2024-06-02")
+    [again] = later["files_quarantined"]
+    assert again["rows_discarded"] == 7 and later["rows_discarded"] == 7
+
+
+# ------------------------------------------------------------------ 6. no staging left after a kill
+
+def test_staging_left_by_a_killed_run_of_another_day_is_removed(feeds_root, lake):
+    (feeds_root / "sz/feeds/a.csv").write_text("id,name\nA1,a\n", encoding="utf-8")
+    source_dir = lake.root / "raw/sz/grants"
+    # what a run killed mid-extraction (or mid-swap) of 2024-05-31 leaves
+    (source_dir / "2024-05-31.tmp-killed").mkdir(parents=True)
+    (source_dir / "2024-05-31.tmp-killed" / "part-00000.parquet").write_bytes(b"partial")
+    extract(csv_source(), feeds_root, lake)
+    assert sorted(os.listdir(source_dir)) == [RUN_DATE]
