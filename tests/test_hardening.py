@@ -115,3 +115,45 @@ def test_staging_left_by_a_killed_run_of_another_day_is_removed(feeds_root, lake
     (source_dir / "2024-05-31.tmp-killed" / "part-00000.parquet").write_bytes(b"partial")
     extract(csv_source(), feeds_root, lake)
     assert sorted(os.listdir(source_dir)) == [RUN_DATE]
+
+
+# ------------------------------------------------------------------ 2. no control characters in a record
+
+def test_control_characters_are_removed_from_every_field_and_flagged():
+    from datetime import date
+
+    from bayres.jobs.calibrate import calibrate_batch
+    from bayres.jobs.calibration.money import FxRates
+    from bayres.jobs.calibration.names import OrgAliases
+    from bayres.jobs.config import DEFAULT_CONF, load_vocabularies
+    from bayres.jobs.rejections import Rejections
+    from bayres.jobs.standardize import CONTROL, ONLY_CONTROL, SourceContext, standardize_batch
+
+    source = {"platform": "hk", "source": "equipment", "format": "sql", "id_field": "EQ_NO",
+              "conventions": {"language": "zh-Hant", "currency": "HKD", "date_format": "DD/MM/YYYY",
+                              "phone_region": "HK", "region": "HK"},
+              "resource_type": "02",
+              "mapping": {"name": "NAME_TC", "name_en": "NAME_EN", "owner_org": "OWNER"}}
+    raw = pd.DataFrame([
+        {"EQ_NO": "E\x001", "NAME_TC": "電子\x00顯微鏡", "NAME_EN": "Micro\x1bscope\x7f", "OWNER": "港大\x85"},
+        {"EQ_NO": "\x00\x00\x00", "NAME_TC": "\x00\x01\x02", "NAME_EN": " \x00 ", "OWNER": None},
+        {"EQ_NO": "E3", "NAME_TC": "乾淨", "NAME_EN": "clean", "OWNER": "科大"},
+    ])
+    raw["_src_location"] = ["t row 1", "t\x00 row 2", "t row 3"]
+    raw["_src_error"] = None
+    vocab = load_vocabularies(DEFAULT_CONF)
+    rej = Rejections(raw.index)
+    ctx = SourceContext(source=source, vocabularies=vocab, run_id="r1", raw_path="raw/hk/equipment")
+    rec = standardize_batch(raw, ctx, rej)
+    rec = calibrate_batch(rec, ctx.conventions, FxRates.from_csv(DEFAULT_CONF / "reference" / "fx_rates.csv"),
+                          date(2026, 11, 1), rej,
+                          OrgAliases.from_csv(DEFAULT_CONF / "reference" / "org_aliases.csv"))
+    kept = rec[~rej.refused]
+    assert list(kept["src_record_id"]) == ["E1", "E3"]
+    for column in kept.columns:  # no control character anywhere in a kept record
+        assert not kept[column].map(lambda v: isinstance(v, str) and bool(CONTROL.search(v))).any(), column
+    assert kept.loc[0, "name"] == "電子顯微鏡" and kept.loc[0, "record_id"] == "hk:equipment:E1"
+    flags = rej.flags_column(rec.index)
+    assert all(f"{c}:control characters removed" in flags[0] for c in ("EQ_NO", "NAME_TC", "NAME_EN", "OWNER"))
+    assert flags[2] is None
+    assert rej.refused[1] and rej.reason[1] == ONLY_CONTROL
