@@ -157,3 +157,49 @@ def test_control_characters_are_removed_from_every_field_and_flagged():
     assert all(f"{c}:control characters removed" in flags[0] for c in ("EQ_NO", "NAME_TC", "NAME_EN", "OWNER"))
     assert flags[2] is None
     assert rej.refused[1] and rej.reason[1] == ONLY_CONTROL
+
+
+# ------------------------------------------------------------------ 4. encoding errors per row
+
+GB_ROWS = [("G1", "深圳市南山区科技园实验室"), ("G2", "一种基于深度学习的图像识别方法"), ("G3", "中山大学")]
+BIG5_ROWS = [("B1", "香港科技大學電子顯微鏡"), ("B2", "澳門大學 University of Macau")]
+
+
+def test_big5_rows_under_a_gb18030_label_are_error_rows(tmp_path):
+    path = tmp_path / "mixed.csv"
+    data = b"id,name\n"
+    for i, (key, name) in enumerate([GB_ROWS[0], BIG5_ROWS[0], GB_ROWS[1], BIG5_ROWS[1], GB_ROWS[2]]):
+        data += f"{key},{name}\n".encode("big5hkscs" if key.startswith("B") else "gb18030")
+    data += b"X1,\x81\x20broken\n"  # not GB18030 at all
+    path.write_bytes(data)
+    out = list(read_feed(path, {"encoding": "gb18030"}, fmt="csv", name="mixed.csv"))
+    good = [fields for _, fields, error, _ in out if error is None]
+    assert good == [{"id": k, "name": n} for k, n in GB_ROWS]
+    bad = {loc: (error, raw) for loc, fields, error, raw in out if error is not None}
+    assert set(bad) == {"mixed.csv line 3", "mixed.csv line 5", "mixed.csv line 7"}
+    assert "looks mis-encoded" in bad["mixed.csv line 3"][0] and "big5hkscs" in bad["mixed.csv line 3"][0]
+    assert "香港科技大學" in bad["mixed.csv line 3"][0]  # the reason shows how it reads
+    assert "does not decode as gb18030" in bad["mixed.csv line 7"][0]
+    assert bad["mixed.csv line 5"][1].startswith("B2,")
+
+
+def test_big5_text_in_a_gb18030_xml_record_is_an_error_row(tmp_path):
+    path = tmp_path / "p.xml"
+    head = '<?xml version="1.0" encoding="GB18030"?><root>'.encode("ascii")
+    path.write_bytes(head + '<patent id="G1"><title>一种基于深度学习的图像识别方法</title></patent>'.encode("gb18030")
+                     + '<patent id="B1"><title>香港科技大學電子顯微鏡</title></patent>'.encode("big5hkscs")
+                     + b"</root>")
+    out = list(read_feed(path, {"encoding": "gb18030", "record_path": "./patent"}, fmt="xml"))
+    assert [(f.get("@id"), e is None) for _, f, e, _ in out] == [("G1", True), (None, False)]
+    assert "field 'title' looks mis-encoded" in out[1][2] and '"@id": "B1"' in out[1][3]
+
+
+def test_mis_encoded_rows_reach_the_quarantine_with_their_reason(feeds_root, lake):
+    path = feeds_root / "sz/feeds/x.csv"
+    path.write_bytes(b"id,name\n" + "G1,中山大学实验室\n".encode("gb18030")
+                     + "B1,香港科技大學電子顯微鏡\n".encode("big5hkscs"))
+    manifest = extract(csv_source(encoding="gb18030"), feeds_root, lake)
+    assert manifest["rows"] == 2 and manifest["error_rows"] == 1
+    table = rows_of(lake, csv_source()).to_pylist()
+    assert table[1]["_src_location"] == "sz/feeds/x.csv line 3"
+    assert "looks mis-encoded" in table[1]["_src_error"]
