@@ -8,6 +8,13 @@ by name — ``name`` is the path relative to the folder, which the raw zone's lo
 processed-file ledger use — and gives a local file for a handle with :meth:`local_copy`. Files on
 HDFS are copied into a local spool first (the feed readers need seekable local files: xlsx is a
 zip); one that changes while copied raises :class:`FileChanged`.
+
+A local drop folder resolves every path it lists (symbolic links and the folders on the way):
+a file whose real path leaves the folder — a link to a system file, a linked folder pointing
+elsewhere — is listed, so that the run says so, but :meth:`LocalDropFolder.local_copy` refuses
+it with :class:`OutsideDropFolder` before anything opens it (the extraction quarantines it with
+that reason, no size, no checksum). The real path is what the readers open, so a link swapped
+after the check is not followed either.
 """
 from __future__ import annotations
 
@@ -33,17 +40,36 @@ class FileChanged(Exception):
     """A file changed while it was being copied out of the drop folder."""
 
 
+class OutsideDropFolder(Exception):
+    """A listed path resolves outside the drop folder (or to something that is not a regular
+    file); it is refused unopened."""
+
+
 class LocalDropFolder:
     def __init__(self, root: os.PathLike | str):
         self.root = Path(root)
 
     def files(self, pattern: str) -> list[tuple[str, Path]]:
+        """Regular files and symbolic links matching ``pattern`` (links are checked, and
+        refused when they leave the folder, by :meth:`local_copy`)."""
         check_pattern(pattern)
-        found = [(p.relative_to(self.root).as_posix(), p) for p in self.root.glob(pattern) if p.is_file()]
+        found = [(p.relative_to(self.root).as_posix(), p) for p in self.root.glob(pattern)
+                 if p.is_symlink() or p.is_file()]
         return sorted(found)
 
     def local_copy(self, name: str, handle: Path, spool: Path) -> Path:
-        return handle
+        """The real path of ``handle``, once it is known to be a regular file inside the folder."""
+        root = self.root.resolve()
+        try:
+            real = handle.resolve(strict=True)
+        except (OSError, RuntimeError) as e:  # a dangling link or a loop
+            raise OutsideDropFolder(f"refused, not opened: {name} does not resolve ({type(e).__name__})") from e
+        if not real.is_relative_to(root):
+            raise OutsideDropFolder(f"refused, not opened: {name} resolves outside the drop folder "
+                                    f"(to {real})")
+        if not real.is_file():
+            raise OutsideDropFolder(f"refused, not opened: {name} is not a regular file")
+        return real
 
     def __repr__(self) -> str:
         return f"LocalDropFolder({self.root})"

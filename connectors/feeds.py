@@ -11,9 +11,13 @@ Every reader yields ``Record`` tuples ``(location, fields, error, raw)``:
 
 Readers stream: records are produced while the file is read, so a multi-GB file is never held
 in memory (except one XLSX row, one XML record or one JSON array element at a time).
-A file that cannot be read at all — wrong encoding, malformed XML, a truncated workbook, a
-missing header column — raises :class:`FeedError`; the caller quarantines the whole file.
-Rows read from such a file before the error must be discarded by the caller.
+A file that cannot be read at all — malformed XML, a truncated workbook, a missing header
+column, a header that does not decode — raises :class:`FeedError`; the caller quarantines the
+whole file (and counts the rows read from it before the error). Line-based files (CSV, TXT,
+JSON lines) in UTF-8, GB18030 or Big5-HKSCS are decoded line by line: a line that does not
+decode, or that decodes into garbled CJK text (Big5 bytes under a GB18030 label and the
+reverse, :func:`mojibake`), becomes an error row with the reason; XML, RSS and JSON arrays are
+decoded as a stream (a bad byte fails the file) and each record's text is checked for garbling.
 """
 from __future__ import annotations
 
@@ -149,6 +153,126 @@ def _open_text(path: Path, encoding: str, newline: Optional[str] = None) -> io.T
                 newline=newline)
 
 
+# -- per-row decoding: a bad row is an error row, not a bad file
+
+#: encodings in which byte 0x0A is always a line end (never inside a multi-byte character), so a
+#: file can be decoded line by line
+_LINE_SAFE = ("utf-8", "utf-8-sig", "gb18030", "big5hkscs")
+#: the other reading of CJK bytes tried when a row looks garbled (Big5 under a GB18030 label…)
+_ALTERNATIVE = {"gb18030": "big5hkscs", "big5hkscs": "gb18030"}
+_COMMON_CACHE: dict[tuple[str, str], bool] = {}
+
+
+def _display(encoding: str) -> str:
+    return "utf-8" if encoding == "utf-8-sig" else encoding
+
+
+def _common(ch: str, encoding: str) -> bool:
+    """Whether a non-ASCII character is ordinary text in that encoding: GB2312's punctuation and
+    hanzi (lead bytes A1–A3, B0–F7) for GB18030; Big5's symbols and frequent hanzi (A1–C6) for
+    Big5-HKSCS. Kana, Greek, Cyrillic, box drawing, private use and rare hanzi are not."""
+    key = (ch, encoding)
+    hit = _COMMON_CACHE.get(key)
+    if hit is None:
+        try:
+            if encoding == "gb18030":
+                lead = ch.encode("gb2312")[0]
+                hit = 0xA1 <= lead <= 0xA3 or 0xB0 <= lead <= 0xF7
+            else:
+                lead = ch.encode("big5")[0]
+                hit = 0xA1 <= lead <= 0xC6
+        except UnicodeEncodeError:
+            hit = False
+        if len(_COMMON_CACHE) < 1 << 16:
+            _COMMON_CACHE[key] = hit
+    return hit
+
+
+def _score(text: str, encoding: str) -> tuple[int, float]:
+    wide = [c for c in text if ord(c) > 0x7F and not c.isspace()]
+    if not wide:
+        return 0, 1.0
+    return len(wide), sum(_common(c, encoding) for c in wide) / len(wide)
+
+
+def mojibake(text: str, encoding: str) -> Optional[str]:
+    """Why ``text`` (decoded from ``encoding``) looks like CJK bytes of another encoding read
+    under the wrong label, or None: mostly unusual characters for that encoding, while the same
+    bytes decode strictly under the other CJK encoding into ordinary text."""
+    alternative = _ALTERNATIVE.get(encoding)
+    if alternative is None or text.isascii():
+        return None
+    n, score = _score(text, encoding)
+    if n < 2 or score >= 0.7:
+        return None
+    try:
+        other = text.encode(encoding).decode(alternative)
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    m, other_score = _score(other, alternative)
+    if m and other_score >= 0.9 and other_score > score:
+        sample = "".join(c for c in other if ord(c) > 0x7F)[:24]
+        return (f"looks mis-encoded: garbled as {encoding} ({score:.0%} ordinary characters), reads "
+                f"as {alternative} ({sample!r}…)")
+    return None
+
+
+class _DecodedLines:
+    """A file's lines decoded one at a time, strictly. A line that does not decode — or that
+    decodes into garbled CJK text (:func:`mojibake`) — is still yielded (bad bytes as U+FFFD) and
+    its number is recorded in ``bad`` with the reason, for the reader to make it an error row."""
+
+    def __init__(self, path: Path, encoding: str, newline: Optional[str]):
+        self.encoding = encoding
+        self.translate = newline is None
+        self.bad: dict[int, str] = {}
+        self.n = 0
+        self._f = open(path, "rb")
+
+    def __enter__(self) -> "_DecodedLines":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._f.close()
+
+    def __iter__(self) -> Iterator[str]:
+        encoding = self.encoding
+        for data in self._f:
+            self.n += 1
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError as e:
+                text = data.decode(encoding, "replace")
+                self.bad[self.n] = (f"line {self.n} does not decode as {_display(encoding)}: "
+                                    f"{e.reason} at byte {e.start} ({data[e.start:e.end + 3].hex(' ')})")
+            else:
+                reason = mojibake(text, encoding)
+                if reason:
+                    self.bad[self.n] = f"line {self.n} {reason}"
+            if self.translate:
+                text = text.replace("\r\n", "\n")
+            yield text
+
+    def pop_bad(self, first: int, last: int) -> list[str]:
+        """The reasons recorded for lines ``first``..``last`` (forgotten once returned)."""
+        if not self.bad:
+            return []
+        return [self.bad.pop(n) for n in range(first, last + 1) if n in self.bad]
+
+
+def _open_lines(path: Path, encoding: str, newline: Optional[str] = None):
+    """Lines of a text file: decoded and checked one by one where the encoding allows it
+    (:class:`_DecodedLines`), else a strict text stream whose first bad byte fails the file."""
+    resolved = _resolve_encoding(path, encoding)
+    if resolved in _LINE_SAFE:
+        return _DecodedLines(path, resolved, newline)
+    return open(path, "r", encoding=resolved, errors="strict", newline=newline)
+
+
+def _bad_lines(f, first: int, last: int) -> list[str]:
+    return f.pop_bad(first, last) if isinstance(f, _DecodedLines) else []
+
+
 # ------------------------------------------------------------------------------ dispatcher
 
 def read_feed(path: Any, file_conf: dict, *, fmt: Optional[str] = None, name: Optional[str] = None,
@@ -185,10 +309,27 @@ def read_feed(path: Any, file_conf: dict, *, fmt: Optional[str] = None, name: Op
     else:
         records = read_json(path, layout=file_conf.get("json_layout", "lines"),
                             record_path=file_conf.get("record_path"), encoding=encoding, name=name)
+    if fmt in ("xml", "rss") or (fmt == "json" and file_conf.get("json_layout") == "array"):
+        # streamed formats are decoded as a whole: check each record's text instead
+        resolved = _resolve_encoding(path, encoding)
+        if resolved in _ALTERNATIVE:
+            records = _checked_records(records, resolved)
     try:
         yield from records
     except UnicodeDecodeError as e:
         raise FeedError(path, f"does not decode as {e.encoding}: {e.reason}") from e
+
+
+def _checked_records(records: Iterable[Record], encoding: str) -> Iterator[Record]:
+    """Records whose text looks garbled (:func:`mojibake`) become error rows, their fields kept
+    as JSON in ``raw``."""
+    for location, fields, error, raw in records:
+        if error is None:
+            reasons = [f"field {k!r} {r}" for k, v in fields.items() if v and (r := mojibake(v, encoding))]
+            if reasons:
+                yield location, {}, "; ".join(reasons), json.dumps(fields, ensure_ascii=False)
+                continue
+        yield location, fields, error, raw
 
 
 # ------------------------------------------------------------------------------ XML / RSS
@@ -419,7 +560,7 @@ def read_csv(path: Any, *, encoding: str = "utf-8", delimiter: str = ",", name: 
     name = name or path.name
     lines: list[str] = []  # the physical lines of the record being parsed
 
-    with _open_text(path, encoding, newline="") as f:
+    with _open_lines(path, encoding, newline="") as f:
         def tracked() -> Iterator[str]:
             for line in f:
                 lines.append(line)
@@ -438,6 +579,14 @@ def read_csv(path: Any, *, encoding: str = "utf-8", delimiter: str = ",", name: 
             except csv.Error as e:
                 row, error = None, f"unparsable row: {e}"
             start, end = end + 1, reader.line_num
+            undecodable = _bad_lines(f, start, end)
+            if undecodable:
+                if header is None:
+                    raise FeedError(path, f"header {'; '.join(undecodable)}")
+                raw = "".join(lines).rstrip("\r\n")
+                lines.clear()
+                yield f"{name} line {start}", {}, "; ".join(undecodable), raw
+                continue
             if row is not None and len(row) == width:
                 lines.clear()
                 yield f"{name} line {start}", dict(zip(header, row)), None, None
@@ -475,9 +624,13 @@ def read_fixed_width(path: Any, layout: list, *, encoding: str = "utf-8",
             raise ValueError(f"layout entry {entry!r}: need 0 <= start < end")
         spans.append((str(field), int(start), int(end)))
     width = max(end for _, _, end in spans)
-    with _open_text(path, encoding) as f:
+    with _open_lines(path, encoding) as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
+            undecodable = _bad_lines(f, n, n)
+            if undecodable:
+                yield f"{name} line {n}", {}, "; ".join(undecodable), line
+                continue
             if not line.strip():
                 continue
             if len(line) > width and line[width:].strip(" \u3000\r"):
@@ -618,11 +771,16 @@ def read_json(path: Any, *, layout: str = "lines", record_path: Optional[str] = 
     name = name or path.name
     if layout not in ("lines", "array"):
         raise ValueError(f"json_layout must be lines or array, not {layout!r}")
-    with _open_text(path, encoding) as f:
-        if layout == "array":
+    if layout == "array":
+        with _open_text(path, encoding) as f:
             yield from _json_array_records(path, f, record_path, name)
-            return
+        return
+    with _open_lines(path, encoding) as f:
         for n, line in enumerate(f, 1):
+            undecodable = _bad_lines(f, n, n)
+            if undecodable:
+                yield f"{name} line {n}", {}, "; ".join(undecodable), line.rstrip("\r\n")
+                continue
             text = line.strip()
             if not text:
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import json
+import logging
 import os
 import posixpath
 import re
@@ -20,6 +21,8 @@ from typing import Iterator, Optional
 from urllib.parse import urlsplit
 
 MANIFEST = "_manifest.json"
+
+log = logging.getLogger(__name__)
 
 
 def _tag(run_id: str) -> str:
@@ -72,6 +75,27 @@ class Lake(abc.ABC):
 
     def read_manifest(self, run_dir: str) -> dict:
         return json.loads(self.read_bytes(self.join(run_dir, MANIFEST)).decode("utf-8"))
+
+    def recover(self, parent: str) -> list[str]:
+        """Repair what runs killed while writing under ``parent`` left: a ``<name>.old-<tag>``
+        whose ``<name>`` is missing (killed between the two renames of :meth:`publish`) is
+        renamed back; other ``.old-`` and every ``.tmp-`` directory is deleted. Returns what it
+        did. Call it only while no run writes under ``parent`` (hold the source's lock)."""
+        done = []
+        entries = self.list(parent) if self.exists(parent) else []
+        for entry in entries:
+            name, sep, _ = entry.partition(".old-")
+            if sep and name not in entries and not self.exists(self.join(parent, name)):
+                self.rename(self.join(parent, entry), self.join(parent, name))
+                done.append(f"restored {parent}/{name} from {entry}")
+                log.warning("restored %s/%s from %s, left by a run killed while replacing it",
+                            parent, name, entry)
+        for entry in self.list(parent) if entries else []:
+            if ".tmp-" in entry or ".old-" in entry:
+                self.delete(self.join(parent, entry))
+                done.append(f"removed {parent}/{entry}")
+                log.warning("removed %s/%s, left by a run that did not finish", parent, entry)
+        return done
 
     def publish(self, staging: str, final: str, run_id: str) -> None:
         """Rename a complete staging directory to ``final``, replacing an existing one."""

@@ -78,7 +78,7 @@ from typing import Any, Iterable, Iterator, Optional
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..connectors.drop_folder import FileChanged, LocalDropFolder
+from ..connectors.drop_folder import FileChanged, LocalDropFolder, OutsideDropFolder
 from ..connectors.feeds import FORMATS, FeedError, Record, read_feed
 from ..connectors.lake import MANIFEST, Lake, _tag
 from ..connectors.sql_source import Cancelled, Split, SqlReader, Window, decode_value, encode_value
@@ -290,7 +290,7 @@ def _extract_files(source: dict, writer: PartWriter, drop, ledger: FeedLedger, l
         present.append(name)
         try:
             path = drop.local_copy(name, handle, spool)
-        except FileChanged as e:
+        except (FileChanged, OutsideDropFolder) as e:
             log.warning("quarantined %s: %s", name, e)
             out["files_quarantined"].append({"name": name, "size": None, "sha256": None, "reason": str(e)})
             continue
@@ -304,6 +304,7 @@ def _extract_files(source: dict, writer: PartWriter, drop, ledger: FeedLedger, l
         if status == "unchanged-quarantined":
             reason = ledger.quarantined[name]["reason"]
             out["files_quarantined"].append({**entry, "reason": reason,
+                                             "rows_discarded": ledger.quarantined[name].get("rows_discarded", 0),
                                              "loaded_run_date": ledger.loaded_on(name)})
             continue
         if status == "changed":
@@ -322,9 +323,13 @@ def _extract_files(source: dict, writer: PartWriter, drop, ledger: FeedLedger, l
             if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
                 raise FeedError(path, "file changed while it was being extracted")
         except FeedError as e:
+            # the records read before the error go with the file, but are counted: a file cut
+            # mid-record never loses its readable part unseen
+            discarded = writer.added - added
             writer.rollback_file()
-            log.warning("quarantined %s: %s", name, e.reason)
-            out["files_quarantined"].append({**entry, "reason": e.reason})
+            log.warning("quarantined %s (%d records read before the error discarded): %s", name,
+                        discarded, e.reason)
+            out["files_quarantined"].append({**entry, "reason": e.reason, "rows_discarded": discarded})
             continue
         writer.end_file()
         out["files_read"].append({**entry, "rows": writer.added - added,
@@ -682,17 +687,15 @@ def _publish_parts(parts: list[_Part], lake: Lake, staging: str) -> tuple[list[d
 
 
 def _remove_stale_staging(lake: Lake, final: str, run_id: str) -> None:
-    """Delete what killed runs of this date left behind: ``<final>.tmp-<other run id>``
-    directories (never visible to readers). Runs of one source must not overlap, so none of them
-    is still being written."""
-    parent, day = posixpath.split(final)
+    """Delete what killed runs of this source left behind, whatever their date:
+    ``<date>.tmp-<run id>`` staging directories and ``<date>.old-<run id>`` directories a
+    replacement had moved aside (never visible to readers; a run directory missing beside its
+    ``.old-`` one is first put back, see :meth:`Lake.recover`). Runs of one source must not
+    overlap, so none of them is still being written."""
+    parent = posixpath.dirname(final)
     if not lake.exists(parent):
         return
-    own = f"{day}.tmp-{_tag(run_id)}"
-    for entry in lake.list(parent):
-        if entry.startswith(f"{day}.tmp-") and entry != own:
-            log.warning("removing %s/%s, left by a run that did not finish", parent, entry)
-            lake.delete(lake.join(parent, entry))
+    lake.recover(parent)
 
 
 def extract_source(source: dict, *, feeds_root, database_urls: dict[str, str], lake: Lake,
@@ -757,6 +760,9 @@ def extract_source(source: dict, *, feeds_root, database_urls: dict[str, str], l
                 "sql": cfg.origin() if cfg is not None else None,
                 "files_read": files.get("files_read", []),
                 "files_quarantined": files.get("files_quarantined", []),
+                # records read from quarantined files before their error (counted, not kept)
+                "rows_discarded": sum(q.get("rows_discarded") or 0
+                                      for q in files.get("files_quarantined", [])),
                 **{k: v for k, v in files.items() if k not in ("files_read", "files_quarantined")},
                 "started": started,
                 "finished": _now(),

@@ -105,7 +105,8 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
             # run platform by platform, in other processes)
             info.setdefault("extracted", {})[f"{source['platform']}/{source['source']}"] = {
                 "platform": source["platform"], "rows": manifest["rows"],
-                "files_quarantined": len(manifest.get("files_quarantined") or [])}
+                "files_quarantined": len(manifest.get("files_quarantined") or []),
+                "rows_discarded": manifest.get("rows_discarded") or 0}
             absent = sorted(set((source.get("mapping") or {}).values()) - set(manifest["columns"]))
             if absent:  # the mapping names columns this run's data does not have
                 info["warnings"].append(f"{source['platform']}/{source['source']}: mapped columns "

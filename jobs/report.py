@@ -23,15 +23,19 @@ log = logging.getLogger("bayres")
 def accounting(ctx: RunContext) -> dict:
     """Per platform: extracted (manifests), standardized and quarantined (conform), balanced?"""
     table: dict = defaultdict(lambda: {"extracted": 0, "standardized": 0, "quarantined": 0,
-                                       "flagged": 0, "files_quarantined": 0})
+                                       "flagged": 0, "files_quarantined": 0,
+                                       "rows_discarded": 0})
     extracted = (ctx.stages.get("conform") or {}).get("extracted") or {
         f"{m['platform']}/{m['source']}": {"platform": m["platform"], "rows": m["rows"],
-                                           "files_quarantined": len(m.get("files_quarantined") or [])}
+                                           "files_quarantined": len(m.get("files_quarantined") or []),
+                                           "rows_discarded": m.get("rows_discarded") or 0}
         for m in (ctx.stages.get("extract") or {}).get("manifests", [])}
     for m in extracted.values():
         row = table[m["platform"]]
         row["extracted"] += m["rows"]
         row["files_quarantined"] += m["files_quarantined"]
+        # records read from quarantined files before their error: not extracted, but counted
+        row["rows_discarded"] += m.get("rows_discarded") or 0
     for counts in (ctx.stages.get("conform") or {}).get("sources", {}).values():
         row = table[counts["src_platform"]]
         for k in ("standardized", "quarantined", "flagged"):
@@ -181,10 +185,12 @@ def summary(rep: dict) -> str:
     lines = [f"BayRes run {rep['run_id']} ({rep['profile']} profile, {rep['run_date']})", ""]
     lines.append("Records per platform")
     lines.append(f"  {'platform':<9}{'extracted':>10}{'standard.':>10}{'quarant.':>10}{'flagged':>9}"
-                 f"{'bad files':>10}  balanced")
+                 f"{'bad files':>10}{'discarded':>10}  balanced")
     for platform, r in rep["accounting"].items():
         lines.append(f"  {platform:<9}{r['extracted']:>10}{r['standardized']:>10}{r['quarantined']:>10}"
-                     f"{r['flagged']:>9}{r['files_quarantined']:>10}  {r.get('balanced', '-')}")
+                     f"{r['flagged']:>9}{r['files_quarantined']:>10}{r.get('rows_discarded', 0):>10}"
+                     f"  {r.get('balanced', '-')}")
+    lines.append("  (discarded: records read from a bad file before its error, quarantined with it)")
     stages = rep["stages"]
     for warning in (stages.get("conform") or {}).get("warnings") or []:
         lines.append(f"  warning: {warning}")

@@ -8,6 +8,7 @@ its reason; nothing is dropped silently.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -44,6 +45,36 @@ class SourceContext:
         return self.source.get("conventions") or {}
 
 
+#: control characters: C0 other than tab, line feed and carriage return, DEL, C1
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_FLAG = "control characters removed"
+ONLY_CONTROL = "record holds nothing but control characters"
+
+
+def scrub_controls(raw: pd.DataFrame, rejections: Rejections) -> pd.DataFrame:
+    """``raw`` with control characters removed from every text column (names, ids, locations
+    and error texts included); each field that had some is flagged ``<column>:control characters
+    removed``, and a row whose only content was control characters (and blanks) is refused."""
+    out = raw.copy(deep=False)
+    had = pd.Series(False, index=raw.index)
+    content = pd.Series(False, index=raw.index)
+    for column in raw.columns:
+        values = raw[column]
+        if values.dtype != object or not values.map(type).eq(str).any():
+            continue  # raw-zone columns are strings; anything else holds no text
+        dirty = values.str.contains(CONTROL, na=False).astype(bool)  # non-strings: NaN → False
+        if dirty.any():
+            values = values.where(~dirty, values.str.replace(CONTROL, "", regex=True))
+            out[column] = values
+            if not column.startswith("_src_"):
+                rejections.flag(dirty, column, CONTROL_FLAG)
+                had |= dirty
+        if not column.startswith("_src_"):
+            content |= values.str.strip().fillna("").ne("")
+    rejections.add(had & ~content, "standardize", None, ONLY_CONTROL)
+    return out
+
+
 def _clean(series: pd.Series) -> pd.Series:
     """Strip whitespace; empty strings become missing."""
     s = series.astype("object").where(series.notna(), None)
@@ -71,6 +102,7 @@ def standardize_batch(raw: pd.DataFrame, ctx: SourceContext, rejections: Rejecti
     out = pd.DataFrame(index=raw.index)
 
     broken = raw["_src_error"].notna() if "_src_error" in raw else pd.Series(False, index=raw.index)
+    raw = scrub_controls(raw, rejections)
     rejections.add(broken, "extract", None, raw.get("_src_error"))
 
     for target, column in (src.get("mapping") or {}).items():

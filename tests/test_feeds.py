@@ -237,11 +237,15 @@ def test_fixed_width_big5hkscs(tmp_path):
     assert raw == lines[3]
 
 
-def test_fixed_width_wrong_encoding(tmp_path):
+def test_fixed_width_wrong_encoding_is_an_error_row(tmp_path):
+    # decoded line by line (issue 19): the line that does not decode is an error row, the rest read
     path = tmp_path / "staff.txt"
-    path.write_bytes("HK000001陳大文".encode("big5hkscs"))
-    with pytest.raises(FeedError):
-        records(path, fmt="txt", encoding="utf-8", layout=[["a", 0, 8], ["b", 8, 11]])
+    path.write_bytes("HK000001陳大文\n".encode("big5hkscs") + "HK000002李小明\n".encode("utf-8"))
+    [(loc, fields, err, raw), good] = records(path, fmt="txt", encoding="utf-8",
+                                              layout=[["a", 0, 8], ["b", 8, 11]])
+    assert loc == "staff.txt line 1" and fields == {} and "does not decode as utf-8" in err
+    assert raw.startswith("HK000001")
+    assert good[1] == {"a": "HK000002", "b": "李小明"} and good[2] is None
 
 
 def test_delimited_txt(tmp_path):
