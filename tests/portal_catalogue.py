@@ -41,7 +41,7 @@ def _g(cstr_id, rtype, region, name, platforms="HK", **more):
 
 GOLDEN = [
     _g(HKUST, "04", "HK", "香港科技大學", "GZ,HK", name_en="The Hong Kong University of Science and Technology",
-       org_name_zh_hant="香港科技大學", org_name_en="The Hong Kong University of Science and Technology",
+       org_name_zh_hant="香港科技大學", owner_org="香港科技大学", org_name_en="The Hong Kong University of Science and Technology",
        created_date="1991-10-10", updated_date="2026-10-01", sharing_mode="open", member_count=2,
        field_sources=FIELD_SOURCES, survivor_record_id="hk:institutions:1"),
     _g(HKUST_GZ, "04", "GZ", "香港科技大学（广州）", "GZ",
