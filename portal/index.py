@@ -137,10 +137,12 @@ def name_keys_of(text: str | None) -> list[str]:
     return out
 
 
-def document(row: Mapping[str, Any]) -> Document:
-    """The index's view of a golden record (keys lower-case, as the serving store's columns)."""
+def document(row: Mapping[str, Any], member_names: Iterable[str] = ()) -> Document:
+    """The index's view of a golden record (keys lower-case, as the serving store's columns);
+    ``member_names``: the names its source records were published under (lineage)."""
     row = _lower(row)
-    published = [row.get(f) for f in NAME_FIELDS if row.get(f)]
+    published = list(dict.fromkeys([row.get(f) for f in NAME_FIELDS if row.get(f)]
+                                   + [n for n in member_names if n]))
     variants: list[str] = []
     for text in published:
         variants.append(text)
@@ -198,8 +200,11 @@ def build(out: Path | str, golden: Iterable[Mapping[str, Any]],
         con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + DDL)
         # lineage: the platforms of each golden record's source records (cross-border links)
         src_platforms: dict[str, Counter] = defaultdict(Counter)
+        member_names: dict[str, set] = defaultdict(set)
         for edge in map(_lower, lineage):
             src_platforms[edge["cstr_id"]][str(edge.get("src_platform") or "").upper()] += 1
+            if edge.get("name"):
+                member_names[edge["cstr_id"]].add(edge["name"])
         cube: Counter = Counter()
         cube_inst: defaultdict = defaultdict(float)
         cube_proj: defaultdict = defaultdict(float)
@@ -209,7 +214,7 @@ def build(out: Path | str, golden: Iterable[Mapping[str, Any]],
         n = 0
         batch_doc, batch_fts, batch_key = [], [], []
         for n, raw in enumerate(map(_lower, golden), 1):
-            d = document(raw)
+            d = document(raw, sorted(member_names.pop(raw["cstr_id"], ())))
             platforms = sorted(src_platforms.get(d.cstr_id) or {}) or _platforms(raw)
             year = _year(raw)
             owner = raw.get("owner_org")
@@ -296,7 +301,7 @@ def build_from_serving(out: Path | str, serving_db: Path | str, *, registry_uri:
         return _rows(con.execute(f"SELECT * FROM read_parquet('{path}/*.parquet')"))
 
     with duckdb.connect(str(serving_db), read_only=True) as con:
-        lineage = _rows(con.execute("SELECT CSTR_ID, SRC_PLATFORM FROM BAYRES_LINEAGE"))
+        lineage = _rows(con.execute("SELECT CSTR_ID, SRC_PLATFORM, NAME FROM BAYRES_LINEAGE"))
         registry, changes = parquet(registry_uri), parquet(changes_uri)
         golden = _iter_rows(con.execute("SELECT * FROM BAYRES_RESOURCE ORDER BY CSTR_ID"))
         return build(out, golden, lineage, registry, changes, run_date=run_date)
@@ -381,6 +386,13 @@ def query_keys(q: str) -> tuple[list[str], list[str]]:
     return ids, keys
 
 
+def exact_hit(con: sqlite3.Connection, keys: list[str]) -> bool:
+    if not keys:
+        return False
+    return con.execute(f"SELECT 1 FROM doc_key WHERE key IN ({','.join('?' * len(keys))}) LIMIT 1",
+                       keys).fetchone() is not None
+
+
 def _encode_cursor(fp: str, tier: int, score: float, cstr_id: str) -> str:
     raw = json.dumps([fp, tier, score, cstr_id], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -418,7 +430,11 @@ def search(con: sqlite3.Connection, q: str, filters: Filters = Filters(), *, lim
         if terms:
             parts.append("SELECT rowid AS id, 2 AS tier, bm25(doc_fts, 10.0, 4.0, 1.0) AS score "
                          "FROM doc_fts WHERE doc_fts MATCH ?")
-            params.append(" AND ".join(terms))
+            match = " AND ".join(terms)
+            if len(terms) > 1 and not exact_hit(con, exact) and not con.execute(
+                    "SELECT 1 FROM doc_fts WHERE doc_fts MATCH ? LIMIT 1", (match,)).fetchone():
+                match = " OR ".join(terms)  # no record has every word: rank those with most
+            params.append(match)
         if not parts:
             return _empty(q)
         hits = ("SELECT id, min(tier) AS tier, min(score) AS score FROM ("

@@ -83,6 +83,8 @@ LINEAGE = [
      "src_record_id": "42", "name": "高分辨率透射電子顯微鏡", "match_rule": "strong_id", "is_survivor": True},
     {"cstr_id": TEM, "record_id": "gz:yqsb:9", "src_platform": "GZ", "src_source": "yqsb",
      "src_record_id": "9", "name": "高分辨率透射电子显微镜", "match_rule": "strong_id", "is_survivor": False},
+    {"cstr_id": TEM, "record_id": "hk:equipment:5", "src_platform": "HK", "src_source": "equipment",
+     "src_record_id": "5", "name": "球差校正電鏡", "match_rule": "probabilistic", "is_survivor": False},
 ] + [{"cstr_id": g["cstr_id"], "record_id": f"{g['source_platforms'].lower()}:x:{i}",
       "src_platform": g["source_platforms"], "src_source": "x", "src_record_id": str(i),
       "name": g["name"], "match_rule": "singleton", "is_survivor": True}

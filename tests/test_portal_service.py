@@ -291,3 +291,14 @@ def test_index_switches_to_a_republished_file(published, client):
     assert after["records"] == before["records"] - 1
     cat.publish(published["index"].parent.parent)  # back to the module's catalogue
     assert client.get("/api/v1/health").json()["records"] == before["records"]
+
+
+def test_a_query_no_record_fully_matches_ranks_the_closest(client, openapi):
+    body = check(openapi, client.get("/api/v1/search", params={"q": "Shenzhen Bay Lab Institute"}),
+                 "/api/v1/search")
+    assert body["results"][0]["cstr_id"] == cat.SZBL  # no record has "Lab" and "Institute"
+
+
+def test_names_source_records_were_published_under_are_searchable(client, openapi):
+    # one HK record of the microscope was published under another name; lineage carries it
+    assert first_ids(client, openapi, "球差校正电镜")[0] == cat.TEM
