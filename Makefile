@@ -9,13 +9,14 @@ export BAYRES_HOME ?= $(CURDIR)/var
 # pytest's own temp dirs and Spark's scratch stay inside the project
 export SPARK_LOCAL_DIRS ?= $(CURDIR)/var/spark-tmp
 
-.PHONY: help install install-test system-deps system-deps-test run generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop
+.PHONY: help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop
 
 help:
 	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
 	@echo "make test   — install, start the real test servers, run the whole test suite"
 	@echo "make bench  — benchmarks, one JSON file each under .bench/"
 	@echo "             (dedup at scale vs plain Splink: make bench BENCH_ARGS=--dedup-scales=1000000,4000000)"
+	@echo "make serve  — the portal service (bayres serve) on 127.0.0.1:$(PORTAL_PORT) over the last make run's catalogue"
 	@echo "make schema — re-render the DDL derived from schemas/"
 	@echo "make hive-server — HiveServer2 on 127.0.0.1:$(HIVE_SERVER_PORT) over the tables of the last make run (hive/README.md)"
 
@@ -54,6 +55,12 @@ generate: install
 
 run: generate
 	$(BIN)/bayres run
+	@echo "The portal over this catalogue: make serve  (or $(BIN)/bayres serve --port $(PORTAL_PORT)) → http://127.0.0.1:$(PORTAL_PORT)/  API: http://127.0.0.1:$(PORTAL_PORT)/docs"
+
+# the portal service over the catalogue of the last make run (README: bayres serve); Ctrl-C stops it
+PORTAL_PORT ?= 8000
+serve: install
+	$(BIN)/bayres serve --port $(PORTAL_PORT)
 
 test: install-test
 	@mkdir -p $(SPARK_LOCAL_DIRS)

@@ -5,6 +5,7 @@
     bayres run --date 2026-11-01 --stage dedup  one stage of one day
     bayres schema render | check                regenerate / verify the derived DDL
     bayres fx refresh                           rebuild conf/reference/fx_rates.csv (ECB rates)
+    bayres serve --port 8000                    the portal service over the published catalogue
 """
 from __future__ import annotations
 
@@ -173,6 +174,19 @@ def show_report(profile, run_id: str | None) -> None:
     if not chosen:
         raise click.ClickException(f"no report for {run_id or 'any run'} under {root}")
     click.echo(chosen[0].read_text(encoding="utf-8"))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
+              help="TCP port.")
+@click.pass_obj
+def serve(profile, host: str, port: int) -> None:
+    """The portal service: read API (OpenAPI at /openapi.json), search, catalogue page."""
+    from bayres.portal.app import serve_profile
+
+    click.echo(f"BayRes portal on http://{host}:{port}/  (API: http://{host}:{port}/docs)", err=True)
+    serve_profile(profile, host, port)
 
 
 # operations: shared configuration in ZooKeeper, locks, health of the endpoints

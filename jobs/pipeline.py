@@ -225,6 +225,10 @@ def run_publish(ctx: RunContext, spark: SparkSession) -> None:
             info["hive"] = load.to_hive(spark, golden, GOLDEN_RESOURCE, db, ctx.run_date)
             still_ours()
             info["serving"] = load.to_serving(ctx, golden, lineage, records)
+            # the portal's search index and precomputed statistics (bayres serve, portal/)
+            from bayres.portal.publish import build_portal_index
+
+            info["portal_index"] = build_portal_index(ctx, spark)
         info["published"] = True
 
 

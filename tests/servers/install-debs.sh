@@ -15,6 +15,7 @@ PKGS=(
   pkg-config
   gcc                         # builds the bind-to-loopback shim of the Hive metastore
   procps                      # ps/pgrep for status.sh
+  chromium                    # headless browser of the portal's catalogue-page test (playwright drives it)
 )
 if (($# > 0)); then PKGS=("$@"); fi
 
