@@ -3,8 +3,12 @@
 
 Paths given to a lake are relative POSIX paths under its root (``raw/gz/instruments/2024-06-01``).
 Run directories are published atomically: written as ``<dir>.tmp-<run_id>`` and renamed; an
-existing directory for the same run date is renamed away, the new one renamed in, the old one
-deleted — readers see the old or the new directory, never a partial one.
+existing directory for the same run date is exchanged with the new one in one system call on
+local disk (``renameat2(RENAME_EXCHANGE)``, :mod:`bayres.connectors.commit`), elsewhere renamed
+away before the new one is renamed in; the old one is then deleted — readers see the old or the
+new directory, never a partial one. What a killed run leaves (``.tmp-`` / ``.old-``
+directories, a run directory moved aside but not replaced) is repaired by :meth:`Lake.recover`
+at the start of the source's next run.
 """
 from __future__ import annotations
 
@@ -161,6 +165,18 @@ class LocalLake(Lake):
         target = self._abs(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(os.fspath(local_path), target)
+
+    def publish(self, staging: str, final: str, run_id: str) -> None:
+        """Exchange the staging and the published directory in one system call when the latter
+        exists (readers never find the run directory missing), then delete the old one, now
+        under the staging name; the two-rename replacement where the exchange is unavailable."""
+        from .commit import exchange
+
+        self._abs(final).parent.mkdir(parents=True, exist_ok=True)
+        if self.exists(final) and exchange(self._abs(staging), self._abs(final)):
+            self.delete(staging)
+            return
+        super().publish(staging, final, run_id)
 
     def read_bytes(self, path: str) -> bytes:
         return self._abs(path).read_bytes()

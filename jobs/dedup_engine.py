@@ -9,13 +9,13 @@ rows for the same input (tests/test_dedup_engines.py).
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pandas as pd
 import pyarrow as pa
 
+from bayres.connectors.commit import write_directory, write_spark_directory
 from bayres.schemas.derive_arrow import arrow_type
 
 #: logical type of a registered frame's column → (DuckDB type, Spark type)
@@ -117,14 +117,14 @@ class DuckDBEngine:
 
     def write_parquet(self, sql: str, uri: str) -> None:
         """Replace the directory ``uri`` with the rows of ``sql`` (one Parquet file)."""
-        final = local_path(uri)
-        staging = final.with_name(final.name + ".writing")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        self.con.execute(f"COPY ({sql}) TO '{(staging / 'part-00000.parquet').as_posix()}' "
-                         "(FORMAT parquet, COMPRESSION snappy)")
-        shutil.rmtree(final, ignore_errors=True)
-        staging.rename(final)
+        def write(staging: Path) -> None:
+            staging.mkdir(parents=True)
+            self.con.execute(f"COPY ({sql}) TO '{(staging / 'part-00000.parquet').as_posix()}' "
+                             "(FORMAT parquet, COMPRESSION snappy)")
+
+        # written aside, then swapped in atomically: a kill never leaves the day without its
+        # directory (bayres.connectors.commit)
+        write_directory(local_path(uri), write)
 
     def drop(self, *names: str) -> None:
         for name in names:
@@ -217,7 +217,8 @@ class SparkEngine:
         return self.spark.table(name)
 
     def write_parquet(self, sql: str, uri: str) -> None:
-        self.spark.sql(sql).write.mode("overwrite").parquet(uri)
+        """Replace the directory ``uri`` with the rows of ``sql``: written aside, swapped in."""
+        write_spark_directory(self.spark.sql(sql), uri)
 
     def drop(self, *names: str) -> None:
         for name in names:

@@ -65,8 +65,10 @@ import gc
 import hashlib
 import json
 import logging
+import os
 import posixpath
 import re
+import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -686,6 +688,26 @@ def _publish_parts(parts: list[_Part], lake: Lake, staging: str) -> tuple[list[d
     return listing, combined.hexdigest()
 
 
+_SPOOL_PREFIX = "bayres-extract-"
+
+
+def _remove_dead_spools() -> None:
+    """Delete the local spools (``bayres-extract-<pid>-…`` in the temp directory) of extraction
+    processes that no longer exist — what a killed run leaves there."""
+    base = Path(tempfile.gettempdir())
+    for spool in base.glob(f"{_SPOOL_PREFIX}*-*"):
+        pid = spool.name[len(_SPOOL_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            log.warning("removing %s, the spool of extraction process %s that did not finish", spool, pid)
+            shutil.rmtree(spool, ignore_errors=True)
+        except PermissionError:  # alive, another user's
+            pass
+
+
 def _remove_stale_staging(lake: Lake, final: str, run_id: str) -> None:
     """Delete what killed runs of this source left behind, whatever their date:
     ``<date>.tmp-<run id>`` staging directories and ``<date>.old-<run id>`` directories a
@@ -733,7 +755,8 @@ def extract_source(source: dict, *, feeds_root, database_urls: dict[str, str], l
                                fast=cfg.fast)
             if cfg.incremental:
                 plan = _plan_incremental(cfg, reader, state, lake, platform, name, run_date)
-        with tempfile.TemporaryDirectory(prefix="bayres-extract-") as spool, \
+        _remove_dead_spools()
+        with tempfile.TemporaryDirectory(prefix=f"{_SPOOL_PREFIX}{os.getpid()}-") as spool, \
                 lake.staged_directory(final, run_id) as staging:
             files, sql_read = {}, None
             if cfg is not None:

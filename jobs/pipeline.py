@@ -22,6 +22,7 @@ from .calibration.money import FxRates
 from .calibration.names import OrgAliases
 from .config import load_yaml
 from .conform import conform_sources, split_conformed
+from ..connectors.commit import write_spark_directory
 from ..connectors.drop_folder import drop_folder_for
 from ..connectors.state_store import state_store_for
 from .extract import extract_source, needs_state, raw_path
@@ -115,11 +116,13 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
                                               run_id=ctx.run_id, raw_path=raw_dir)
         conformed = conform_sources(spark, contexts, fx, aliases, ctx.run_date)
         # one pass over the sources: materialise to the lake, then count from there
-        conformed.write.mode("overwrite").parquet(ctx.zone("conformed"))
+        # every zone written aside and swapped in (bayres.connectors.commit): a kill never
+        # leaves a day's zone half-written or missing
+        write_spark_directory(conformed, ctx.zone("conformed"), ctx.run_id)
         conformed = spark.read.parquet(ctx.zone("conformed"))
         accepted, refused = split_conformed(conformed, ctx.run_date, ctx.run_id)
-        accepted.write.mode("overwrite").parquet(ctx.zone("standardized"))
-        refused.write.mode("overwrite").parquet(ctx.zone("quarantine"))
+        write_spark_directory(accepted, ctx.zone("standardized"), ctx.run_id)
+        write_spark_directory(refused, ctx.zone("quarantine"), ctx.run_id)
         counts = conformed.groupBy("src_platform", "src_source").agg(
             F.count("*").alias("rows"),
             F.sum(F.when(F.col("q_stage").isNull(), 1).otherwise(0)).alias("standardized"),
