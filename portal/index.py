@@ -81,7 +81,7 @@ TALENT = "05"
 INSTRUMENT = "02"
 
 _CJK_CHAR = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
-_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
+_QUERY_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
 _EN_STOP = frozenset({"the"})
 
@@ -357,20 +357,15 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 
 def _fts_terms(text: str) -> list[str]:
-    """FTS5 terms of a query: runs of Chinese characters (Simplified) become phrases, other
-    words quoted tokens — nothing of the query reaches FTS5's syntax unquoted."""
-    terms, run = [], []
-    for tok in _TOKEN.findall(text):
-        if _CJK_CHAR.fullmatch(tok):
-            run.append(names.simplified(tok) or tok)
-            continue
-        if run:
-            terms.append('"' + " ".join(run) + '"')
-            run = []
-        if tok.lower() not in _EN_STOP:
+    """FTS5 terms of a query: each run of Chinese characters (Simplified) becomes a phrase of its
+    characters, other words quoted tokens — nothing of the query reaches FTS5's syntax unquoted."""
+    terms = []
+    for m in _QUERY_TOKEN.finditer(text):
+        tok = m.group(0)
+        if _CJK_CHAR.match(tok):
+            terms.append('"' + " ".join(names.simplified(tok) or tok) + '"')
+        elif tok.lower() not in _EN_STOP:
             terms.append('"' + tok.replace('"', '""') + '"')
-    if run:
-        terms.append('"' + " ".join(run) + '"')
     return terms
 
 

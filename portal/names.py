@@ -25,9 +25,11 @@ from bayres.jobs.calibration import names as _names
 from bayres.jobs.calibration.text import normalise_text, to_simplified
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_WORD = re.compile(r"[^\W\d_][^\W_]*")
 #: words an English acronym skips (HKUST: Hong Kong University [of] Science [and] Technology)
-_ACRONYM_SKIP = frozenset({"of", "and", "the", "for", "in", "at", "on", "de", "da", "do", "e", "&"})
+#: and the Portuguese ones (FDCT: Fundo para o Desenvolvimento das Ciências e da Tecnologia)
+_ACRONYM_SKIP = frozenset({"of", "and", "the", "for", "in", "at", "on", "de", "da", "do", "das", "dos",
+                           "e", "o", "a", "os", "as", "para", "em", "no", "na"})
 
 
 def has_cjk(text: str | None) -> bool:

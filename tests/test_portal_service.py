@@ -311,3 +311,8 @@ def test_an_acronym_inside_a_longer_name_is_not_an_exact_match():
     assert names.acronyms("2019 HKUST Marine Science Lecture") == ["HMSL"]
     assert "HKUSTGZ" in names.acronyms("HKUST(GZ)")
     assert "HKUST" not in names.acronyms("HKUST(GZ)")
+
+
+def test_portuguese_acronyms():
+    assert names.acronyms("Fundo para o Desenvolvimento das Ciências e da Tecnologia") == ["FDCT"]
+    assert names.acronyms("Universidade de Macau") == ["UM"]
