@@ -123,7 +123,7 @@ class SearchHit(BaseModel):
     sharing_mode: str | None
     updated_date: str | None
     source_platforms: str | None
-    match: Literal["identifier", "exact_name", "full_text"]
+    match: Literal["identifier", "exact_name", "acronym", "full_text"]
     score: float
 
 

@@ -11,9 +11,11 @@ SQLite's FTS5 (Python's standard library) is the full-text engine. One row per g
   acronyms, pinyin, romanised person names) and ``other`` (owner, keywords, model, …); bm25
   weighs them 10 : 4 : 1;
 * ``doc_key`` — exact keys: identifiers (``id``: CSTR ids, official, patent, credit-code, ORCID,
-  serial and grant numbers) and names (``name``: the pipeline's name key of every name variant,
-  English keys, acronyms, romanised keys). Ranking puts an identifier hit first, an exact-name
-  hit second, then full-text hits by bm25, then the CSTR id (:func:`search`);
+  serial and grant numbers), names (``name``: the pipeline's name key of every name variant —
+  aliases resolved —, English keys, romanised keys) and ``acronym`` (initials derived from an
+  English name: City University of Hong Kong is also "CUHK", so below a known alias). Ranking
+  puts an identifier hit first, an exact name second, a derived acronym third, then full-text
+  hits by bm25, then the CSTR id (:func:`search`);
 * ``cstr_registry`` / ``cstr_change`` — the identifier registry (status, successor of merged ids)
   and the id changes of the run, for record pages and redirects;
 * ``stat_cube``, ``stat_cross_border``, ``stat_instrument_value`` — the statistics, precomputed.
@@ -79,7 +81,7 @@ TALENT = "05"
 INSTRUMENT = "02"
 
 _CJK_CHAR = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
-_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W_]+", re.UNICODE)
+_QUERY_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
 _EN_STOP = frozenset({"the"})
 
@@ -161,7 +163,7 @@ def document(row: Mapping[str, Any], member_names: Iterable[str] = ()) -> Docume
             if k.startswith("nk:"):  # the alias-resolved canonical name (HKUST → 香港科技大学)
                 derived.append(k[3:].replace("|", " "))
         for a in names.acronyms(text):
-            exact.append(("ac:" + a, "name"))
+            exact.append(("ac:" + a, "acronym"))
             derived.append(a)
         syllables = names.pinyin_words(text)
         if syllables:  # syllables, two-syllable words and the whole: 'aomen daxue', 'aomendaxue'
@@ -355,20 +357,15 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 
 def _fts_terms(text: str) -> list[str]:
-    """FTS5 terms of a query: runs of Chinese characters (Simplified) become phrases, other
-    words quoted tokens — nothing of the query reaches FTS5's syntax unquoted."""
-    terms, run = [], []
-    for tok in _TOKEN.findall(text):
-        if _CJK_CHAR.fullmatch(tok):
-            run.append(names.simplified(tok) or tok)
-            continue
-        if run:
-            terms.append('"' + " ".join(run) + '"')
-            run = []
-        if tok.lower() not in _EN_STOP:
+    """FTS5 terms of a query: each run of Chinese characters (Simplified) becomes a phrase of its
+    characters, other words quoted tokens — nothing of the query reaches FTS5's syntax unquoted."""
+    terms = []
+    for m in _QUERY_TOKEN.finditer(text):
+        tok = m.group(0)
+        if _CJK_CHAR.match(tok):
+            terms.append('"' + " ".join(names.simplified(tok) or tok) + '"')
+        elif tok.lower() not in _EN_STOP:
             terms.append('"' + tok.replace('"', '""') + '"')
-    if run:
-        terms.append('"' + " ".join(run) + '"')
     return terms
 
 
@@ -423,12 +420,13 @@ def search(con: sqlite3.Connection, q: str, filters: Filters = Filters(), *, lim
         exact = ids + keys
         if exact:
             marks = ",".join("?" * len(exact))
-            parts.append(f"SELECT id, CASE kind WHEN 'id' THEN 0 ELSE 1 END AS tier, 0.0 AS score "
+            parts.append(f"SELECT id, CASE kind WHEN 'id' THEN 0 WHEN 'name' THEN 1 ELSE 2 END AS tier, "
+                         f"0.0 AS score "
                          f"FROM doc_key WHERE key IN ({marks})")
             params += exact
         terms = _fts_terms(q)
         if terms:
-            parts.append("SELECT rowid AS id, 2 AS tier, bm25(doc_fts, 10.0, 4.0, 1.0) AS score "
+            parts.append("SELECT rowid AS id, 3 AS tier, bm25(doc_fts, 10.0, 4.0, 1.0) AS score "
                          "FROM doc_fts WHERE doc_fts MATCH ?")
             match = " AND ".join(terms)
             if len(terms) > 1 and not exact_hit(con, exact) and not con.execute(
@@ -440,7 +438,7 @@ def search(con: sqlite3.Connection, q: str, filters: Filters = Filters(), *, lim
         hits = ("SELECT id, min(tier) AS tier, min(score) AS score FROM ("
                 + " UNION ALL ".join(parts) + ") GROUP BY id")
     else:
-        hits = "SELECT id, 2 AS tier, 0.0 AS score FROM doc"
+        hits = "SELECT id, 3 AS tier, 0.0 AS score FROM doc"
     where, wparams = ["1"], []
     for name in FILTERS:
         value = getattr(filters, name)
@@ -483,7 +481,7 @@ def search(con: sqlite3.Connection, q: str, filters: Filters = Filters(), *, lim
     return out
 
 
-_MATCH = {0: "identifier", 1: "exact_name", 2: "full_text"}
+_MATCH = {0: "identifier", 1: "exact_name", 2: "acronym", 3: "full_text"}
 
 
 def _hit(r: sqlite3.Row) -> dict:

@@ -25,9 +25,11 @@ from bayres.jobs.calibration import names as _names
 from bayres.jobs.calibration.text import normalise_text, to_simplified
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_WORD = re.compile(r"[^\W\d_][^\W_]*")
 #: words an English acronym skips (HKUST: Hong Kong University [of] Science [and] Technology)
-_ACRONYM_SKIP = frozenset({"of", "and", "the", "for", "in", "at", "on", "de", "da", "do", "e", "&"})
+#: and the Portuguese ones (FDCT: Fundo para o Desenvolvimento das Ciências e da Tecnologia)
+_ACRONYM_SKIP = frozenset({"of", "and", "the", "for", "in", "at", "on", "de", "da", "do", "das", "dos",
+                           "e", "o", "a", "os", "as", "para", "em", "no", "na"})
 
 
 def has_cjk(text: str | None) -> bool:
@@ -100,8 +102,9 @@ def pinyin_words(text: str | None) -> tuple[str, ...]:
 
 def acronyms(text: str | None) -> list[str]:
     """Acronyms derived from an English/Portuguese name: initials of its significant words
-    ('The Hong Kong University of Science and Technology' → HKUST); an all-capital word of the
-    name (an acronym it carries, 'HKUST(GZ)' → HKUST, HKUSTGZ) is one too."""
+    ('The Hong Kong University of Science and Technology' → HKUST); a name that is itself an
+    acronym is one too, its words joined ('HKUST(GZ)' → HKUSTGZ). An acronym a longer name only
+    carries ('2019 HKUST Marine Science Lecture') is not the record's: full text finds it."""
     text = normalise_text(text)
     if not text or has_cjk(text):
         return []
@@ -110,11 +113,8 @@ def acronyms(text: str | None) -> list[str]:
     initials = "".join(w[0] for w in words if w.lower() not in _ACRONYM_SKIP).upper()
     if len(initials) >= 2:
         out.append(initials)
-    caps = [w for w in words if len(w) >= 2 and w.isupper()]
-    if caps:
-        out.extend(caps)
-        if len(caps) > 1:
-            out.append("".join(caps))
+    if words and all(w.isupper() for w in words):  # the name is an acronym: 'HKUST(GZ)' → HKUSTGZ
+        out.append("".join(words))
     return list(dict.fromkeys(out))
 
 

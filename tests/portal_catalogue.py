@@ -26,6 +26,8 @@ TEM = "CSTR:BAYRS.02.000201"
 NMR = "CSTR:BAYRS.02.000202"
 PERSON = "CSTR:BAYRS.05.000301"
 XSS = "CSTR:BAYRS.13.000401"
+EVENT = "CSTR:BAYRS.10.000501"
+CITYU = "CSTR:BAYRS.04.000108"
 MERGED = "CSTR:BAYRS.04.000099"    # merged into HKUST in an earlier run
 RETIRED = "CSTR:BAYRS.02.000098"   # its records left: no successor
 
@@ -71,6 +73,12 @@ GOLDEN = [
     _g(PERSON, "05", "HK", "陳大文", name_en="CHAN Tai Man", person_name="陳大文",
        person_name_en="CHAN Tai Man", person_affiliation="香港科技大學", contact_name="陳大文",
        contact_phone="+85291234567", contact_email="tmchan@example.org", created_date="2020-01-01"),
+    # its English initials are also "CUHK": a derived acronym ranks below CUHK's known alias
+    _g(CITYU, "04", "HK", "香港城市大學", name_en="City University of Hong Kong", created_date="1984-01-01",
+       sharing_mode="open"),
+    # an event whose English name carries HKUST: full text, never ahead of HKUST itself
+    _g(EVENT, "10", "HK", "2019年港科大海洋科學講座", name_en="2019 HKUST Marine Science Lecture",
+       created_date="2019-05-01"),
     _g(XSS, "13", "MO", "<script>alert('x')</script> 標準", "MO", name_en="A & B <b>bold</b>",
        created_date="2024-01-01"),
 ]

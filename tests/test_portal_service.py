@@ -110,6 +110,9 @@ def test_other_universities_are_not_confused(client, openapi):
     assert first_ids(client, openapi, "Universidade de Macau")[0] == cat.UM
     assert first_ids(client, openapi, "澳门大学")[0] == cat.UM
     assert first_ids(client, openapi, "HKU")[0] == cat.HKU
+    cuhk = check(openapi, client.get("/api/v1/search", params={"q": "CUHK"}), "/api/v1/search")["results"]
+    assert [(h["cstr_id"], h["match"]) for h in cuhk[:2]] == [(cat.CUHK, "exact_name"), (cat.CITYU, "acronym")]
+    assert first_ids(client, openapi, "CityU")[0] == cat.CITYU
 
 
 def test_person_found_by_romanised_name(client, openapi):
@@ -302,3 +305,14 @@ def test_a_query_no_record_fully_matches_ranks_the_closest(client, openapi):
 def test_names_source_records_were_published_under_are_searchable(client, openapi):
     # one HK record of the microscope was published under another name; lineage carries it
     assert first_ids(client, openapi, "球差校正电镜")[0] == cat.TEM
+
+
+def test_an_acronym_inside_a_longer_name_is_not_an_exact_match():
+    assert names.acronyms("2019 HKUST Marine Science Lecture") == ["HMSL"]
+    assert "HKUSTGZ" in names.acronyms("HKUST(GZ)")
+    assert "HKUST" not in names.acronyms("HKUST(GZ)")
+
+
+def test_portuguese_acronyms():
+    assert names.acronyms("Fundo para o Desenvolvimento das Ciências e da Tecnologia") == ["FDCT"]
+    assert names.acronyms("Universidade de Macau") == ["UM"]

@@ -1,5 +1,5 @@
-"""`python -m tests.bench [--scales 5000,1000000] [--dedup-scales 1000000,4000000]` — run the
-benchmarks, write .bench/*.json."""
+"""`python -m tests.bench [--scales 5000,1000000] [--dedup-scales 1000000,4000000]
+[--portal-records 100000]` — run the benchmarks, write .bench/*.json."""
 from __future__ import annotations
 
 import argparse
@@ -13,10 +13,14 @@ def main() -> None:
                         help="pipeline scales to time, comma-separated (default 5000,1000000)")
     parser.add_argument("--dedup-scales", default="",
                         help="dedup stage vs a plain Splink-DuckDB script at these scales (default none)")
+    parser.add_argument("--portal-records", type=int, default=100_000,
+                        help="golden records in the portal search benchmark's index (0: skip it)")
     args = parser.parse_args()
     for scale in [int(s) for s in args.scales.split(",") if s]:
         pipeline_run.run(scale)
     __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
+    if args.portal_records:  # over make run's var/ if it holds a catalogue, else a fresh 5,000 sample
+        __import__("tests.bench.portal_search", fromlist=["run"]).run(records=args.portal_records)
     dedup_scales = tuple(int(s) for s in args.dedup_scales.split(",") if s)
     if dedup_scales:
         __import__("tests.bench.dedup_scale", fromlist=["run"]).run(dedup_scales)
