@@ -197,6 +197,7 @@ XML
     "zookeeper.znode.parent=${BAYRES_HBASE_ZNODE:-/hbase}"
     "hbase.unsafe.stream.capability.enforce=false"
     "hbase.wal.provider=filesystem"
+    "hbase.io.compress.snappy.codec=org.apache.hadoop.hbase.io.compress.xerial.SnappyCodec"
     "hbase.regionserver.wal.codec=org.apache.hadoop.hbase.regionserver.wal.IndexedWALEditCodec"
     "phoenix.schema.isNamespaceMappingEnabled=false"
     "phoenix.queryserver.http.port=$PQS_PORT"
