@@ -15,6 +15,7 @@ PKGS=(
   pkg-config
   gcc                         # builds the bind-to-loopback shim of the Hive metastore
   procps                      # ps/pgrep for status.sh
+  maven                       # resolves the Hadoop/HBase/Phoenix stack (stack/install.sh)
 )
 if (($# > 0)); then PKGS=("$@"); fi
 
