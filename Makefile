@@ -9,11 +9,12 @@ export BAYRES_HOME ?= $(CURDIR)/var
 # pytest's own temp dirs and Spark's scratch stay inside the project
 export SPARK_LOCAL_DIRS ?= $(CURDIR)/var/spark-tmp
 
-.PHONY: help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop
+.PHONY: stack-install stack-up stack-down stack-status help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop
 
 help:
 	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
 	@echo "make test   — install, start the real test servers, run the whole test suite"
+	@echo "make stack-up / stack-down — the Hadoop stack on this machine (HDFS, YARN, HBase + Thrift, Phoenix QS; stack/README.md)"
 	@echo "make bench  — benchmarks, one JSON file each under .bench/"
 	@echo "             (dedup at scale vs plain Splink: make bench BENCH_ARGS=--dedup-scales=1000000,4000000)"
 	@echo "make serve  — the portal service (bayres serve) on 127.0.0.1:$(PORTAL_PORT) over the last make run's catalogue"
@@ -62,9 +63,12 @@ PORTAL_PORT ?= 8000
 serve: install
 	$(BIN)/bayres serve --port $(PORTAL_PORT)
 
-test: install-test
+# the real servers, the Hadoop stack included (stack/: resolved by Maven into .cache/ first)
+TEST_SERVERS ?= mariadb zookeeper hive stack
+
+test: install-test stack-install
 	@mkdir -p $(SPARK_LOCAL_DIRS)
-	bash tests/servers/start.sh mariadb zookeeper hive || { bash tests/servers/stop.sh; exit 1; }
+	bash tests/servers/start.sh $(TEST_SERVERS) || { bash tests/servers/stop.sh; exit 1; }
 	# the suite's Spark session shares the standalone metastore, so HiveServer2 sees its tables
 	BAYRES_REQUIRE_SERVERS=1 BAYRES__SPARK__METASTORE_URI=thrift://127.0.0.1:$${BAYRES_HIVE_METASTORE_PORT:-9083} \
 	  BAYRES__SPARK__WAREHOUSE_DIR=$(CURDIR)/.servers/hive/warehouse \
@@ -81,11 +85,25 @@ bench: install
 schema: install
 	$(BIN)/bayres schema render
 
-servers-start: install-test
-	bash tests/servers/start.sh mariadb zookeeper hive
+servers-start: install-test stack-install
+	bash tests/servers/start.sh $(TEST_SERVERS)
 
 servers-stop:
 	bash tests/servers/stop.sh
+
+# --- the Hadoop stack on one machine (stack/README.md) ---------------------------------------
+stack-install: system-deps-test
+	bash stack/install.sh
+
+stack-up: install-test stack-install
+	bash tests/servers/start.sh mariadb zookeeper hive stack
+	@bash tests/servers/status.sh
+
+stack-down:
+	bash tests/servers/stop.sh
+
+stack-status:
+	@bash tests/servers/status.sh
 
 HIVE_SERVER_PORT ?= 10000
 
@@ -100,3 +118,4 @@ hive-server-stop:
 
 clean:
 	rm -rf var .bench .servers
+# (.cache/ keeps the Maven downloads; rm -rf .cache to resolve the stack again from scratch)

@@ -33,8 +33,14 @@ class RunContext:
     def lake_root(self) -> str:
         """The lake's root as a URI Spark understands (file:// locally, hdfs:// in the cluster)."""
         if self.profile.get("lake.kind") == "hdfs":
-            return str(self.profile.get("lake.spark_uri") or self.profile.get("lake.url")) \
-                .rstrip("/") + str(self.profile.get("lake.root"))
+            # lake.url is WebHDFS (http://…:9870), where Spark cannot write Parquet: Spark needs
+            # the NameNode's hdfs:// address, lake.spark_uri, and there is no falling back
+            uri = str(self.profile.get("lake.spark_uri") or "").rstrip("/")
+            if not uri.startswith(("hdfs://", "viewfs://", "file:")):
+                raise ValueError(f"lake.spark_uri must be the NameNode's hdfs:// address for Spark "
+                                 f"(lake.kind is hdfs), not {uri or 'unset'!r}; lake.url "
+                                 f"({self.profile.get('lake.url')}) is WebHDFS")
+            return uri + str(self.profile.get("lake.root"))
         return self.profile.path("lake.root").as_uri()
 
     def zone(self, name: str, *parts: str) -> str:

@@ -40,6 +40,12 @@ __all__ = [
     "HIVE_WAREHOUSE_DIR",
     "HIVESERVER2_HOST",
     "HIVESERVER2_PORT",
+    "HDFS_URI",
+    "WEBHDFS_URL",
+    "YARN_RM_URL",
+    "HADOOP_CONF_DIR",
+    "HBASE_THRIFT",
+    "PHOENIX_URL",
     "SERVERS",
     "endpoints",
     "spark_hive_conf",
@@ -81,6 +87,19 @@ def endpoints() -> dict[str, object]:
         ),
         "HIVESERVER2_HOST": _env("BAYRES_HS2_HOST", host),
         "HIVESERVER2_PORT": int(_env("BAYRES_HS2_PORT", "10000")),
+        # the Hadoop stack of stack/servers.sh (tests/servers/start.sh stack); the
+        # BAYRES_TEST_* variables point the cluster tests at a stack started elsewhere
+        "HDFS_URI": _env("BAYRES_TEST_HDFS_URI", f"hdfs://{host}:{_env('BAYRES_HDFS_PORT', '9000')}"),
+        "WEBHDFS_URL": _env("BAYRES_TEST_WEBHDFS_URL",
+                            f"http://{host}:{_env('BAYRES_WEBHDFS_PORT', '9870')}"),
+        "YARN_RM_URL": _env("BAYRES_TEST_YARN_RM_URL",
+                            f"http://{host}:{_env('BAYRES_YARN_WEB_PORT', '8088')}"),
+        "HADOOP_CONF_DIR": Path(_env("BAYRES_TEST_HADOOP_CONF_DIR",
+                                     str(servers_dir / "stack" / "conf" / "hadoop"))),
+        "HBASE_THRIFT": _env("BAYRES_TEST_HBASE_THRIFT",
+                             f"{host}:{_env('BAYRES_HBASE_THRIFT_PORT', '9090')}"),
+        "PHOENIX_URL": _env("BAYRES_TEST_PHOENIX_URL",
+                            f"http://{host}:{_env('BAYRES_PHOENIX_QS_PORT', '8765')}/"),
     }
 
 
@@ -96,6 +115,12 @@ HIVE_METASTORE_URI: str = _E["HIVE_METASTORE_URI"]  # type: ignore[assignment]
 HIVE_WAREHOUSE_DIR: str = _E["HIVE_WAREHOUSE_DIR"]  # type: ignore[assignment]
 HIVESERVER2_HOST: str = _E["HIVESERVER2_HOST"]  # type: ignore[assignment]
 HIVESERVER2_PORT: int = _E["HIVESERVER2_PORT"]  # type: ignore[assignment]
+HDFS_URI: str = _E["HDFS_URI"]  # type: ignore[assignment]
+WEBHDFS_URL: str = _E["WEBHDFS_URL"]  # type: ignore[assignment]
+YARN_RM_URL: str = _E["YARN_RM_URL"]  # type: ignore[assignment]
+HADOOP_CONF_DIR: Path = _E["HADOOP_CONF_DIR"]  # type: ignore[assignment]
+HBASE_THRIFT: str = _E["HBASE_THRIFT"]  # type: ignore[assignment]
+PHOENIX_URL: str = _E["PHOENIX_URL"]  # type: ignore[assignment]
 
 
 def spark_hive_conf() -> dict[str, str]:
@@ -137,6 +162,11 @@ SERVERS: dict[str, tuple[str, list[tuple[str, int]]]] = {
         f"HiveServer2 ({HIVESERVER2_HOST}:{HIVESERVER2_PORT})",
         [(HIVESERVER2_HOST, HIVESERVER2_PORT)],
     ),
+    "hdfs": (f"HDFS ({HDFS_URI}, WebHDFS {WEBHDFS_URL})",
+             _uri_hostport(HDFS_URI) + _uri_hostport(WEBHDFS_URL)),
+    "yarn": (f"YARN ResourceManager ({YARN_RM_URL})", _uri_hostport(YARN_RM_URL)),
+    "hbase_thrift": (f"HBase Thrift ({HBASE_THRIFT})", _hostports(HBASE_THRIFT)),
+    "phoenix": (f"Phoenix Query Server ({PHOENIX_URL})", _uri_hostport(PHOENIX_URL)),
 }
 _ALIASES = {
     "mysql": "mariadb",
@@ -146,6 +176,9 @@ _ALIASES = {
     "hive-metastore": "hive_metastore",
     "hs2": "hiveserver2",
     "hive": "hiveserver2",
+    "webhdfs": "hdfs",
+    "hbase": "hbase_thrift",
+    "phoenix_qs": "phoenix",
 }
 
 _START_ARG = {
@@ -154,6 +187,10 @@ _START_ARG = {
     "zk_ensemble": "zk-ensemble",
     "hive_metastore": "hive",
     "hiveserver2": "hive",
+    "hdfs": "stack",
+    "yarn": "stack",
+    "hbase_thrift": "stack",
+    "phoenix": "stack",
 }
 
 

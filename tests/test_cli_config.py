@@ -93,3 +93,32 @@ def test_a_bad_extract_is_refused(tmp_path, extract, message):
         f"mapping: {{name: TITLE}}\nextracts:\n  official_no: {extract}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_sources(tmp_path)
+
+
+def test_spark_reads_the_cluster_lake_through_hdfs_not_webhdfs(monkeypatch):
+    """lake.url is WebHDFS (http), where Spark cannot write Parquet: the cluster profile names
+    the NameNode's hdfs:// address for Spark (lake.spark_uri), and a profile without it is
+    refused instead of handing Spark the http:// URL."""
+    import datetime as dt
+    import re
+    from pathlib import Path
+
+    from bayres.jobs.config import Profile
+    from bayres.jobs.run_context import RunContext
+
+    for var in ("BAYRES_NAMENODE", "BAYRES_HDFS_PORT", "BAYRES__LAKE__SPARK_URI"):
+        monkeypatch.delenv(var, raising=False)
+    cluster = load_profile("cluster")
+    root = RunContext(cluster, dt.date(2026, 11, 1)).lake_root
+    assert root == "hdfs://namenode:9000/bayres/lake"
+    assert RunContext(cluster, dt.date(2026, 11, 1)).zone("curated").startswith("hdfs://namenode:9000/")
+    monkeypatch.setenv("BAYRES_NAMENODE", "127.0.0.1")
+    monkeypatch.setenv("BAYRES_HDFS_PORT", "8020")
+    assert RunContext(load_profile("cluster"), dt.date(2026, 11, 1)).lake_root == \
+        "hdfs://127.0.0.1:8020/bayres/lake"
+    without = Profile("x", {"lake": {"kind": "hdfs", "url": "http://nn:9870", "root": "/l"}})
+    with pytest.raises(ValueError, match="spark_uri"):
+        RunContext(without, dt.date(2026, 11, 1)).lake_root
+    # docker/compose.yaml's pipeline containers say the same
+    compose = (Path(__file__).resolve().parent.parent / "docker" / "compose.yaml").read_text()
+    assert re.search(r"BAYRES__LAKE__SPARK_URI: hdfs://namenode:9000\b", compose)

@@ -263,15 +263,17 @@ def test_local_lake_operations(tmp_path):
     assert lake.list("runs") == ["x"] and lake.read_bytes("runs/x/f") == b"new"
 
 
-# the HDFS lake at the protocol level: tests/test_webhdfs.py (WebHDFS test double)
+# the HDFS lake at the protocol level: tests/test_webhdfs.py (the stack's WebHDFS)
 
 
 @pytest.mark.cluster
-@pytest.mark.skipif(not os.environ.get("BAYRES_TEST_WEBHDFS_URL"), reason="BAYRES_TEST_WEBHDFS_URL not set")
 def test_hdfs_lake_round_trip(feeds_root):
+    from tests import server_endpoints
+
+    server_endpoints.require("hdfs")
     base = os.environ.get("BAYRES_TEST_WEBHDFS_ROOT", "/tmp").rstrip("/")
-    lake = HdfsLake(os.environ["BAYRES_TEST_WEBHDFS_URL"], f"{base}/bayres-test-{uuid.uuid4().hex}",
-                    os.environ.get("BAYRES_TEST_WEBHDFS_USER"))
+    lake = HdfsLake(server_endpoints.WEBHDFS_URL, f"{base}/bayres-test-{uuid.uuid4().hex}",
+                    os.environ.get("BAYRES_TEST_WEBHDFS_USER", "bayres"))
     try:
         write_csv(feeds_root, "grants_1.csv", ["1,a,1", "2,b,2"])
         first = run(csv_source(), feeds_root, lake, run_id="h1", batch_rows=1)

@@ -1,13 +1,15 @@
-"""The HBase serving writer against the Thrift1 test double (and, when configured, a real HBase
-and Phoenix): exact cell bytes, row-key layouts, idempotency, retries.
+"""The HBase serving writer against the real HBase Thrift1 server and Phoenix Query Server of
+the stack (``tests/servers/start.sh stack``): exact cell bytes, row-key layouts, idempotency;
+and against the Thrift1 test double only for faults a real server cannot be made to show on
+demand (transport errors, lost acknowledgements, dropped connections, call counts).
 
 Expected bytes are written out here by hand from Phoenix's documented encodings — not computed
 with ``derive_hbase`` — so these tests check the encoders too.
 
-Cluster runs (``-m cluster``): ``BAYRES_TEST_HBASE_THRIFT=host:port`` runs the write/read tests
-against a real HBase Thrift1 gateway (buffered transport, binary protocol) in tables named
-``PYTEST_<random>_BAYRES_*``, dropped afterwards; with ``BAYRES_TEST_PHOENIX_URL`` too
-(``http://host:8765/``) the Phoenix views are created over them and read through phoenixdb.
+The write/read tests (``-m cluster``) use the stack's Thrift1 gateway (buffered transport, binary
+protocol; another one with ``BAYRES_TEST_HBASE_THRIFT=host:port``) in tables named
+``PYTEST_<random>_BAYRES_*``, dropped afterwards; the Phoenix views are created over them and
+read through phoenixdb at the stack's Query Server (or ``BAYRES_TEST_PHOENIX_URL``).
 """
 from __future__ import annotations
 
@@ -96,7 +98,7 @@ def serving_rows() -> dict[str, list[dict]]:
     }
 
 
-# ---------------------------------------------------------------- endpoints: double or cluster
+# ---------------------------------------------------------------- endpoints: the stack (double for faults)
 @dataclass
 class Endpoint:
     host: str
@@ -114,9 +116,13 @@ class Endpoint:
 
 
 def _env_endpoint(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        pytest.skip(f"{name} is not set")
+    """The stack's endpoint (tests/server_endpoints.py); skipped, or failed under
+    BAYRES_REQUIRE_SERVERS=1, when it does not answer."""
+    from tests import server_endpoints
+
+    server, value = {"BAYRES_TEST_HBASE_THRIFT": ("hbase_thrift", server_endpoints.HBASE_THRIFT),
+                     "BAYRES_TEST_PHOENIX_URL": ("phoenix", server_endpoints.PHOENIX_URL)}[name]
+    server_endpoints.require(server)
     return value
 
 
@@ -134,24 +140,17 @@ def _drop_tables(endpoint: Endpoint) -> None:
         connection.close()
 
 
-@pytest.fixture(params=["double", pytest.param("cluster", marks=pytest.mark.cluster)])
+@pytest.fixture(params=[pytest.param("cluster", marks=pytest.mark.cluster)])
 def hbase(request):
-    """An HBase Thrift endpoint with the serving tables: the double, or a real one (cluster)."""
-    if request.param == "cluster":
-        endpoint = _cluster_endpoint()
-        connection = endpoint.connection()
-        try:
-            ensure_tables(connection)
-            yield endpoint
-        finally:
-            connection.close()
-            _drop_tables(endpoint)
-        return
-    with HBaseThriftDouble() as double:
-        connection = happybase.Connection(double.host, double.port)
+    """The stack's HBase Thrift endpoint with the serving tables, in tables of this test's own."""
+    endpoint = _cluster_endpoint()
+    connection = endpoint.connection()
+    try:
         ensure_tables(connection)
+        yield endpoint
+    finally:
         connection.close()
-        yield Endpoint(double.host, double.port)
+        _drop_tables(endpoint)
 
 
 @pytest.fixture
@@ -446,8 +445,25 @@ def test_ensure_tables_creates_the_declared_families_once(hbase):
     connection.close()
 
 
-def test_the_double_behaves_like_hbase_where_happybase_relies_on_it(hbase_thrift_double):
-    connection = happybase.Connection(hbase_thrift_double.host, hbase_thrift_double.port)
+@pytest.fixture(params=["double", pytest.param("hbase", marks=pytest.mark.cluster)])
+def double_or_hbase(request):
+    """The same happybase calls on the double and on the real server: the double, kept for the
+    fault tests above, must answer as HBase does."""
+    if request.param == "double":
+        with HBaseThriftDouble() as double:
+            yield happybase.Connection(double.host, double.port)
+        return
+    endpoint = _cluster_endpoint()
+    connection = endpoint.connection()
+    try:
+        yield connection
+    finally:
+        connection.close()
+        _drop_tables(endpoint)
+
+
+def test_the_double_behaves_like_hbase_where_happybase_relies_on_it(double_or_hbase):
+    connection = double_or_hbase
     connection.create_table("T", {"c": dict(max_versions=2)})
     with pytest.raises(Exception, match="already in use"):
         connection.create_table("T", {"c": {}})

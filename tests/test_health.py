@@ -241,16 +241,18 @@ def test_real_hiveserver2_reports_up(closed_cluster):
     assert check.up, check.detail
 
 
-def test_hbase_thrift_check_against_the_thrift_double(closed_cluster):
-    """happybase's real client against the in-process Thrift1 double (not HBase)."""
-    try:
-        from tests.hbase_thrift_double import HBaseThriftDouble
-    except ImportError:
-        from hbase_thrift_double import HBaseThriftDouble
+@pytest.mark.cluster
+def test_real_hbase_thrift_reports_up(closed_cluster):
+    """The health check against the stack's HBase Thrift server (tests/servers/start.sh stack)."""
     import happybase
 
-    with HBaseThriftDouble() as hbase:
-        happybase.Connection("127.0.0.1", hbase.port).create_table("bayres_resource", {"d": {}})
-        closed_cluster.settings["serving"]["thrift_port"] = hbase.port
-        (check,) = [c for c in health.check_endpoints(closed_cluster, timeout=3) if c.name == "hbase-thrift"]
-    assert check.up and check.detail == "1 tables", check
+    ep.require("hbase_thrift")
+    host, _, port = ep.HBASE_THRIFT.rpartition(":")
+    closed_cluster.settings["serving"]["thrift_host"] = host
+    closed_cluster.settings["serving"]["thrift_port"] = int(port)
+    (check,) = [c for c in health.check_endpoints(closed_cluster, timeout=10) if c.name == "hbase-thrift"]
+    connection = happybase.Connection(host, int(port))
+    tables = connection.tables()
+    connection.close()
+    assert check.up, check
+    assert check.detail == f"{len(tables)} tables" and tables  # the stack's probe table at least

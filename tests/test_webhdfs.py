@@ -1,13 +1,17 @@
 """The cluster profile's HDFS paths at the protocol level: the raw zone (HdfsLake) and the drop
-folder (HdfsDropFolder) through the real ``hdfs`` client, speaking WebHDFS REST to an in-process
-test double (tests/webhdfs_double.py). ``cluster``-marked tests in test_extract.py run against a
-real NameNode when BAYRES_TEST_WEBHDFS_URL is set."""
+folder (HdfsDropFolder) through the real ``hdfs`` client, speaking WebHDFS REST to the real
+NameNode and DataNode of the stack (``tests/servers/start.sh stack``; another one with
+``BAYRES_TEST_WEBHDFS_URL``). Each test works in a directory of its own, removed afterwards;
+the requests are recorded on the client's side (a ``requests`` hook), redirects included."""
 from __future__ import annotations
 
 import hashlib
 import shutil
+import uuid
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+import requests
 from hdfs import InsecureClient
 
 from bayres.connectors.drop_folder import HdfsDropFolder, LocalDropFolder, drop_folder_for
@@ -15,23 +19,39 @@ from bayres.connectors.lake import HdfsLake, LocalLake
 from bayres.jobs.config import Profile
 from bayres.jobs.extract import extract_source
 
-try:
-    from tests.webhdfs_double import WebHdfsDouble
-except ImportError:  # tests/ itself on sys.path
-    from webhdfs_double import WebHdfsDouble
+from tests import server_endpoints
 
 DAY1, DAY2 = "2026-11-01", "2026-11-02"
 
 
+class Hdfs:
+    """The real WebHDFS endpoint, a directory of this test's own, and the requests sent to it."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.root = f"/tmp/bayres-test-{uuid.uuid4().hex[:12]}"
+        self.requests: list[tuple[str, str, str, int]] = []  # (method, op, path, status)
+        self.session = requests.Session()
+        self.session.hooks["response"].append(self._record)
+
+    def _record(self, response, *args, **kwargs):
+        url = urlsplit(response.request.url)
+        op = parse_qs(url.query).get("op", [""])[0].upper()
+        path = unquote(url.path.removeprefix("/webhdfs/v1")) or "/"
+        self.requests.append((response.request.method, op, path, response.status_code))
+
+
 @pytest.fixture
-def hdfs(tmp_path):
-    with WebHdfsDouble(tmp_path / "hdfs") as double:
-        yield double
+def hdfs():
+    server_endpoints.require("hdfs")
+    h = Hdfs(server_endpoints.WEBHDFS_URL)
+    yield h
+    InsecureClient(h.url, user="bayres").delete(h.root, recursive=True)
 
 
 @pytest.fixture
 def client(hdfs):
-    return InsecureClient(hdfs.url, user="bayres")
+    return InsecureClient(hdfs.url, user="bayres", session=hdfs.session)
 
 
 def csv_source():
@@ -56,8 +76,9 @@ def upload(client, local_root, hdfs_root):
         client.upload(f"{hdfs_root}/{path.relative_to(local_root).as_posix()}", str(path))
 
 
+@pytest.mark.cluster
 def test_raw_zone_on_hdfs_through_webhdfs(hdfs, client, tmp_path):
-    lake = HdfsLake(hdfs.url, "/bayres/lake", "bayres", client=client)
+    lake = HdfsLake(hdfs.url, f"{hdfs.root}/lake", "bayres", client=client)
     drop = feed_files(tmp_path / "drop")
     first = extract_source(csv_source(), feeds_root=drop, database_urls={}, lake=lake,
                            run_date=DAY1, run_id="h1", batch_rows=1)
@@ -74,15 +95,18 @@ def test_raw_zone_on_hdfs_through_webhdfs(hdfs, client, tmp_path):
     # the protocol: a CREATE went NameNode → 307 → DataNode, and the commit was a RENAME
     creates = [r for r in hdfs.requests if r[1] == "CREATE"]
     assert creates and len(creates) % 2 == 0
-    assert any(r[1] == "RENAME" and r[2].startswith("/bayres/lake/raw/sz/grants/") for r in hdfs.requests)
+    assert [r[3] for r in creates[:2]] == [307, 201]
+    assert any(r[1] == "RENAME" and r[2].startswith(f"{hdfs.root}/lake/raw/sz/grants/")
+               for r in hdfs.requests)
     with pytest.raises(FileExistsError):  # WebHDFS would move raw/sz *into* raw: refused
         lake.rename("raw/sz", "raw")
 
 
+@pytest.mark.cluster
 def test_hdfs_drop_folder_gives_what_the_local_one_gives(hdfs, client, tmp_path):
     local = feed_files(tmp_path / "drop")
-    upload(client, local, "/bayres/drop")
-    remote = HdfsDropFolder("/bayres/drop", client=client)
+    upload(client, local, f"{hdfs.root}/drop")
+    remote = HdfsDropFolder(f"{hdfs.root}/drop", client=client)
     assert [n for n, _ in remote.files("sz/feeds/grants_*.csv")] == \
         [n for n, _ in LocalDropFolder(local).files("sz/feeds/grants_*.csv")] == \
         ["sz/feeds/grants_a.csv", "sz/feeds/grants_b.csv"]
@@ -108,9 +132,10 @@ def test_hdfs_drop_folder_gives_what_the_local_one_gives(hdfs, client, tmp_path)
         ["sz/feeds/grants_a.csv", "sz/feeds/grants_b.csv"]
 
 
+@pytest.mark.cluster
 def test_a_file_changing_while_copied_is_quarantined(hdfs, client, tmp_path, monkeypatch):
-    upload(client, feed_files(tmp_path / "drop"), "/bayres/drop")
-    remote = HdfsDropFolder("/bayres/drop", client=client)
+    upload(client, feed_files(tmp_path / "drop"), f"{hdfs.root}/drop")
+    remote = HdfsDropFolder(f"{hdfs.root}/drop", client=client)
     real_status = client.status
 
     def status(path, strict=True):  # the publisher rewrites grants_b.csv during the copy

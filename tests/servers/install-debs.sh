@@ -16,6 +16,7 @@ PKGS=(
   gcc                         # builds the bind-to-loopback shim of the Hive metastore
   procps                      # ps/pgrep for status.sh
   chromium                    # headless browser of the portal's catalogue-page test (playwright drives it)
+  maven                       # resolves the Hadoop/HBase/Phoenix stack (stack/install.sh)
 )
 if (($# > 0)); then PKGS=("$@"); fi
 

@@ -10,6 +10,7 @@
 # Exits non-zero (after printing the end of the server's log) if a server does not become
 # ready within $BAYRES_SERVER_TIMEOUT seconds. See README.md for ports and settings.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$REPO/stack/servers.sh"
 
 # --- MariaDB -----------------------------------------------------------------------------
 
@@ -270,7 +271,8 @@ want=()
 (($# == 0)) && set -- mariadb zookeeper hive
 for s in "$@"; do
   case "$s" in
-    all) want+=(mariadb zookeeper hive-metastore hiveserver2 zk-ensemble) ;;
+    all) want+=(mariadb zookeeper hive-metastore hiveserver2 zk-ensemble stack) ;;
+    stack | hadoop | hbase | phoenix) want+=(zookeeper stack) ;;
     hive) want+=(hive-metastore hiveserver2) ;;
     mariadb | mysql) want+=(mariadb) ;;
     zookeeper | zk) want+=(zookeeper) ;;
@@ -278,7 +280,7 @@ for s in "$@"; do
     hiveserver2 | hs2 | thriftserver) want+=(hive-metastore hiveserver2) ;;
     zk-ensemble) want+=(zk-ensemble) ;;
     -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) die "unknown server '$s' (mariadb zookeeper hive hive-metastore hiveserver2 zk-ensemble all)" ;;
+    *) die "unknown server '$s' (mariadb zookeeper hive hive-metastore hiveserver2 zk-ensemble stack all)" ;;
   esac
 done
 has() { local x; for x in "${want[@]}"; do [[ "$x" == "$1" ]] && return 0; done; return 1; }
@@ -295,5 +297,6 @@ has mariadb && ready_mariadb
 has hive-metastore && ready_metastore
 has hiveserver2 && launch_hs2
 has zk-ensemble && start_zk_ensemble
+has stack && stack_start
 has hiveserver2 && ready_hs2
 log "all requested servers ready in $(elapsed "$T_ALL")s (state: $STATE)"

@@ -3,6 +3,7 @@
 # process group, i.e. including children such as the Thrift server's Python daemon).
 #   tests/servers/status.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$REPO/stack/servers.sh"
 
 rss_kb() { # session id -> summed RSS in kB of all processes of that session
   ps -o rss= -s "$1" 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'
@@ -14,9 +15,9 @@ row() { # NAME MATCH PORT
   if pid="$(live_pid "$1" "$2")"; then
     rss="$(rss_kb "$pid")"
     total=$((total + rss))
-    printf '%-16s %-18s pid %-8s RSS %6d MiB\n' "$1" "$BIND_HOST:$3" "$pid" $((rss / 1024))
+    printf '%-18s %-18s pid %-8s RSS %6d MiB\n' "$1" "$BIND_HOST:$3" "$pid" $((rss / 1024))
   else
-    printf '%-16s %-18s %s\n' "$1" "$BIND_HOST:$3" "not running"
+    printf '%-18s %-18s %s\n' "$1" "$BIND_HOST:$3" "not running"
   fi
 }
 
@@ -25,5 +26,6 @@ row zookeeper "$STATE/zookeeper/zoo.cfg" "$ZK_PORT"
 row hive-metastore "$HMS_MATCH" "$HIVE_METASTORE_PORT"
 row hiveserver2 "$HS2_MATCH" "$HS2_PORT"
 for n in 1 2 3; do row "zk-ensemble-$n" "$(zk_ens_dir "$n")/zoo.cfg" "${ZK_ENS_CLIENT_PORTS[n - 1]}"; done
-printf '%-16s %-18s %-12s RSS %6d MiB\n' total "" "" $((total / 1024))
+for s in "${STACK_SERVERS[@]}"; do row "$s" "$(stack_match "$s")" "$(stack_port "$s")"; done
+printf '%-18s %-18s %-12s RSS %6d MiB\n' total "" "" $((total / 1024))
 echo "state: $STATE"

@@ -5,23 +5,27 @@
 # Processes are found by the pid files under $BAYRES_SERVERS_DIR/run; each server runs in its
 # own process group, which gets SIGTERM, then SIGKILL after a grace period.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+source "$REPO/stack/servers.sh"
 
 (($# == 0)) && set -- all
 want=()
 for s in "$@"; do
   case "$s" in
-    all) want+=(hiveserver2 hive-metastore zk-ensemble zookeeper mariadb) ;;
+    all) want+=(stack hiveserver2 hive-metastore zk-ensemble zookeeper mariadb) ;;
+    stack | hadoop | hbase | phoenix) want+=(stack) ;;
     hive) want+=(hiveserver2 hive-metastore) ;;
     mariadb | mysql) want+=(mariadb) ;;
     zookeeper | zk) want+=(zookeeper) ;;
     hive-metastore | metastore) want+=(hive-metastore) ;;
     hiveserver2 | hs2 | thriftserver) want+=(hiveserver2) ;;
     zk-ensemble) want+=(zk-ensemble) ;;
-    *) die "unknown server '$s' (mariadb zookeeper hive hive-metastore hiveserver2 zk-ensemble all)" ;;
+    *) die "unknown server '$s' (mariadb zookeeper hive hive-metastore hiveserver2 zk-ensemble stack all)" ;;
   esac
 done
 
-# all in parallel (each stop waits for its own server to exit)
+# the stack first (HBase must leave ZooKeeper and HDFS before they stop), in its own order
+for s in "${want[@]}"; do [[ "$s" == stack ]] && stack_stop; done
+# the others in parallel (each stop waits for its own server to exit)
 jobs_=()
 for s in "${want[@]}"; do
   case "$s" in
