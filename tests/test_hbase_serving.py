@@ -579,7 +579,6 @@ def _keys(table: str, rows: list[dict]) -> set[bytes]:
 
 
 @pytest.mark.cluster
-@pytest.mark.parametrize("hbase", ["cluster"], indirect=True)
 def test_delete_stale_leaves_exactly_the_second_days_rows(hbase):
     with hbase.writer(batch_size=2) as writer:
         for table, rows in serving_rows().items():
@@ -599,7 +598,6 @@ def test_delete_stale_leaves_exactly_the_second_days_rows(hbase):
 
 
 @pytest.mark.cluster
-@pytest.mark.parametrize("hbase", ["cluster"], indirect=True)
 def test_the_loader_replaces_the_serving_tables_with_the_runs_state(hbase, spark):
     """jobs/load.to_serving's HBase path (replace_frames) on Spark frames, two days in a row."""
     from bayres.connectors.hbase_store import replace_frames
