@@ -138,23 +138,28 @@ def keyed(con: duckdb.DuckDBPyConnection, standardized: Path) -> pd.DataFrame:
 
 def comparisons(present: set[str]) -> list:
     out = []
+    # term-frequency adjusted exact levels: one instrument model, a university's web site or
+    # switchboard shared by thousands of records says less than a rare one
     if "name_k" in present:
-        out.append(cl.JaroWinklerAtThresholds("name_k", [0.95, 0.88]))
+        out.append(cl.JaroWinklerAtThresholds("name_k", [0.95, 0.88])
+                   .configure(term_frequency_adjustments=True))
     if "name_en_k" in present:
-        out.append(cl.JaroWinklerAtThresholds("name_en_k", [0.95, 0.88]))
+        out.append(cl.JaroWinklerAtThresholds("name_en_k", [0.95, 0.88])
+                   .configure(term_frequency_adjustments=True))
     if "owner_k" in present:
-        out.append(cl.JaroWinklerAtThresholds("owner_k", [0.95, 0.85]))
+        out.append(cl.JaroWinklerAtThresholds("owner_k", [0.95, 0.85])
+                   .configure(term_frequency_adjustments=True))
     if "identifier" in present:
         # two records of one resource with two different serial / patent / grant numbers are
         # rare (a typo): fixed m's, so EM cannot learn from blocks of namesakes (one instrument
         # model at one owner, one standard title with many numbers) that they do not matter
         out.append(cl.CustomComparison(output_column_name="identifier", comparison_levels=[
             cll.NullLevel("identifier"),
-            cll.ExactMatchLevel("identifier").configure(m_probability=0.98, fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=0.02, fix_m_probability=True)]))
+            cll.ExactMatchLevel("identifier").configure(m_probability=0.999, fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=0.001, fix_m_probability=True)]))
     for column in ("phone", "email", "url"):
         if column in present:
-            out.append(cl.ExactMatch(column))
+            out.append(cl.ExactMatch(column).configure(term_frequency_adjustments=True))
     if "created_date" in present:
         out.append(cl.AbsoluteDateDifferenceAtThresholds(
             "created_date", input_is_string=False, metrics=["day", "month", "year"],
