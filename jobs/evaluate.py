@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from bayres.schemas.categories import LARGE_INSTRUMENT_MIN_CNY
+
 
 def _pairs(sizes: pd.Series) -> int:
     return int((sizes * (sizes - 1) // 2).sum())
@@ -282,10 +284,17 @@ def calibration_accuracy(records: pd.DataFrame, truth: pd.DataFrame,
         q_expected = q["truth_id"].map(t["expect_quarantine"]).fillna("").str.lower() == "true"
         q_below = q["truth_id"].map(t["defect"]).fillna("").map(lambda d: "below_threshold" in d.split(";")) \
             & (q["field"] == "inst_value_cny")
-        accounted = q_expected | q_below
+        # an instrument the generator priced just above the threshold that the calibrator's
+        # (independent) rate puts just below it: the threshold decision of a borderline value
+        # depends on the rate source, so it is accounted for, and counted apart
+        true_value = pd.to_numeric(q["truth_id"].map(t["true_value_cny"]), errors="coerce")
+        q_borderline = ~q_below & (q["field"] == "inst_value_cny") & \
+            (true_value < LARGE_INSTRUMENT_MIN_CNY * (1 + fx_tolerance)).fillna(False)
+        accounted = q_expected | q_below | q_borderline
         n = len(q)
         out["quarantine"] = {
             "quarantined": n, "expected": int(q_expected.sum()), "below_threshold": int(q_below.sum()),
+            "borderline_fx": int(q_borderline.sum()),
             "unexpected": int((~accounted).sum()), "not_in_truth": int(q["truth_id"].isna().sum()),
             "precision": round(float(accounted.sum()) / n, 6) if n else 1.0,
             "precision_expected_only": round(float(q_expected.sum()) / n, 6) if n else 1.0,

@@ -54,9 +54,14 @@ def test_converted_amounts_show_no_systematic_error(accuracy):
     day). A wrong currency, an inverted rate or the pataca read as a Hong Kong dollar (3 %)
     moves the median past that."""
     deviation = accuracy["fields"]["value_cny"]["fx_deviation"]
-    assert {"HKD", "USD"} <= set(deviation), deviation
+    # a median means something on enough amounts (the sample has ~200 HKD, ~90 MOP, ~12 USD);
+    # the sources' medians differ by ≤ 1 % over all days, by up to ~2 % over a few years' days
+    # (2023-2025: the market 1 % above the parity, 2025 priced at 2024's average)
+    counted = {c: d for c, d in deviation.items() if d["count"] >= 30}
+    assert {"HKD", "MOP"} <= set(counted), deviation
+    for currency, d in counted.items():
+        assert abs(d["median"]) < 0.025, (currency, d)
     for currency, d in deviation.items():
-        assert abs(d["median"]) < 0.015, (currency, d)
         assert d["max_abs"] < GENERATOR_FX_TOLERANCE, (currency, d)
 
 
@@ -112,6 +117,8 @@ def test_calibration_accuracy_scores_a_hand_made_sample():
                    true_phone_e164="+85223586008"),
         _truth_row("9", true_created_date="2022-05-05", true_value_cny="1000000.00",
                    true_phone_e164="+85223586009"),
+        # priced at 305,000 CNY by the generator, refused below 300,000 at the calibrator's rate
+        _truth_row("10", true_created_date="2022-05-05", true_value_cny="305000.00"),
     ])
     records = pd.DataFrame([
         # right everywhere: 1,000,000 HKD published in whole dollars, 0.3 CNY off the exact truth
@@ -138,6 +145,8 @@ def test_calibration_accuracy_scores_a_hand_made_sample():
          "stage": "calibrate", "field": "inst_value_cny", "reason": "below threshold"},
         {"src_platform": "hk", "src_source": "equipment", "src_record_id": None,
          "src_location": "table EQUIPMENT row 7", "stage": "extract", "field": None, "reason": "broken"},
+        {"src_platform": "hk", "src_source": "equipment", "src_record_id": "10", "src_location": "table EQUIPMENT row 10",
+         "stage": "calibrate", "field": "inst_value_cny", "reason": "below threshold"},
         {"src_platform": "hk", "src_source": "equipment", "src_record_id": "99", "src_location": "table EQUIPMENT row 99",
          "stage": "standardize", "field": "region", "reason": "not in code list"},
     ])
@@ -162,6 +171,7 @@ def test_calibration_accuracy_scores_a_hand_made_sample():
     assert (d["expect_quarantine"]["planted"], d["expect_quarantine"]["handled"]) == (2, 2)
     assert (d["below_threshold"]["planted"], d["below_threshold"]["handled"]) == (1, 1)
     q = a["quarantine"]
-    assert (q["quarantined"], q["expected"], q["below_threshold"], q["unexpected"], q["not_in_truth"]) == (4, 2, 1, 1, 1)
-    assert q["precision"] == 0.75 and q["precision_expected_only"] == 0.5
+    assert (q["quarantined"], q["expected"], q["below_threshold"], q["borderline_fx"], q["unexpected"],
+            q["not_in_truth"]) == (5, 2, 1, 1, 1, 1)
+    assert q["precision"] == 0.8 and q["precision_expected_only"] == 0.4
     assert a["unaccounted"]["count"] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import csv
 import inspect
+import json
 import re
 import statistics
 from collections import defaultdict
