@@ -9,7 +9,7 @@ export BAYRES_HOME ?= $(CURDIR)/var
 # pytest's own temp dirs and Spark's scratch stay inside the project
 export SPARK_LOCAL_DIRS ?= $(CURDIR)/var/spark-tmp
 
-.PHONY: stack-install stack-up stack-down stack-status help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop
+.PHONY: stack-install stack-up stack-down stack-status help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop fuzz
 
 help:
 	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench  — benchmarks, one JSON file each under .bench/"
 	@echo "             (dedup at scale vs plain Splink: make bench BENCH_ARGS=--dedup-scales=1000000,4000000)"
 	@echo "make serve  — the portal service (bayres serve) on 127.0.0.1:$(PORTAL_PORT) over the last make run's catalogue"
+	@echo "make fuzz   — fuzz every feed reader and the SQL-row path (FUZZ_SECONDS=$(FUZZ_SECONDS) each)"
 	@echo "make schema — re-render the DDL derived from schemas/"
 	@echo "make hive-server — HiveServer2 on 127.0.0.1:$(HIVE_SERVER_PORT) over the tables of the last make run (hive/README.md)"
 
@@ -81,6 +82,12 @@ test-fast: install
 
 bench: install
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+# coverage-guided fuzzing (atheris) of every feed reader and the SQL-row path, FUZZ_SECONDS per
+# target; a crashing input is kept in tests/fuzz/corpus/<target>/ as a regression case
+FUZZ_SECONDS ?= 120
+fuzz: install
+	$(BIN)/python -m tests.fuzz.run --seconds $(FUZZ_SECONDS) --keep-crashes --json .bench/fuzz.json
 
 schema: install
 	$(BIN)/bayres schema render

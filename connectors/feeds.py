@@ -318,6 +318,8 @@ def read_feed(path: Any, file_conf: dict, *, fmt: Optional[str] = None, name: Op
         yield from records
     except UnicodeDecodeError as e:
         raise FeedError(path, f"does not decode as {e.encoding}: {e.reason}") from e
+    except UnicodeError as e:  # found by fuzzing: UTF-16 without a byte-order mark
+        raise FeedError(path, f"does not decode as {encoding}: {e}") from e
 
 
 def _checked_records(records: Iterable[Record], encoding: str) -> Iterator[Record]:

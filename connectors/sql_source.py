@@ -427,7 +427,12 @@ def _cut_fields(data: bytes | bytearray, starts: np.ndarray, ends: np.ndarray,
     spans = np.empty((k, n, 2), dtype=np.int32)  # value, gap, value, gap, … in column order
     nulls = None
     at = starts.astype(np.int32)
+    ends = np.asarray(ends)
     for c in range(k):
+        # every field has at least its length byte inside its row (found by fuzzing: a length
+        # running past the row indexed outside the buffer, or wrapped round, instead of failing)
+        if ((at < starts) | (at >= ends)).any():
+            raise RuntimeError("protocol error: a row ends before its columns")
         first = buf[at]
         start = at + 1
         if first.max() > 250:  # NULLs or values of 251 bytes or more
@@ -442,8 +447,12 @@ def _cut_fields(data: bytes | bytearray, starts: np.ndarray, ends: np.ndarray,
                 sel = np.flatnonzero(first == marker)
                 if len(sel):
                     value = np.zeros(len(sel), dtype=np.int64)
+                    if (at[sel] + size >= ends[sel]).any():
+                        raise RuntimeError("protocol error: a length code runs past its row")
                     for i in range(size):
                         value |= buf[at[sel] + 1 + i].astype(np.int64) << (8 * i)
+                    if ((value < 0) | (value > ends[sel] - at[sel])).any():
+                        raise RuntimeError("protocol error: a field runs past its row")
                     length[sel] = value
                     start[sel] += size
             if (first == 0xFF).any():
@@ -498,8 +507,13 @@ def _fix_datetimes(values: pa.Array, fsp: int) -> pa.Array:
     if not regular:
         from pymysql.converters import convert_datetime
 
-        return pa.array([None if v is None else to_text(convert_datetime(v)) for v in values.to_pylist()],
-                        pa.string())
+        def convert(v: str) -> str:
+            try:
+                return to_text(convert_datetime(v))
+            except (TypeError, ValueError):  # found by fuzzing: PyMySQL fails on such text too
+                raise RuntimeError(f"protocol error: DATETIME value {v!r} is not a date and time") from None
+
+        return pa.array([None if v is None else convert(v) for v in values.to_pylist()], pa.string())
     fixed = values
     if 0 < fsp < 6:
         fixed = pc.binary_join_element_wise(fixed, "0" * (6 - fsp), "")
@@ -523,7 +537,10 @@ def _fix_floats(values: pa.Array) -> pa.Array:
         return values
     items = values.to_pylist()
     for i in np.flatnonzero(odd.to_numpy(zero_copy_only=False)).tolist():
-        items[i] = float_text(float(items[i]))
+        try:
+            items[i] = float_text(float(items[i]))
+        except ValueError:  # found by fuzzing: a FLOAT field that is not a number
+            raise RuntimeError(f"protocol error: FLOAT value {items[i]!r} is not a number") from None
     return pa.array(items, pa.string())
 
 
