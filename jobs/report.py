@@ -56,6 +56,8 @@ def outputs(ctx: RunContext) -> dict:
         "hive database": f"{p.get('spark.hive_database')} (warehouse {p.get('spark.warehouse_dir')})",
         "serving store": str(p.get("serving.path") or p.get("serving.thrift_host")),
     }
+    if p.get("portal.index"):  # bayres serve reads it (README: the portal service)
+        out["portal index"] = str(p.get("portal.index"))
     quality = ctx.stages.get("quality") or {}
     if quality.get("data_docs"):
         out["data docs"] = quality["data_docs"]

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 import yaml
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -410,15 +411,21 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
     def page_search(request: Request, q: str = "", resource_type: str | None = Query(None, pattern=r"^[0-9]{2}$"),
                     region: str | None = Query(None, pattern=CODE),
                     sharing_mode: str | None = Query(None, pattern=CODE),
+                    limit: int | None = Query(None, ge=1),
                     cursor: str | None = Query(None, max_length=512, pattern=r"^[A-Za-z0-9_-]+$")):
         out = None
         if q or resource_type or region or sharing_mode:
             _, out = do_search(request, q, resource_type, region, None, sharing_mode, None, None,
-                               None, cursor)
+                               limit, cursor)
         else:
             audience(request)
-        chosen = {"resource_type": resource_type, "region": region, "sharing_mode": sharing_mode}
-        return templates.get_template("search.html").render(q=q, out=out, chosen=chosen)
+        chosen = {k: v for k, v in (("resource_type", resource_type), ("region", region),
+                                    ("sharing_mode", sharing_mode)) if v}
+        next_page = (urlencode({"q": q, **chosen, **({"limit": limit} if limit else {}),
+                                "cursor": out["next_cursor"]})
+                     if out and out["next_cursor"] else None)
+        return templates.get_template("search.html").render(q=q, out=out, chosen=chosen,
+                                                            next_page=next_page)
 
     @app.get("/record/{cstr_id}", response_class=HTMLResponse, include_in_schema=False)
     def page_record(request: Request, cstr_id: str):

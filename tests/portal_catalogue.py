@@ -114,15 +114,19 @@ CHANGES = [
 ]
 
 
-def write_serving_store(path: Path) -> None:
-    """The serving tables (schemas' DDL) holding GOLDEN and LINEAGE, as the publish stage writes."""
-    rows = {"BAYRES_RESOURCE": GOLDEN, "BAYRES_RESOURCE_BY_TYPE_REGION": GOLDEN,
+def serving_rows() -> dict[str, list[dict]]:
+    """The rows of each serving table (field names as in schemas/)."""
+    return {"BAYRES_RESOURCE": GOLDEN, "BAYRES_RESOURCE_BY_TYPE_REGION": GOLDEN,
             "BAYRES_RESOURCE_RECENT": [dict(g, bucket=salt_bucket(g["cstr_id"]),
                                             recency=recency(g["updated_date"]))
                                        for g in GOLDEN if g.get("updated_date")],
             "BAYRES_LINEAGE": [dict(e, run_date=RUN_DATE) for e in LINEAGE]}
+
+
+def write_serving_store(path: Path) -> None:
+    """The serving tables (schemas' DDL) holding GOLDEN and LINEAGE, as the publish stage writes."""
     with duckdb.connect(str(path)) as con:
-        for table, data in rows.items():
+        for table, data in serving_rows().items():
             t = SERVING_TABLES_BY_NAME[table]
             fields = t.key + t.columns
             con.execute(serving_ddl(table))

@@ -316,3 +316,62 @@ def test_an_acronym_inside_a_longer_name_is_not_an_exact_match():
 def test_portuguese_acronyms():
     assert names.acronyms("Fundo para o Desenvolvimento das Ciências e da Tecnologia") == ["FDCT"]
     assert names.acronyms("Universidade de Macau") == ["UM"]
+
+
+# ---------------------------------------------------------------- the same pages from Phoenix
+@pytest.mark.cluster
+def test_record_pages_read_from_phoenix_equal_the_serving_store(published, client):
+    """The service over Phoenix (PhoenixReader: phoenixdb, the query library) answers the record
+    pages as over the embedded store, from rows the HBase loader's writer put."""
+    from bayres.connectors.hbase_store import ensure_tables
+    from bayres.portal.reader import PhoenixReader
+    from tests.test_hbase_serving import _cluster_endpoint, _drop_tables, _env_endpoint, _view_ddl
+
+    url = _env_endpoint("BAYRES_TEST_PHOENIX_URL")
+    endpoint = _cluster_endpoint()
+    connection = endpoint.connection()
+    reader = PhoenixReader(url, table_prefix=endpoint.prefix)
+    views, server = [], None
+    try:
+        ensure_tables(connection)
+        rows = cat.serving_rows()
+        with endpoint.writer() as writer:
+            for table, data in rows.items():
+                writer.put_rows(table, data)
+        import phoenixdb
+
+        with phoenixdb.connect(url, autocommit=True) as ddl:
+            cursor = ddl.cursor()
+            for table in rows:
+                cursor.execute(_view_ddl(table, endpoint.hbase_name(table)))
+                views.append(endpoint.hbase_name(table))
+        config = ServiceConfig.load(os.path.join(REPO, "conf", "portal", "service.yaml"),
+                                    index_path=published["index"], request_log=None, env={})
+        server = cat.ServiceThread(create_app(config, reader)).start()
+        with httpx.Client(base_url=server.url, timeout=60) as phoenix_client:
+            for cstr_id in (cat.HKUST, cat.TEM, cat.PERSON, cat.UM):
+                want = client.get(f"/api/v1/records/{cstr_id}").json()
+                got = phoenix_client.get(f"/api/v1/records/{cstr_id}").json()
+                assert got == want, cstr_id
+    finally:
+        if server is not None:
+            server.stop()
+        reader.close()
+        import phoenixdb
+
+        with phoenixdb.connect(url, autocommit=True) as ddl:
+            for view in views:
+                ddl.cursor().execute(f'DROP VIEW IF EXISTS "{view}"')
+        connection.close()
+        _drop_tables(endpoint)
+
+
+def test_catalogue_page_pages_on(client):
+    first = client.get("/", params={"q": "大学", "region": "HK", "limit": 2})
+    assert first.status_code == 200
+    import re as _re
+    link = _re.search(r'id="next" href="/\?([^"]+)"', first.text)
+    assert link is not None
+    second = client.get("/?" + link.group(1).replace("&amp;", "&"))
+    assert second.status_code == 200 and "region=HK" in link.group(1) and "None" not in link.group(1)
+    assert 'id="results"' in second.text
