@@ -13,10 +13,21 @@ def main() -> None:
                         help="pipeline scales to time, comma-separated (default 5000,1000000)")
     parser.add_argument("--dedup-scales", default="",
                         help="dedup stage vs a plain Splink-DuckDB script at these scales (default none)")
+    parser.add_argument("--stack-scale", default="5000",
+                        help="cluster profile on the stack vs local at this scale (default 5000; "
+                             "skipped when the stack is not up: make stack-up; empty: never)")
     args = parser.parse_args()
     for scale in [int(s) for s in args.scales.split(",") if s]:
         pipeline_run.run(scale)
     __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
+    if args.stack_scale:
+        from tests import server_endpoints
+
+        if all(server_endpoints.reachable(n) for n in ("hdfs", "yarn", "hbase_thrift", "phoenix",
+                                                        "mariadb", "hive_metastore")):
+            __import__("tests.bench.stack_cluster_vs_local", fromlist=["run"]).run(int(args.stack_scale))
+        else:
+            print("bench stack_cluster_vs_local: skipped, the stack is not up (make stack-up)")
     dedup_scales = tuple(int(s) for s in args.dedup_scales.split(",") if s)
     if dedup_scales:
         __import__("tests.bench.dedup_scale", fromlist=["run"]).run(dedup_scales)
