@@ -15,12 +15,23 @@ def main() -> None:
                         help="dedup stage vs a plain Splink-DuckDB script at these scales (default none)")
     parser.add_argument("--portal-records", type=int, default=100_000,
                         help="golden records in the portal search benchmark's index (0: skip it)")
+    parser.add_argument("--stack-scale", default="5000",
+                        help="cluster profile on the stack vs local at this scale (default 5000; "
+                             "skipped when the stack is not up: make stack-up; empty: never)")
     args = parser.parse_args()
     for scale in [int(s) for s in args.scales.split(",") if s]:
         pipeline_run.run(scale)
     __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
     if args.portal_records:  # over make run's var/ if it holds a catalogue, else a fresh 5,000 sample
         __import__("tests.bench.portal_search", fromlist=["run"]).run(records=args.portal_records)
+    if args.stack_scale:
+        from tests import server_endpoints
+
+        if all(server_endpoints.reachable(n) for n in ("hdfs", "yarn", "hbase_thrift", "phoenix",
+                                                        "mariadb", "hive_metastore")):
+            __import__("tests.bench.stack_cluster_vs_local", fromlist=["run"]).run(int(args.stack_scale))
+        else:
+            print("bench stack_cluster_vs_local: skipped, the stack is not up (make stack-up)")
     dedup_scales = tuple(int(s) for s in args.dedup_scales.split(",") if s)
     if dedup_scales:
         __import__("tests.bench.dedup_scale", fromlist=["run"]).run(dedup_scales)
