@@ -67,9 +67,9 @@ def _check_comparison(path: Path, i: int, c) -> None:
             if len(lk) != 1:
                 _fail(path, f"{where}.levels[{j}]", f"give exactly one of {list(LEVEL_KINDS)}")
             fixed = level.get("fixed")
-            if fixed is not None and not (isinstance(fixed, dict) and all(
-                    isinstance(fixed.get(k), (int, float)) and 0 < fixed[k] <= 1 for k in ("m", "u"))):
-                _fail(path, f"{where}.levels[{j}].fixed", "needs {m: p, u: p} with probabilities in (0, 1]")
+            if fixed is not None and not (isinstance(fixed, dict) and "m" in fixed and set(fixed) <= {"m", "u"}
+                                          and all(isinstance(v, (int, float)) and 0 < v <= 1 for v in fixed.values())):
+                _fail(path, f"{where}.levels[{j}].fixed", "needs {m: p} or {m: p, u: p}, probabilities in (0, 1]")
         if not c.get("missing"):
             _fail(path, f"{where}.missing", "a 'levels' comparison names the column whose absence is its null level")
 

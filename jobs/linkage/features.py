@@ -16,7 +16,8 @@ The calibrated record already carries Simplified, alias-resolved matching keys (
   and "The Chinese University of Hong Kong" meet without any alias), ``lk_org_noprefix`` (the
   same without a leading city), ``lk_org_parents`` (signatures of the organisation a branch,
   campus or affiliated unit belongs to), ``lk_org_acronyms`` / ``lk_org_is_acronym``,
-  ``lk_org_proper`` (romanised proper-name tokens), ``lk_org_block`` (blocking keys).
+  ``lk_org_proper`` (romanised proper-name tokens), ``lk_org_block`` (blocking keys),
+  ``lk_org_sig`` (the first signature: a scalar for EM's blocking, which cannot explode arrays).
 * ``person_names`` — ``lk_person_keys``: romanised keys (jobs/linkage/romanise.py),
   ``lk_person_latin`` (one romanised key, for Jaro-Winkler), ``lk_person_zh`` (the Chinese name
   in Simplified script), ``lk_person_initials`` (first letters of the romanised words).
@@ -49,7 +50,7 @@ FEATURE_COLUMNS = {
     "org_names": {"lk_org_keys": "array"},
     "org_tokens": {"lk_org_sigs": "array", "lk_org_noprefix": "array", "lk_org_parents": "array",
                    "lk_org_acronyms": "array", "lk_org_is_acronym": "array", "lk_org_proper": "array",
-                   "lk_org_block": "array"},
+                   "lk_org_block": "array", "lk_org_sig": "string"},
     "person_names": {"lk_person_keys": "array", "lk_person_latin": "string", "lk_person_zh": "string",
                      "lk_person_initials": "string"},
     "affiliation": {"lk_affiliation": "string"},
@@ -167,7 +168,8 @@ def _org_tokens(df: pd.DataFrame, out: pd.DataFrame) -> None:
             t = org_tokens.org_tokens(r)
             block = t.signatures + t.no_prefix + ["#" + a for a in t.is_acronym + t.acronyms]
             cache[r] = tuple(x or None for x in (t.signatures, t.no_prefix, t.parents, t.acronyms,
-                                                 t.is_acronym, t.proper, list(dict.fromkeys(block))))
+                                                 t.is_acronym, t.proper, list(dict.fromkeys(block)),
+                                                 t.signatures[0] if t.signatures else None))
         values.append(cache[r])
     for i, name in enumerate(FEATURE_COLUMNS["org_tokens"]):
         out[name] = [v[i] for v in values]

@@ -178,6 +178,8 @@ def tokens_zh(text: str) -> list[Token]:
                 break
         else:
             entries = None
+        if entries is not None and entries[0][1] == "stop" and size == 1 and (run or not out):
+            entries = None  # a one-character stop word only between two vocabulary words (統計暨普查局, not 暨南)
         if entries is None:
             run.append(ch)
             i += 1
@@ -258,6 +260,10 @@ class NameTokens:
     acronym: str | None = None             # the name is an acronym (HKUST, CUHK-SZ → 'hkust')
 
 
+#: heads that do not make a sub-unit of what precedes them (a company of a group is a company)
+_NOT_UNITS = {"COMPANY", "GROUP", "HOLDINGS"}
+
+
 def _is_qualifier(part) -> bool:
     return bool(part) and all(t.role in ("place", "sub") for t in part)
 
@@ -296,7 +302,10 @@ def _sigs(tokens, limit: int = MAX_READINGS) -> list[str]:
     choices = [t.readings for t in tokens]
     out = []
     for combo in itertools.islice(itertools.product(*choices), limit):
-        s = " ".join(sorted(set(combo)))
+        toks = set(combo)
+        if "ACADEMY" in toks:  # 科学院 is an Academy of Sciences
+            toks.discard("SCI")
+        s = " ".join(sorted(toks))
         if s not in out:
             out.append(s)
     return out
@@ -316,22 +325,27 @@ def _parent_parts(nt: NameTokens) -> list[tuple[Token, ...]]:
         for q in nt.quals:                                     # "…, Tsinghua University", （香港大学）
             if any(t.role == "head" for t in q) and not _is_qualifier(q):
                 parents.append(q)
-    heads = [i for i, t in enumerate(main) if t.role == "head"]
-    subs = [i for i, t in enumerate(main) if t.role == "sub"]
-    if heads:
+    # a head directly followed by another is a compound (中心医院 Central Hospital, 集团有限公司)
+    heads = [i for i, t in enumerate(main) if t.role == "head"
+             and not (i + 1 < len(main) and main[i + 1].role == "head")]
+    units = [i for i, t in enumerate(main) if t.role == "sub"
+             or (t.role == "head" and not set(t.readings) & _NOT_UNITS)]
+    if heads and not nt.latin:
         first = heads[0]
-        rest = main[first + 1:]
-        if first > 0 and any(t.role in ("head", "sub", "place") for t in rest) and any(
-                t.role in ("head", "sub") for t in rest):
+        if first > 0 and any(i > first for i in units):
             parents.append(tuple(main[:first + 1]))           # 香港大学|深圳医院, 北京大学|深圳研究生院
-        if nt.latin and (len(heads) >= 2 or subs):           # "First Affiliated Hospital of X University"
-            for j in range(len(main) - 1, 0, -1):
-                if main[j].after_of:
-                    tail = main[j:]
-                    if any(t.role == "head" for t in tail) and len(tail) < len(main):
-                        parents.append(tuple(tail))
-                    break
-    return [p for p in parents if len(p) >= 2 and any(t.role in ("name", "place") for t in p)]
+    elif heads and (len(heads) >= 2 or units and units[-1] > heads[0]):
+        tail = next((main[j:] for j in range(len(main) - 1, 0, -1) if main[j].after_of), ())
+        if tail and tail[0].role in ("name", "place") and any(t.role == "head" for t in tail):
+            parents.append(tuple(tail))                       # "First Affiliated Hospital of X University"
+        if main[-1].role in ("head", "sub") and len(heads) >= 2:
+            k = len(main) - 1                                 # "Peking University Shenzhen Hospital"
+            while k > 0 and main[k - 1].role == "sub":
+                k -= 1
+            if k > 1 and main[k - 1].role == "place":         # one place: the branch's city
+                k -= 1
+            parents.append(tuple(main[:k]))
+    return [p for p in parents if len(p) >= 2 and any(t.role != "head" for t in p)]
 
 
 def _acronyms(nt: NameTokens) -> tuple[list[str], list[str]]:

@@ -62,11 +62,14 @@ def _level(spec: dict):
     """One comparison level from its configuration entry, with its chart label if given.
     ``fixed: {m, u}`` fixes both probabilities: evidence that no training may move (a level
     that training rarely or never observes, such as a parent and its branch, would otherwise
-    keep its prior)."""
+    keep its prior); ``fixed: {m}`` fixes m only, u is estimated from random pairs."""
     level = _plain_level(spec)
-    if spec.get("fixed"):
-        level = level.configure(m_probability=float(spec["fixed"]["m"]), u_probability=float(spec["fixed"]["u"]),
+    fixed = spec.get("fixed") or {}
+    if "u" in fixed:
+        level = level.configure(m_probability=float(fixed["m"]), u_probability=float(fixed["u"]),
                                 fix_m_probability=True, fix_u_probability=True)
+    elif "m" in fixed:  # m fixed, u estimated from random pairs as usual
+        level = level.configure(m_probability=float(fixed["m"]), fix_m_probability=True)
     return level.configure(label_for_charts=spec["label"]) if spec.get("label") else level
 
 
