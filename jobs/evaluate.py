@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bayres.schemas.categories import LARGE_INSTRUMENT_MIN_CNY
@@ -41,25 +42,67 @@ def pairwise_scores(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     return _scores(both[pred_col], both[true_col])
 
 
+def org_groups(entities_path: Path, aliases=None) -> pd.DataFrame:
+    """(entity_id, org_group) of the organisation entities of a generated truth: ``known`` when
+    one of its published names (Simplified, Traditional, English, Portuguese) is in the shipped
+    reference data (conf/reference/org_aliases.csv), else ``unknown``.  The evaluation reads the
+    alias table to say which group an organisation is in; the generator never does."""
+    from .calibration.names import default_aliases
+
+    aliases = aliases or default_aliases()
+    ent = pd.read_csv(entities_path, dtype=str, keep_default_na=False)
+    ent = ent[ent["kind"] == "org"]
+    known = [any(aliases.resolve(n) for n in names if n)
+             for names in zip(ent["name_zh_hans"], ent["name_zh_hant"], ent["name_en"], ent["name_pt"])]
+    return pd.DataFrame({"entity_id": ent["entity_id"].to_numpy(),
+                         "org_group": ["known" if k else "unknown" for k in known]})
+
+
 def load_truth(path: Path) -> pd.DataFrame:
-    """(record_id, entity_id, resource_type) of every generated record (truth/records.csv)."""
+    """(record_id, entity_id, resource_type, org_group) of every generated record
+    (truth/records.csv); ``org_group`` (org_groups) is filled for organisations when
+    entities.csv is beside it, else empty."""
+    path = Path(path)
     truth = pd.read_csv(path, dtype=str, keep_default_na=False,
                         usecols=["platform", "source", "src_record_id", "entity_id", "resource_type"])
     truth["record_id"] = truth["platform"] + ":" + truth["source"] + ":" + truth["src_record_id"]
-    return truth[["record_id", "entity_id", "resource_type"]]
+    truth = truth[["record_id", "entity_id", "resource_type"]]
+    entities = path.with_name("entities.csv")
+    if entities.exists():
+        truth = truth.merge(org_groups(entities), on="entity_id", how="left")
+        truth["org_group"] = truth["org_group"].fillna("")
+    return truth
 
 
 def dedup_accuracy(predicted: pd.DataFrame, truth: pd.DataFrame) -> dict:
     """Pairwise scores overall and per resource type; ``predicted``: (record_id, cluster column),
     e.g. the lineage's (record_id, cstr_id).  One join; clusters and entities counted as
-    integer codes (a million records in about a second)."""
+    integer codes (a million records in about a second).  With an ``org_group`` column in
+    ``truth``: also ``org_groups`` — the scores of the records of organisations the shipped
+    reference data knows and of those it does not, overall and per resource type (pairs within
+    each group's records)."""
     pred_col = [c for c in predicted.columns if c != "record_id"][0]
-    both = predicted.merge(truth[["record_id", "entity_id", "resource_type"]], on="record_id", how="inner")
+    cols = ["record_id", "entity_id", "resource_type"] + (["org_group"] if "org_group" in truth else [])
+    both = predicted.merge(truth[cols], on="record_id", how="inner")
     pred = pd.Series(pd.factorize(both[pred_col])[0])
     true = pd.Series(pd.factorize(both["entity_id"])[0])
-    per_type = {t: _scores(pred[rows].reset_index(drop=True), true[rows].reset_index(drop=True))
-                for t, rows in both.groupby("resource_type").indices.items()}
-    return {**_scores(pred, true), "per_type": per_type}
+
+    def scores(rows):
+        return _scores(pred[rows].reset_index(drop=True), true[rows].reset_index(drop=True))
+
+    per_type = {t: scores(rows) for t, rows in both.groupby("resource_type").indices.items()}
+    out = {**_scores(pred, true), "per_type": per_type}
+    if "org_group" in both:
+        out["org_groups"] = {}
+        for g in ("known", "unknown"):
+            rows = np.flatnonzero((both["org_group"] == g).to_numpy())
+            if len(rows):
+                sub = both.iloc[rows]
+                out["org_groups"][g] = {
+                    **scores(rows), "entities": int(sub["entity_id"].nunique()),
+                    "per_type": {t: scores(rows[r]) for t, r in sub.reset_index(drop=True)
+                                 .groupby("resource_type").indices.items()}}
+    return out
 
 
 # ---------------------------------------------------------------- calibration accuracy

@@ -462,3 +462,127 @@ def test_febrl_accuracy_holds_when_em_learns_from_a_sample(tmp_path):
     assert result.stats["05"]["trained"]
     score = febrl_score(result, df.index, links)
     assert score["f1"] >= FEBRL_BAR, score
+
+
+# ---------------------------------------------------------------- organisations no alias table knows
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+#: parent / branch pairs: different organisations whatever the regions say
+HARD_NEGATIVES = [
+    ("香港中文大學", "香港中文大學（深圳）"), ("The Chinese University of Hong Kong", "The Chinese University of Hong Kong, Shenzhen"),
+    ("香港中文大學", "The Chinese University of Hong Kong, Shenzhen"),
+    ("香港科技大學", "香港科技大學（廣州）"), ("HKUST", "HKUST(GZ)"),
+    ("The Hong Kong University of Science and Technology", "香港科技大学（广州）"),
+    ("香港大學", "香港大學深圳醫院"), ("北京大学", "Peking University Shenzhen Hospital"),
+    ("中山大學", "中山大學附屬第一醫院"), ("Sun Yat-sen University", "The First Affiliated Hospital of Sun Yat-sen University"),
+    ("清华大学", "清华大学深圳国际研究生院"), ("中国科学院", "中国科学院深圳先进技术研究院"),
+    ("澳門科技大學", "Macau University of Science and Technology Hospital"),
+    ("香港城市大學", "City University of Hong Kong Shenzhen Research Institute"),
+]
+
+
+def _heldout() -> pd.DataFrame:
+    return pd.read_csv(FIXTURES / "heldout_orgs.csv", comment="#", dtype=str)
+
+
+@pytest.mark.parametrize("parent, branch", HARD_NEGATIVES)
+def test_a_branch_names_its_parent_and_not_itself(parent, branch):
+    from bayres.jobs.linkage.org_tokens import org_tokens
+
+    p, b = org_tokens([parent]), org_tokens([branch])
+    assert not set(p.signatures) & set(b.signatures)
+    assert set(b.parents) & set(p.signatures) or (set(b.is_acronym) and set(b.is_acronym) != set(p.is_acronym))
+
+
+def test_the_organisation_universe_of_the_generator_is_its_own():
+    """The generator reads neither the matcher's alias table nor its vocabulary: no import of
+    the calibration/linkage modules, no path into conf/reference or conf/linkage, and a run of
+    it opens no such file (audited in a subprocess)."""
+    import subprocess
+    import sys
+
+    gen = Path(__file__).resolve().parents[1] / "jobs" / "generate"
+    for f in gen.glob("*.py"):
+        text = f.read_text(encoding="utf-8")
+        for banned in ("org_aliases", "org_vocabulary", "conf/linkage", "calibration.names",
+                       "from bayres.jobs.linkage", "from ..linkage", "from ..calibration"):
+            assert banned not in text, (f.name, banned)
+    probe = (
+        "import sys, tempfile\n"
+        "opened = []\n"
+        "sys.addaudithook(lambda e, a: opened.append(str(a[0])) if e == 'open' and a and isinstance(a[0], str) else None)\n"
+        "from bayres.jobs.generate import generate\n"
+        "generate(tempfile.mkdtemp(), seed=3, scale=300)\n"
+        "bad = [p for p in opened if 'org_aliases' in p or 'conf/linkage' in p]\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_a_third_of_the_generated_organisations_are_unknown_to_the_reference_data():
+    from bayres.jobs.calibration.names import default_aliases
+    from bayres.jobs.generate import catalogue as cat
+
+    emitted = [o for o in cat.ORGS if o.region]
+    aliases = default_aliases()
+    unknown = [o for o in emitted if not any(aliases.resolve(n) for n in (o.hans, o.hant, o.en, o.pt) if n)]
+    assert len(unknown) >= len(emitted) / 3, (len(unknown), len(emitted))
+    families = {o.parent for o in emitted if o.parent and cat.ORG_BY_KEY[o.parent].region}
+    assert len(families) >= 10 and {o.parent for o in unknown if o.parent}  # hard negatives of both kinds
+
+
+def _link_orgs(rows: pd.DataFrame, model_dir) -> pd.DataFrame:
+    """(record_id, cluster): the probabilistic links of the sample's organisation model plus the
+    exact name keys the dedup stage links, as connected components."""
+    result = link_records(rows, backend="duckdb", conf_dir=CONF, model_dir=model_dir)
+    links = pd.concat([_exact_pairs(rows), accepted(result, "04")[["record_id_l", "record_id_r"]]])
+    return clusters(rows["record_id"], links), result
+
+
+def test_heldout_real_organisations_from_names_alone(sample_models):
+    """Real organisations in neither conf/ nor the generator, one name per record, every record
+    carrying the same default region (a feed without a location column): precision ≥ 0.98,
+    the hard negatives (parent and branch) apart, and the pairs a bilingual reader links from
+    the names linked."""
+    model_dir, _ = sample_models
+    held = _heldout()
+    rows = records([{"record_id": f"new:orgs:{i}", "resource_type": "04", "name": n,
+                     "name_en": n if n.isascii() else None, "region": "HK", "src_platform": "hk"}
+                    for i, n in enumerate(held["name"])])
+    truth = pd.DataFrame({"record_id": rows["record_id"], "entity": held["entity"]})
+    cl, result = _link_orgs(rows, model_dir)
+    score = pairwise_scores(cl, truth)
+    merged = cl.merge(truth, on="record_id").merge(held.assign(record_id=rows["record_id"]), on=["record_id", "entity"])
+    wrong = [sorted(set(g["name"])) for _, g in merged.groupby("cluster") if g["entity"].nunique() > 1]
+    print("held-out organisations, names alone", score, "wrongly merged:", wrong)
+    assert score["precision"] >= 0.98, (score, wrong)
+    assert score["recall"] >= 0.9, score
+    by_entity = merged.groupby("entity")["cluster"].agg(set)
+    for parent, branch in [("cuhk", "cuhk_sz"), ("hkust", "hkust_gz"), ("sysu", "sysu3"), ("must", "must_h"),
+                           ("cityu", "cityu_szri"), ("jnu", "jnu1"), ("sustech", "sustech_h"), ("szph", "sz2h"),
+                           ("hku", "hku_space"), ("gzmetro", "szmetro")]:
+        assert not by_entity[parent] & by_entity[branch], (parent, branch)
+
+
+def test_unknown_company_links_its_english_trade_name_through_other_fields(sample_models):
+    """A company's English trade name shares no word with its Chinese name: the phone, web domain
+    and address link them; without those fields they stay apart."""
+    model_dir, _ = sample_models
+    base = [
+        {"record_id": "gz:inst:9", "name": "珠海格力电器股份有限公司", "region": "ZH", "org_type": "enterprise",
+         "contact_phone": "+867568668888", "access_url": "https://www.gree.com", "created_date": date(1991, 1, 1)},
+        {"record_id": "hk:org:9", "name": "Gree Electric Appliances, Inc. of Zhuhai",
+         "name_en": "Gree Electric Appliances, Inc. of Zhuhai", "region": "ZH", "org_type": "enterprise",
+         "contact_phone": "+867568668888", "access_url": "http://gree.com/en", "created_date": date(1991, 1, 1)},
+        {"record_id": "sz:inst:9", "name": "美的集团股份有限公司", "region": "FS", "org_type": "enterprise",
+         "contact_phone": "+8675726338888", "access_url": "https://www.midea.com", "created_date": date(1968, 1, 1)},
+    ]
+    result = link_records(records([dict(r, resource_type="04") for r in base]), backend="duckdb", conf_dir=CONF,
+                          model_dir=model_dir)
+    linked = set(zip(accepted(result, "04")["record_id_l"], accepted(result, "04")["record_id_r"]))
+    print(result.pairs)
+    assert ("gz:inst:9", "hk:org:9") in linked and not any("sz:inst:9" in p for p in linked)
+    bare = [{k: v for k, v in r.items() if k in ("record_id", "name", "name_en")} for r in base]
+    result = link_records(records([dict(r, resource_type="04") for r in bare]), backend="duckdb", conf_dir=CONF,
+                          model_dir=model_dir)
+    assert accepted(result, "04").empty

@@ -8,8 +8,10 @@ them as facts.  Pools whose Traditional form is not given are converted with Ope
 """
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import opencc
 
@@ -72,6 +74,8 @@ class Org:
     addr_en: str = ""
     domain: str = ""           # e-mail domain
     weight: float = 1.0        # how often it owns instruments, hosts people, holds patents
+    former_zh: str = ""        # a former name (home script), published by platforms not yet updated
+    former_en: str = ""
 
 
 ORGS: tuple[Org, ...] = (
@@ -398,7 +402,22 @@ ORGS: tuple[Org, ...] = (
     Org("MOST", "科学技术部", "Ministry of Science and Technology", "government", "", "1998-03-10",
         "科學技術部", abbr="MOST", web="https://www.most.gov.cn"),
 )
+#: the rest of the generator's organisation universe: org_universe.csv beside this module
+UNIVERSE_PATH = Path(__file__).with_name("org_universe.csv")
+
+
+def _load_universe(path: Path = UNIVERSE_PATH) -> tuple[Org, ...]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(line for line in fh if not line.startswith("#")))
+    return tuple(Org(r["key"], r["hans"], r["en"], r["type"], r["region"], r["founded"] or "2000-01-01",
+                     r["hant"], pt=r["pt"], abbr=r["abbr"], abbr_zh=r["abbr_zh"], parent=r["parent"],
+                     web=r["web"], domain=r["domain"], weight=float(r["weight"] or 1),
+                     former_zh=r["former_zh"], former_en=r["former_en"]) for r in rows)
+
+
+ORGS = ORGS + _load_universe()
 ORG_BY_KEY = {o.key: o for o in ORGS}
+assert len(ORG_BY_KEY) == len(ORGS), "duplicate organisation keys"
 
 #: Pairs that look alike but are different organisations — the generator always emits both.
 HARD_NEGATIVES: tuple[tuple[str, str], ...] = (

@@ -74,7 +74,8 @@ def org_frame(pool: OrgPool, idx: np.ndarray) -> Frame:
         parent_idx=pool.parent_idx[idx], web=take(c["web"]), addr=take(c["addr"]), addr_en=take(c["addr_en"]),
         credit=take(pool.credit), br_no=take(pool.br_no), phone_cc=take(pool.phone_cc),
         phone_area=take(pool.phone_area), phone_local=take(pool.phone_local), phone_e164=take(pool.phone_e164),
-        domain=take(c["domain"]), updated=np.array([hash_int(e) % 86400 for e in take(c["eid"])]))
+        domain=take(c["domain"]), former_zh=take(c["former_zh"]), former_en=take(c["former_en"]),
+        updated=np.array([hash_int(e) % 86400 for e in take(c["eid"])]))
 
 
 # ------------------------------------------------------------------------------ world

@@ -51,12 +51,12 @@ class OrgPool:
     def __init__(self, rng: np.random.Generator, n_synth: int, synth_regions: dict[str, float]) -> None:
         cols: dict[str, list] = {k: [] for k in (
             "eid", "key", "hans", "hant", "en", "pt", "abbr", "abbr_zh", "type", "region", "parent",
-            "founded", "web", "addr", "addr_en", "domain", "weight", "real")}
+            "founded", "web", "addr", "addr_en", "domain", "weight", "real", "former_zh", "former_en")}
         for o in cat.ORGS:
             self._add(cols, eid=f"ORG-{o.key}", key=o.key, hans=o.hans, hant=o.hant or cat.to_hant(o.hans),
                       en=o.en, pt=o.pt, abbr=o.abbr, abbr_zh=o.abbr_zh, type=o.type, region=o.region,
                       parent=o.parent, founded=day(o.founded), web=o.web, addr=o.addr, addr_en=o.addr_en,
-                      domain=o.domain, weight=o.weight, real=True)
+                      domain=o.domain, weight=o.weight, real=True, former_zh=o.former_zh, former_en=o.former_en)
         for fields in _synthetic_orgs(rng, n_synth, synth_regions):
             self._add(cols, **fields)
         self.cols = cols
@@ -153,7 +153,7 @@ def _synthetic_orgs(rng, n: int, region_p: dict[str, float]):
             key = f"S{ORG_INDEX_BASE + seq}"
             seq += 1
             yield dict(eid=f"ORG-{key}", key=key, region=r, founded=fd, addr=addr, addr_en=addr_en,
-                       weight=1.0, real=False, **f)
+                       weight=1.0, real=False, former_zh="", former_en="", **f)
 
 
 def _companies(rng, r: str, n: int, used: set[str]) -> list[dict]:

@@ -24,6 +24,7 @@ def names_zh(b: Batch, script: str, en_allowed: bool = False, keep_original: boo
     original publisher's script."""
     hans, hant, en = b.col("name_hans"), b.col("name_hant"), b.col("name_en")
     abbr = b.col("abbr_zh") if "abbr_zh" in b.frame.cols else b.col("abbr")
+    former = b.col("former_zh") if "former_zh" in b.frame.cols else [""] * b.n
     region = b.col("region")
     keep = (b.rng.random(b.n) < 0.3).tolist()
     salt = b.rng.integers(0, 10**6, b.n).tolist()
@@ -34,6 +35,8 @@ def names_zh(b: Batch, script: str, en_allowed: bool = False, keep_original: boo
             name = other
         elif v == CROSS and keep[i] and keep_original:
             name = hant[i] if region[i] in FOREIGN else hans[i]
+        elif v == ABBREV and former[i] and (salt[i] % 2 or not abbr[i]):  # a former name
+            name = _to_script(former[i], script)
         elif v == ABBREV and abbr[i]:
             name = _to_script(abbr[i], script)
         elif v == ENGLISH and en_allowed and en[i]:
@@ -47,9 +50,12 @@ def names_zh(b: Batch, script: str, en_allowed: bool = False, keep_original: boo
 
 
 def names_en(b: Batch) -> list[str]:
-    """English names; an abbreviation variant uses the English abbreviation when there is one."""
+    """English names; an abbreviation variant uses the English abbreviation (or the former name,
+    for an organisation renamed) when there is one."""
     en, abbr = b.col("name_en"), b.col("abbr")
-    return [a if v == ABBREV and a and a.isascii() else e for e, a, v in zip(en, abbr, b.var.tolist())]
+    former = b.col("former_en") if "former_en" in b.frame.cols else [""] * b.n
+    return [f if v == ABBREV and f and (len(e) % 2 or not a) else a if v == ABBREV and a and a.isascii() else e
+            for e, a, f, v in zip(en, abbr, former, b.var.tolist())]
 
 
 def to_hans(text: str) -> str:

@@ -16,11 +16,11 @@ from pathlib import Path
 import yaml
 
 #: level kinds a comparison's ``levels`` may use (see settings.py)
-LEVEL_KINDS = ("all", "exact", "jaro_winkler", "levenshtein", "array_intersect", "date_within",
+LEVEL_KINDS = ("all", "any", "overlap", "exact", "jaro_winkler", "levenshtein", "array_intersect", "date_within",
                "percentage_difference", "sql")
 #: comparison kinds with a one-line form
 COMPARISON_KINDS = ("exact", "jaro_winkler", "levenshtein", "date", "levels")
-FEATURES = ("names", "org_names", "person_names", "affiliation", "contact", "identifiers")
+FEATURES = ("names", "org_names", "org_tokens", "person_names", "affiliation", "contact", "identifiers")
 
 
 class LinkageConfigError(ValueError):
@@ -66,6 +66,10 @@ def _check_comparison(path: Path, i: int, c) -> None:
             lk = [k for k in LEVEL_KINDS if k in (level or {})]
             if len(lk) != 1:
                 _fail(path, f"{where}.levels[{j}]", f"give exactly one of {list(LEVEL_KINDS)}")
+            fixed = level.get("fixed")
+            if fixed is not None and not (isinstance(fixed, dict) and "m" in fixed and set(fixed) <= {"m", "u"}
+                                          and all(isinstance(v, (int, float)) and 0 < v <= 1 for v in fixed.values())):
+                _fail(path, f"{where}.levels[{j}].fixed", "needs {m: p} or {m: p, u: p}, probabilities in (0, 1]")
         if not c.get("missing"):
             _fail(path, f"{where}.missing", "a 'levels' comparison names the column whose absence is its null level")
 

@@ -11,6 +11,13 @@ The calibrated record already carries Simplified, alias-resolved matching keys (
 * ``org_names`` — ``lk_org_keys``: the alias-resolved keys of every published name of the
   organisation (Chinese in both scripts, English, Portuguese), so 澳門大學, University of Macau
   and Universidade de Macau share a key.
+* ``org_tokens`` — language-neutral tokens of every published name (jobs/linkage/org_tokens.py,
+  vocabulary conf/linkage/org_vocabulary.csv): ``lk_org_sigs`` (token-set signatures: 香港中文大學
+  and "The Chinese University of Hong Kong" meet without any alias), ``lk_org_noprefix`` (the
+  same without a leading city), ``lk_org_parents`` (signatures of the organisation a branch,
+  campus or affiliated unit belongs to), ``lk_org_acronyms`` / ``lk_org_is_acronym``,
+  ``lk_org_proper`` (romanised proper-name tokens), ``lk_org_block`` (blocking keys),
+  ``lk_org_sig`` (the first signature: a scalar for EM's blocking, which cannot explode arrays).
 * ``person_names`` — ``lk_person_keys``: romanised keys (jobs/linkage/romanise.py),
   ``lk_person_latin`` (one romanised key, for Jaro-Winkler), ``lk_person_zh`` (the Chinese name
   in Simplified script), ``lk_person_initials`` (first letters of the romanised words).
@@ -34,13 +41,16 @@ import pandas as pd
 from bayres.jobs.calibration import names
 from bayres.jobs.calibration.text import normalise_text
 
-from . import romanise
+from . import org_tokens, romanise
 
 #: derived columns per feature group, with their type ("string" or "array")
 FEATURE_COLUMNS = {
     "names": {"lk_name_base": "string", "lk_name_qual": "string", "lk_name_head": "string",
               "lk_name_tail": "string", "lk_name_en": "string", "lk_owner": "string"},
     "org_names": {"lk_org_keys": "array"},
+    "org_tokens": {"lk_org_sigs": "array", "lk_org_noprefix": "array", "lk_org_parents": "array",
+                   "lk_org_acronyms": "array", "lk_org_is_acronym": "array", "lk_org_proper": "array",
+                   "lk_org_block": "array", "lk_org_sig": "string"},
     "person_names": {"lk_person_keys": "array", "lk_person_latin": "string", "lk_person_zh": "string",
                      "lk_person_initials": "string"},
     "affiliation": {"lk_affiliation": "string"},
@@ -52,6 +62,8 @@ FEATURE_INPUTS = {
     "names": ("name_key", "name_en_key", "owner_org_key"),
     "org_names": ("name", "name_en", "name_pt", "org_name_zh_hans", "org_name_zh_hant", "org_name_en",
                   "org_name_pt"),
+    "org_tokens": ("name", "name_en", "name_pt", "org_name_zh_hans", "org_name_zh_hant", "org_name_en",
+                   "org_name_pt"),
     "person_names": ("name", "name_en", "person_name", "person_name_en"),
     "affiliation": ("person_affiliation",),
     "contact": ("contact_email", "access_url"),
@@ -143,6 +155,26 @@ def _org_names(df: pd.DataFrame, out: pd.DataFrame) -> None:
     out["lk_org_keys"] = keys
 
 
+def _org_tokens(df: pd.DataFrame, out: pd.DataFrame) -> None:
+    """Language-neutral tokens of every published name (org_tokens.py): signatures, the same
+    without a leading city, parents' signatures, acronyms, proper-name tokens, and the blocking
+    keys (signatures, prefix-less signatures, acronyms)."""
+    cols = [_col(df, c) for c in ORG_NAME_FIELDS]
+    rows = zip(*[c.where(c.notna(), None).tolist() for c in cols])
+    cache: dict = {}
+    values = []
+    for r in rows:
+        if r not in cache:
+            t = org_tokens.org_tokens(r)
+            block = t.signatures + t.no_prefix + ["#" + a for a in t.is_acronym + t.acronyms]
+            cache[r] = tuple(x or None for x in (t.signatures, t.no_prefix, t.parents, t.acronyms,
+                                                 t.is_acronym, t.proper, list(dict.fromkeys(block)),
+                                                 t.signatures[0] if t.signatures else None))
+        values.append(cache[r])
+    for i, name in enumerate(FEATURE_COLUMNS["org_tokens"]):
+        out[name] = [v[i] for v in values]
+
+
 def _person_names(df: pd.DataFrame, out: pd.DataFrame) -> None:
     person = _col(df, "person_name").where(_col(df, "person_name").notna(), _col(df, "name"))
     person_en = _col(df, "person_name_en").where(_col(df, "person_name_en").notna(), _col(df, "name_en"))
@@ -196,7 +228,7 @@ def _alnum(value) -> str | None:
     return re.sub(r"[^A-Z0-9]", "", str(value).upper()) or None
 
 
-_DERIVE = {"identifiers": _identifiers, "names": _names, "org_names": _org_names, "person_names": _person_names,
+_DERIVE = {"identifiers": _identifiers, "names": _names, "org_names": _org_names, "org_tokens": _org_tokens, "person_names": _person_names,
            "affiliation": _affiliation, "contact": _contact}
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
 
 from .blocking import Rule
 from .config import TypeConfig
@@ -21,15 +22,64 @@ SQL_BASE_DIALECT = "duckdb"
 UNIQUE_ID = "record_id"
 
 
+class ArraysOverlapLevel(ComparisonLevelCreator):
+    """Some pair of arrays of the two records overlap — ``[a, b]``: ``a`` of one record and ``b``
+    of the other, either way round — and none of the ``unless`` pairs do.  Comparing two
+    *different* array columns (a record's parent names against the other's names) is what
+    Splink's ArrayIntersectLevel cannot say; written per dialect (DuckDB list_has_any, Spark
+    arrays_overlap), a missing array counting as no overlap."""
+
+    def __init__(self, pairs, unless=()):
+        self.pairs = [tuple(p) for p in pairs]
+        self.unless = [tuple(p) for p in unless]
+
+    @staticmethod
+    def _overlap(dialect: str, a: str, b: str) -> str:
+        if dialect == "spark":
+            return f"coalesce(arrays_overlap({a}, {b}), false)"
+        return f"coalesce(list_has_any({a}, {b}), false)"
+
+    def _any(self, dialect: str, pairs) -> str:
+        terms = []
+        for a, b in pairs:
+            terms.append(self._overlap(dialect, f"{a}_l", f"{b}_r"))
+            if a != b:
+                terms.append(self._overlap(dialect, f"{b}_l", f"{a}_r"))
+        return "(" + " OR ".join(terms) + ")"
+
+    def create_sql(self, sql_dialect) -> str:
+        dialect = sql_dialect.sql_dialect_str
+        sql = self._any(dialect, self.pairs)
+        if self.unless:
+            sql += " AND NOT " + self._any(dialect, self.unless)
+        return sql
+
+    def create_label_for_charts(self) -> str:
+        return "overlap of " + ", ".join(f"{a}/{b}" for a, b in self.pairs)
+
+
 def _level(spec: dict):
-    """One comparison level from its configuration entry, with its chart label if given."""
+    """One comparison level from its configuration entry, with its chart label if given.
+    ``fixed: {m, u}`` fixes both probabilities: evidence that no training may move (a level
+    that training rarely or never observes, such as a parent and its branch, would otherwise
+    keep its prior); ``fixed: {m}`` fixes m only, u is estimated from random pairs."""
     level = _plain_level(spec)
+    fixed = spec.get("fixed") or {}
+    if "u" in fixed:
+        level = level.configure(m_probability=float(fixed["m"]), u_probability=float(fixed["u"]),
+                                fix_m_probability=True, fix_u_probability=True)
+    elif "m" in fixed:  # m fixed, u estimated from random pairs as usual
+        level = level.configure(m_probability=float(fixed["m"]), fix_m_probability=True)
     return level.configure(label_for_charts=spec["label"]) if spec.get("label") else level
 
 
 def _plain_level(spec: dict):
     if "all" in spec:  # every one of the listed conditions
         return cll.And(*[_level(s) for s in spec["all"]])
+    if "any" in spec:  # one of the listed conditions
+        return cll.Or(*[_level(s) for s in spec["any"]])
+    if "overlap" in spec:
+        return ArraysOverlapLevel(spec["overlap"], spec.get("unless") or ())
     if "exact" in spec:
         return cll.ExactMatchLevel(spec["exact"], term_frequency_adjustments=bool(spec.get("term_frequency")))
     if "jaro_winkler" in spec:

@@ -1,5 +1,11 @@
 """`python -m tests.bench [--scales 5000,1000000] [--dedup-scales 1000000,4000000]
-[--portal-records 100000]` — run the benchmarks, write .bench/*.json."""
+[--dedup-rounds 1] [--dedup-spark] [--portal-records 100000] [--stack-scale 5000]` — run the
+benchmarks, write .bench/*.json.
+
+By default the dedup stage is measured at 1M records against the peer, one round each (about
+half an hour with the preparation on 2 cores): ``.bench/dedup_scale_1000000.json`` and
+``.bench/dedup_accuracy_1000000.json``.  4M (``--dedup-scales 1000000,4000000``), more rounds
+and the Spark backend run are opt-in: they take hours."""
 from __future__ import annotations
 
 import argparse
@@ -11,13 +17,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="5000,1000000",
                         help="pipeline scales to time, comma-separated (default 5000,1000000)")
-    parser.add_argument("--dedup-scales", default="",
-                        help="dedup stage vs a plain Splink-DuckDB script at these scales (default none)")
     parser.add_argument("--portal-records", type=int, default=100_000,
                         help="golden records in the portal search benchmark's index (0: skip it)")
     parser.add_argument("--stack-scale", default="5000",
                         help="cluster profile on the stack vs local at this scale (default 5000; "
                              "skipped when the stack is not up: make stack-up; empty: never)")
+    parser.add_argument("--dedup-scales", default="1000000",
+                        help="dedup stage vs a plain Splink-DuckDB script at these scales (default 1000000; "
+                             "'' for none)")
+    parser.add_argument("--dedup-rounds", type=int, default=1, help="ours/peer alternations per scale")
+    parser.add_argument("--dedup-spark", action="store_true", help="also the Spark backend at 1M")
     args = parser.parse_args()
     for scale in [int(s) for s in args.scales.split(",") if s]:
         pipeline_run.run(scale)
@@ -34,7 +43,8 @@ def main() -> None:
             print("bench stack_cluster_vs_local: skipped, the stack is not up (make stack-up)")
     dedup_scales = tuple(int(s) for s in args.dedup_scales.split(",") if s)
     if dedup_scales:
-        __import__("tests.bench.dedup_scale", fromlist=["run"]).run(dedup_scales)
+        __import__("tests.bench.dedup_scale", fromlist=["run"]).run(
+            dedup_scales, rounds=args.dedup_rounds, spark=True if args.dedup_spark else False)
 
 
 if __name__ == "__main__":

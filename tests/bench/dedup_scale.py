@@ -287,6 +287,7 @@ def _write_scale(scale: int, prepared: dict, runs_ours: list, runs_peer: list, *
         "runs": {"ours": runs_ours, "peer": runs_peer},
         **extra,
     }
+    _write_accuracy(scale, trained or saved, best_peer)
     return write_result(f"dedup_scale_{scale}", figures,
                         conditions=f"generate --scale {scale} --seed {SEED}; extract+conform once; "
                                    "ours = bayres run --stage dedup (local profile, linkage.backend "
@@ -294,6 +295,29 @@ def _write_scale(scale: int, prepared: dict, runs_ours: list, runs_peer: list, *
                                    "alternating; seconds = process wall time; records/s over it; "
                                    "peak RSS of the process tree; machine shared with other jobs "
                                    "(load averages per run)")
+
+
+def _write_accuracy(scale: int, run: dict | None, best_peer: dict | None) -> Path | None:
+    """``.bench/dedup_accuracy_<N>.json``: our pairwise precision/recall/F1, F1 on the
+    organisations the shipped reference data knows and on those it does not, the peer's F1, and
+    the speed ratio only where the peer's F1 is within 0.02 of ours (a speed ratio against a peer
+    that links worse says nothing)."""
+    if not run or run.get("failed"):
+        return None
+    a = run["accuracy"]
+    groups = a.get("org_groups") or {}
+    peer_f1 = best_peer["accuracy"]["f1"] if best_peer else None
+    out = {"records": run["records"], "precision": a["precision"], "recall": a["recall"], "f1": a["f1"],
+           "f1_known_orgs": (groups.get("known") or {}).get("f1"),
+           "f1_unknown_orgs": (groups.get("unknown") or {}).get("f1"),
+           "org_groups": groups, "per_type": a["per_type"], "peer_f1": peer_f1,
+           "seconds": run["seconds"], "models": run["models"]}
+    if peer_f1 is not None and abs(peer_f1 - a["f1"]) <= 0.02:
+        out["ratio"] = round(run["records_per_second"] / best_peer["records_per_second"], 3)
+    return write_result(f"dedup_accuracy_{scale}", out,
+                        conditions=f"generate --scale {scale} --seed {SEED}; ours = bayres run --stage dedup "
+                                   "(duckdb); pairwise scores against truth/records.csv; organisation groups "
+                                   "by whether the shipped conf/reference/org_aliases.csv knows a name")
 
 
 def add_peer_round(scale: int) -> Path:
