@@ -3,6 +3,7 @@ the CLI's table / JSON / exit code; real ZooKeeper, MariaDB and HiveServer2 repo
 from __future__ import annotations
 
 import os
+import re
 
 import json
 import socket
@@ -97,7 +98,8 @@ def http_server(routes: dict[str, tuple[int, dict]]):
 # --------------------------------------------------------------- which checks
 def test_probes_follow_the_profile(monkeypatch, tmp_path):
     monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
-    for var in [v for v in os.environ if v.startswith("BAYRES__")]:  # the plain profile
+    for var in [v for v in os.environ if v.startswith("BAYRES__")  # the plain profile, on the
+                or re.fullmatch(r"BAYRES_\w+_PORT", v)]:                # default ports
         monkeypatch.delenv(var)
     local = [p.name for p in health.probes_for(load_profile("local"))]
     assert local == ["java", "lake", "state", "source gz", "source hk", "source mo", "source sz",
