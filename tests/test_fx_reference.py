@@ -158,3 +158,17 @@ def test_the_generators_rates_are_independent_and_within_the_scoring_tolerance(r
         assert max(map(abs, values)) < evaluate.GENERATOR_FX_TOLERANCE, c
         assert abs(statistics.median(values)) < 0.01, c
         assert sum(abs(v) > 1e-4 for v in values) > 0.9 * len(values), f"{c}: the same rates"
+
+
+def test_bayres_fx_refresh_writes_the_table_and_says_what_it_covers(tmp_path):
+    from click.testing import CliRunner
+
+    from bayres.jobs.cli import main
+
+    result = CliRunner().invoke(main, ["fx", "refresh", "--out", str(tmp_path / "rates.csv")])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.output)
+    assert (tmp_path / "rates.csv").read_bytes() == TABLE.read_bytes()
+    assert (tmp_path / "rates_refused.csv").read_bytes() == REFUSED.read_bytes()
+    assert info["first_day"] == "2005-04-01" and info["refused_days"] == ["2009-03-26", "2013-04-02"]
+    assert info["rows"] == 3 * info["published_days"]

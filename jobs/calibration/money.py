@@ -177,7 +177,7 @@ def _as_date(value) -> date:
 
 
 #: how old the latest published rate may be for a day (the ECB's longest gap is Easter's, from
-#: Thursday to Tuesday): a date later than the table's last day by more is refused, not
+#: Thursday to Tuesday; 6 days in the table where a refused day follows Easter): a date later than the table's last day by more is refused, not
 #: converted at a stale rate — refresh the table (``bayres fx refresh``)
 MAX_RATE_AGE_DAYS = 7
 
