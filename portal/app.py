@@ -446,6 +446,9 @@ def serve_profile(profile, host: str, port: int, *, log_level: str = "info") -> 
 
     config = ServiceConfig.load(profile.path("portal.service"), index_path=profile.path("portal.index"),
                                 request_log=profile.get("portal.request_log"))
+    if not config.index_path.exists():
+        raise FileNotFoundError(f"no search index at {config.index_path}: publish a run first "
+                                "(make run, or bayres run)")
     app = create_app(config, reader_for(profile))
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
