@@ -186,7 +186,10 @@ def serve(profile, host: str, port: int) -> None:
     from bayres.portal.app import serve_profile
 
     click.echo(f"BayRes portal on http://{host}:{port}/  (API: http://{host}:{port}/docs)", err=True)
-    serve_profile(profile, host, port)
+    try:
+        serve_profile(profile, host, port)
+    except (FileNotFoundError, ValueError, ConfigError) as exc:  # nothing published yet, bad conf
+        raise click.ClickException(str(exc)) from exc
 
 
 # operations: shared configuration in ZooKeeper, locks, health of the endpoints

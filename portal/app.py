@@ -27,7 +27,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
@@ -446,11 +446,9 @@ def serve_profile(profile, host: str, port: int, *, log_level: str = "info") -> 
 
     config = ServiceConfig.load(profile.path("portal.service"), index_path=profile.path("portal.index"),
                                 request_log=profile.get("portal.request_log"))
+    if not config.index_path.exists():
+        raise FileNotFoundError(f"no search index at {config.index_path}: publish a run first "
+                                "(make run, or bayres run)")
     app = create_app(config, reader_for(profile))
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
-
-def default_json(o):  # dates in rows from the serving store
-    if isinstance(o, (date, datetime)):
-        return o.isoformat()
-    raise TypeError(type(o))

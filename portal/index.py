@@ -4,12 +4,14 @@ SQLite's FTS5 (Python's standard library) is the full-text engine. One row per g
 
 * ``doc`` — the record's facet and display columns (type, region, owner, sharing mode, dates,
   platforms), ``id`` the FTS rowid;
-* ``doc_fts`` — FTS5 (unicode61, diacritics removed; contentless) over three columns:
-  ``names`` (the published names in every script: original, OpenCC Simplified and Traditional,
-  English, Portuguese, the institution's names; Chinese characters one token each, so a phrase
-  query matches any substring of a name), ``keys`` (derived: the alias-resolved canonical name,
-  acronyms, pinyin, romanised person names) and ``other`` (owner, keywords, model, …); bm25
-  weighs them 10 : 4 : 1;
+* ``doc_fts`` — FTS5 (unicode61, diacritics removed; contentless) over four columns:
+  ``names`` (the record's own names — Chinese in OpenCC Simplified, the form queries are matched
+  in —, English, Portuguese, the institution's names; Chinese characters one token each, so a
+  phrase query matches any substring of a name), ``aliases`` (the names as published, their
+  Traditional forms, the names its source records were published under), ``keys`` (derived: the
+  alias-resolved canonical name, acronyms, pinyin, romanised person names) and ``other`` (owner,
+  keywords, model, …); bm25 weighs them 10 : 3 : 4 : 1 and normalises by each column's length,
+  so the record whose own name is closest to the query comes first;
 * ``doc_key`` — exact keys: identifiers (``id``: CSTR ids, official, patent, credit-code, ORCID,
   serial and grant numbers), names (``name``: the pipeline's name key of every name variant —
   aliases resolved —, English keys, romanised keys) and ``acronym`` (initials derived from an
@@ -40,7 +42,7 @@ from typing import Any
 
 from . import names
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 DDL = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -52,7 +54,7 @@ CREATE TABLE doc (
 CREATE INDEX doc_type_region ON doc (resource_type, region);
 CREATE INDEX doc_owner ON doc (owner_key);
 CREATE TABLE doc_key (key TEXT NOT NULL, id INTEGER NOT NULL, kind TEXT NOT NULL);
-CREATE VIRTUAL TABLE doc_fts USING fts5(names, keys, other, content='',
+CREATE VIRTUAL TABLE doc_fts USING fts5(names, aliases, keys, other, content='',
     tokenize='unicode61 remove_diacritics 2');
 CREATE TABLE cstr_registry (cstr_id TEXT PRIMARY KEY, resource_type TEXT, status TEXT,
     successor_id TEXT, first_run_date TEXT, last_run_date TEXT, members INTEGER);
@@ -121,6 +123,7 @@ class Document:
 
     cstr_id: str
     names: str
+    aliases: str
     keys: str
     other: str
     exact: list[tuple[str, str]] = field(default_factory=list)  # (key, kind)
@@ -143,14 +146,20 @@ def document(row: Mapping[str, Any], member_names: Iterable[str] = ()) -> Docume
     """The index's view of a golden record (keys lower-case, as the serving store's columns);
     ``member_names``: the names its source records were published under (lineage)."""
     row = _lower(row)
-    published = list(dict.fromkeys([row.get(f) for f in NAME_FIELDS if row.get(f)]
-                                   + [n for n in member_names if n]))
-    variants: list[str] = []
+    own = list(dict.fromkeys(row.get(f) for f in NAME_FIELDS if row.get(f)))
+    published = list(dict.fromkeys(own + [n for n in member_names if n]))
+    # names: the record's own names, Chinese in Simplified (queries are matched in Simplified),
+    # so the column stays as short as the names are and bm25 prefers the closest name;
+    # aliases: the names as published (Traditional), their s2hk Traditional forms and the names
+    # the source records were published under
+    main = list(dict.fromkeys((names.simplified(t) if names.has_cjk(t) else t) or t for t in own))
+    aliases: list[str] = []
     for text in published:
-        variants.append(text)
         if names.has_cjk(text):
-            variants += [names.simplified(text) or "", names.traditional(text) or ""]
-    variants = list(dict.fromkeys(v for v in variants if v))
+            aliases += [text, names.simplified(text) or "", names.traditional(text) or ""]
+        else:
+            aliases.append(text)
+    aliases = [a for a in dict.fromkeys(aliases) if a and a not in main]
     exact: list[tuple[str, str]] = []
     for f in ID_FIELDS:
         k = id_key(row.get(f))
@@ -179,7 +188,8 @@ def document(row: Mapping[str, Any], member_names: Iterable[str] = ()) -> Docume
     other = " ".join(str(row[f]) for f in OTHER_FIELDS if row.get(f))
     return Document(
         cstr_id=row["cstr_id"],
-        names=" ".join(_spaced(v) for v in variants),
+        names=" ".join(_spaced(v) for v in main),
+        aliases=" ".join(_spaced(v) for v in aliases),
         keys=" ".join(_spaced(d) for d in dict.fromkeys(derived)),
         other=_spaced(names.simplified(other) if names.has_cjk(other) else other),
         exact=list(dict.fromkeys(exact)))
@@ -225,7 +235,7 @@ def build(out: Path | str, golden: Iterable[Mapping[str, Any]],
                               names.name_key(owner) if owner else None, raw.get("sharing_mode"),
                               _str(raw.get("created_date")), _str(raw.get("updated_date")), year,
                               ",".join(platforms), raw.get("member_count")))
-            batch_fts.append((n, d.names, d.keys, d.other))
+            batch_fts.append((n, d.names, d.aliases, d.keys, d.other))
             batch_key.extend((k, n, kind) for k, kind in d.exact)
             rtype, region = raw.get("resource_type"), raw.get("region")
             value, amount = raw.get("inst_value_cny"), raw.get("proj_amount_cny")
@@ -283,7 +293,7 @@ def _str(v: Any) -> str | None:
 
 def _flush(con, docs, fts, keys) -> None:
     con.executemany("INSERT INTO doc VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", docs)
-    con.executemany("INSERT INTO doc_fts(rowid, names, keys, other) VALUES (?,?,?,?)", fts)
+    con.executemany("INSERT INTO doc_fts(rowid, names, aliases, keys, other) VALUES (?,?,?,?,?)", fts)
     con.executemany("INSERT INTO doc_key VALUES (?,?,?)", keys)
     docs.clear(), fts.clear(), keys.clear()
 
@@ -426,7 +436,7 @@ def search(con: sqlite3.Connection, q: str, filters: Filters = Filters(), *, lim
             params += exact
         terms = _fts_terms(q)
         if terms:
-            parts.append("SELECT rowid AS id, 3 AS tier, bm25(doc_fts, 10.0, 4.0, 1.0) AS score "
+            parts.append("SELECT rowid AS id, 3 AS tier, bm25(doc_fts, 10.0, 3.0, 4.0, 1.0) AS score "
                          "FROM doc_fts WHERE doc_fts MATCH ?")
             match = " AND ".join(terms)
             if len(terms) > 1 and not exact_hit(con, exact) and not con.execute(
@@ -455,29 +465,33 @@ def search(con: sqlite3.Connection, q: str, filters: Filters = Filters(), *, lim
     if filters.updated_to:
         where.append("d.updated_date <= ?")
         wparams.append(filters.updated_to)
-    base = f"WITH h AS ({hits}) SELECT {{cols}} FROM h JOIN doc d ON d.id = h.id WHERE {' AND '.join(where)}"
+    # the matching records once per request, in a temporary table: the page, the total and the
+    # facets read it (the full-text match and bm25 run once, not once per facet)
+    con.execute("DROP TABLE IF EXISTS temp.hits")
+    con.execute(f"CREATE TEMP TABLE hits AS WITH h AS ({hits}) "
+                "SELECT h.id, h.tier, h.score, d.cstr_id, " + ", ".join(f"d.{f}" for f in FACETS)
+                + f" FROM h JOIN doc d ON d.id = h.id WHERE {' AND '.join(where)}", params + wparams)
     page_where, page_params = "", []
     if cursor:
         tier, score, cstr_id = _decode_cursor(cursor, fp)
-        page_where = " AND (h.tier, h.score, d.cstr_id) > (?, ?, ?)"
+        page_where = " WHERE (t.tier, t.score, t.cstr_id) > (?, ?, ?)"
         page_params = [tier, score, cstr_id]
     rows = con.execute(
-        base.format(cols="d.*, h.tier, h.score") + page_where
-        + " ORDER BY h.tier, h.score, d.cstr_id LIMIT ?",
-        params + wparams + page_params + [limit + 1]).fetchall()
+        "SELECT d.*, t.tier, t.score FROM temp.hits t JOIN doc d ON d.id = t.id" + page_where
+        + " ORDER BY t.tier, t.score, t.cstr_id LIMIT ?", page_params + [limit + 1]).fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
-    total = con.execute(base.format(cols="count(*)"), params + wparams).fetchone()[0]
+    total = con.execute("SELECT count(*) FROM temp.hits").fetchone()[0]
     out = {"q": q, "total": total, "results": [_hit(r) for r in rows],
            "next_cursor": _encode_cursor(fp, rows[-1]["tier"], rows[-1]["score"], rows[-1]["cstr_id"])
            if more else None, "facets": {}}
     if facets:
         for name in FACETS:
-            got = con.execute(base.format(cols=f"d.{name} AS value, count(*) AS n")
-                              + f" GROUP BY d.{name} ORDER BY n DESC, value LIMIT 50",
-                              params + wparams).fetchall()
+            got = con.execute(f"SELECT {name} AS value, count(*) AS n FROM temp.hits "
+                              f"GROUP BY {name} ORDER BY n DESC, value LIMIT 50").fetchall()
             out["facets"][name] = [{"value": None if r["value"] is None else str(r["value"]),
                                     "count": r["n"]} for r in got]
+    con.execute("DROP TABLE temp.hits")
     return out
 
 

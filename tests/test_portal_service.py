@@ -375,3 +375,13 @@ def test_catalogue_page_pages_on(client):
     second = client.get("/?" + link.group(1).replace("&amp;", "&"))
     assert second.status_code == 200 and "region=HK" in link.group(1) and "None" not in link.group(1)
     assert 'id="results"' in second.text
+
+
+def test_bayres_serve_says_when_nothing_was_published(own_home_env):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([str(Path(sys.executable).with_name("bayres")), "serve", "--port", str(cat.free_port())],
+                          env=own_home_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "no search index" in done.stderr and "make run" in done.stderr

@@ -26,7 +26,6 @@ import argparse
 import os
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,7 +73,9 @@ def distractors(golden: list[dict], n: int, seed: int = 7) -> list[dict]:
         k = i // len(golden) + 1
         g["cstr_id"] = f"CSTR:BENCH.{g['resource_type']}.P{i:07d}"
         g["name"] = f"{g['name']}（第{k}分部）"
-        for f in ("name_en", "org_name_en"):
+        if g.get("person_name"):
+            g["person_name"] = f"{g['person_name']}（第{k}分部）"
+        for f in ("name_en", "org_name_en", "person_name_en"):
             if g.get(f):
                 g[f] = f"{g[f]} Branch {k}"
         for f in ("name_pt", "org_name_zh_hans", "org_name_zh_hant", "org_name_pt", "official_no", "cstr",
@@ -99,27 +100,30 @@ def truth_queries(home: Path, max_queries: int, seed: int = 11) -> list[dict]:
     records["owner_org"] = records["owner_org"].fillna(holder.where(holder != "")) \
         .fillna(records["person_affiliation"])
     with duckdb.connect(str(home / "serving" / "bayres.duckdb"), read_only=True) as con:
-        golden = con.execute("SELECT CSTR_ID, NAME, REGION FROM BAYRES_RESOURCE").df()
+        golden = con.execute("SELECT CSTR_ID, NAME, NAME_EN, REGION FROM BAYRES_RESOURCE").df()
     shown = dict(zip(golden["CSTR_ID"], golden["NAME"]))
     region = dict(zip(golden["CSTR_ID"], golden["REGION"]))
     # a name more than ten records share (核磁共振波谱仪: one per laboratory) does not identify a
     # record: such queries name the owner too, as a portal user would
     from bayres.portal.names import simplified
 
-    homonyms = Counter(simplified(n) for n in golden["NAME"])
+    def norm(name):
+        return (simplified(name) or "").lower() if isinstance(name, str) else ""
+
+    homonyms = Counter(norm(n) for n in golden["NAME"])
+    homonyms.update(norm(n) for n in golden["NAME_EN"] if isinstance(n, str))
     joined = truth[["record_id", "entity_id"]].merge(lineage, on="record_id").merge(records, on="record_id")
     expected = joined.groupby("entity_id")["cstr_id"].agg(lambda s: Counter(s).most_common(1)[0][0])
     queries = []
     for entity, group in joined.groupby("entity_id"):
         target = expected[entity]
-        target_crowded = homonyms[simplified(shown.get(target) or "")] > 10
+        target_crowded = homonyms[norm(shown.get(target))] > 10
         names = set()
         for row in group.itertuples():
             for col in ("name", "name_en", "name_pt"):
                 v = getattr(row, col)
                 if isinstance(v, str) and v.strip():
-                    crowded = target_crowded or homonyms[simplified(v)] > 10 or (
-                        col != "name" and target_crowded)
+                    crowded = target_crowded or homonyms[norm(v)] > 10
                     owner = row.owner_org if crowded and isinstance(row.owner_org, str) else ""
                     names.add((v, owner))
         for q, owner in sorted(names):
