@@ -4,7 +4,11 @@
 string: the source's fields in first-seen order, then ``_src_location``, ``_src_error``,
 ``_src_raw``) and ``_manifest.json``; the directory appears only complete (see
 :meth:`Lake.staged_directory`). A feed file that cannot be read at all is recorded under
-``files_quarantined`` and contributes no rows; the run goes on. Feed files are compared with
+``files_quarantined`` and contributes no rows — the records read from it before its error are
+counted there (``rows_discarded``, summed in the manifest) — and the run goes on. A file whose
+real path leaves the drop folder (a symbolic link to elsewhere) is quarantined unopened. What
+killed runs of the source left (staging and moved-aside directories, spools of dead processes)
+is removed when it starts. Feed files are compared with
 the processed-file ledger (:mod:`bayres.jobs.feed_ledger`): unchanged files are carried from the
 previous run, never parsed twice; changed and removed ones are detected and listed.
 

@@ -28,6 +28,48 @@ from pyspark.sql import DataFrame
 
 from .expectations import CRITICAL
 
+
+def _escape_unexpected_values() -> None:
+    """Data Docs show the sampled unexpected values of a failed check in a table whose cells GX
+    (1.24) writes into the page as raw HTML: a value such as ``<script>…`` from a feed became
+    live markup (found by tests/test_escaping.py). Escape those cells — the values stay verbatim
+    in the data and in the JSON results; only their HTML rendering changes. Applied once."""
+    import functools
+    import html
+
+    from great_expectations.render.components import RenderedTableContent
+    from great_expectations.render.view.view import DefaultJinjaView
+
+    original = DefaultJinjaView.render_content_block
+    if getattr(original, "_bayres_escapes", False):
+        return
+
+    def header(block) -> str:
+        row = block.get("header_row") if isinstance(block, dict) else getattr(block, "header_row", None)
+        first = (row or [None])[0]
+        return str(first.get("string_template", {}).get("template", "") if isinstance(first, dict) else first)
+
+    def escaped(rows):
+        return [[html.escape(c) if isinstance(c, str) else c for c in row] for row in rows or []]
+
+    @functools.wraps(original)  # keeps Jinja's pass_context marker
+    def render_content_block(self, jinja_context, content_block, *args, **kwargs):
+        kind = (content_block.get("content_block_type") if isinstance(content_block, dict)
+                else getattr(content_block, "content_block_type", None))
+        if kind == "table" and "Unexpected Value" in header(content_block):
+            if isinstance(content_block, dict):
+                content_block = {**content_block, "table": escaped(content_block.get("table"))}
+            elif isinstance(content_block, RenderedTableContent):
+                content_block = copy.copy(content_block)
+                content_block.table = escaped(content_block.table)
+        return original(self, jinja_context, content_block, *args, **kwargs)
+
+    render_content_block._bayres_escapes = True
+    DefaultJinjaView.render_content_block = render_content_block
+
+
+_escape_unexpected_values()
+
 DATASOURCE = "bayres"
 BATCH_DEFINITION = "whole_dataframe"
 DOCS_SITE = "local_site"

@@ -6,7 +6,8 @@ Every file-system write of the process — ``os.mkdir``, ``os.rename``, ``os.rep
 directory exchange of :mod:`bayres.connectors.commit` — is counted; right after the
 ``KILL_AT``-th one returns the process sends itself SIGKILL (no clean-up, no ``finally``: the
 fault is real, only its timing is chosen). ``KILL_AT`` 0 runs to the end and prints the number of
-writes. The scenarios:
+writes. ``KILL_NO_EXCHANGE=1`` makes the directory exchange unavailable (the two-rename
+replacement and its recovery are then what is killed). The scenarios:
 
 * ``extract``: extract WORKDIR/drop into the lake WORKDIR/lake (one CSV source, run date
   2024-06-01), replacing the run directory an earlier run published;
@@ -39,6 +40,8 @@ def instrument() -> None:
         setattr(os, name, _counted(getattr(os, name)))
     from bayres.connectors import commit
 
+    if os.environ.get("KILL_NO_EXCHANGE"):  # as on a file system without renameat2: the fallback
+        commit.exchange = lambda a, b: False
     commit.exchange = _counted(commit.exchange)
 
 

@@ -203,3 +203,16 @@ def test_mis_encoded_rows_reach_the_quarantine_with_their_reason(feeds_root, lak
     table = rows_of(lake, csv_source()).to_pylist()
     assert table[1]["_src_location"] == "sz/feeds/x.csv line 3"
     assert "looks mis-encoded" in table[1]["_src_error"]
+
+
+def test_recover_puts_back_a_run_directory_moved_aside_by_a_killed_replacement(lake):
+    source_dir = lake.root / "raw/sz/grants"
+    (source_dir / f"{RUN_DATE}.old-killed").mkdir(parents=True)  # moved aside, never replaced
+    (source_dir / f"{RUN_DATE}.old-killed" / "_manifest.json").write_text("{}", encoding="utf-8")
+    (source_dir / f"{RUN_DATE}.tmp-killed").mkdir()                # the new one, incomplete
+    (source_dir / "2024-05-31").mkdir()
+    (source_dir / "2024-05-31.old-other").mkdir()                  # its replacement finished
+    done = lake.recover("raw/sz/grants")
+    assert sorted(os.listdir(source_dir)) == ["2024-05-31", RUN_DATE]
+    assert (source_dir / RUN_DATE / "_manifest.json").exists()
+    assert any(d.startswith("restored") for d in done)

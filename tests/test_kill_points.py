@@ -24,8 +24,11 @@ DAY = "2024-06-01"
 VOLATILE = ("started", "finished", "run_id")
 
 
-def child(scenario: str, workdir: Path, kill_at: int, run_id: str = "run-x") -> subprocess.CompletedProcess:
+def child(scenario: str, workdir: Path, kill_at: int, run_id: str = "run-x",
+          exchange: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "RUN_ID": run_id, "PYTHONPATH": str(ROOT.parent)}
+    if not exchange:
+        env["KILL_NO_EXCHANGE"] = "1"
     return subprocess.run([sys.executable, "-m", "tests.kill_child", scenario, str(workdir), str(kill_at)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
@@ -82,8 +85,17 @@ def extract_template(tmp_path_factory):
     return template, snapshot(clean / "lake"), int(done.stdout.split()[-1])
 
 
-def test_a_kill_between_any_two_writes_of_an_extraction_is_repaired_by_the_rerun(extract_template, tmp_path):
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "two-renames"])
+def test_a_kill_between_any_two_writes_of_an_extraction_is_repaired_by_the_rerun(extract_template, tmp_path,
+                                                                                  exchange):
     template, clean, writes = extract_template
+    if not exchange:
+        probe = tmp_path / "probe"
+        shutil.copytree(template, probe)
+        done = child("extract", probe, 0, exchange=False)
+        assert done.returncode == 0, done.stderr
+        writes = int(done.stdout.split()[-1])
+        shutil.rmtree(probe)
     assert writes >= 10  # mkdirs, parts moved in, manifest, the swap, the clean-up
     old_ids = [i for i in OLD["a.csv"]]
     new_ids = [i for f in sorted(NEW) for i in NEW[f]]
@@ -91,23 +103,27 @@ def test_a_kill_between_any_two_writes_of_an_extraction_is_repaired_by_the_rerun
     for k in range(1, writes):
         work = tmp_path / f"k{k}"
         shutil.copytree(template, work)
-        killed = child("extract", work, k)
+        killed = child("extract", work, k, exchange=exchange)
         assert killed.returncode == -signal.SIGKILL, (k, killed.stderr)
         run_dir = work / "lake" / "raw" / "sz" / "grants" / DAY
-        # a reader finds the old run or the new one, complete
-        ids = complete_run(run_dir)
-        assert ids in (old_ids, new_ids), k
-        seen.add("new" if ids == new_ids else "old")
-        rerun = child("extract", work, 0, run_id="run-again")
+        if run_dir.exists() or exchange:  # with exchange a reader always finds it
+            ids = complete_run(run_dir)  # the old run or the new one, complete
+            assert ids in (old_ids, new_ids), k
+            seen.add("new" if ids == new_ids else "old")
+        else:  # between the two renames: missing until the next run puts the old one back
+            seen.add("missing")
+        rerun = child("extract", work, 0, run_id="run-again", exchange=exchange)
         assert rerun.returncode == 0, (k, rerun.stderr)
         assert snapshot(work / "lake") == clean, k
         assert os.listdir(run_dir.parent) == [DAY], k  # no .tmp- or .old- directory
         assert os.listdir(work / "tmp") == [], k        # no spool of the killed process
         shutil.rmtree(work)
-    assert seen == {"old", "new"}  # the kills fell both before and after the swap
+    # the kills fell before and after the swap (and, without exchange, between its renames)
+    assert seen == ({"old", "new"} if exchange else {"old", "new", "missing"})
 
 
-def test_a_kill_between_any_two_writes_of_a_zone_replacement(tmp_path):
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "two-renames"])
+def test_a_kill_between_any_two_writes_of_a_zone_replacement(tmp_path, exchange):
     template = tmp_path / "template"
     final = template / "zone" / "run_date=2024-06-01"
     final.mkdir(parents=True)
@@ -115,7 +131,7 @@ def test_a_kill_between_any_two_writes_of_a_zone_replacement(tmp_path):
     pq.write_table(__import__("pyarrow").table({"n": [1, 2], "v": ["old", "old"]}), final / "part-00000.parquet")
     clean = tmp_path / "clean"
     shutil.copytree(template, clean)
-    done = child("zone", clean, 0)
+    done = child("zone", clean, 0, exchange=exchange)
     assert done.returncode == 0, done.stderr
     writes = int(done.stdout.split()[-1])
     expected = snapshot(clean / "zone")
@@ -123,10 +139,12 @@ def test_a_kill_between_any_two_writes_of_a_zone_replacement(tmp_path):
     for k in range(1, writes):
         work = tmp_path / f"k{k}"
         shutil.copytree(template, work)
-        assert child("zone", work, k).returncode == -signal.SIGKILL
-        values = set(pq.read_table(work / "zone" / "run_date=2024-06-01").column("v").to_pylist())
-        assert values in ({"old"}, {"new"}), k  # the day's directory is never missing or mixed
-        assert child("zone", work, 0).returncode == 0
+        assert child("zone", work, k, exchange=exchange).returncode == -signal.SIGKILL
+        day = work / "zone" / "run_date=2024-06-01"
+        if day.exists() or exchange:  # with exchange the day's directory is never missing
+            values = set(pq.read_table(day).column("v").to_pylist())
+            assert values in ({"old"}, {"new"}), k  # nor mixed
+        assert child("zone", work, 0, exchange=exchange).returncode == 0
         assert snapshot(work / "zone") == expected, k
         assert os.listdir(work / "zone") == ["run_date=2024-06-01"], k
 
