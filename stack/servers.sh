@@ -205,6 +205,9 @@ XML
     "phoenix.queryserver.serialization=PROTOBUF"
     "phoenix.queryserver.withRemoteUserExtractor=false"
   )
+  # Phoenix's RPC scheduler and controller: its metadata calls (CREATE VIEW scans SYSTEM.CHILD_LINK
+  # from inside the region server) get their own handlers, instead of taking every priority
+  # handler and then waiting on a hbase:meta lookup that needs one (a deadlock seen under load)
   xml_conf "$hb/hbase-site.xml" "${hbase_common[@]}" \
     "hbase.master.hostname=$BIND_HOST" "hbase.master.ipc.address=$BIND_HOST" \
     "hbase.master.port=$HBASE_MASTER_PORT" "hbase.master.info.port=-1" \
@@ -213,7 +216,9 @@ XML
     "hbase.regionserver.port=$HBASE_RS_PORT" "hbase.regionserver.info.port=-1" \
     "hbase.master.wait.on.regionservers.mintostart=1" \
     "hbase.master.wait.on.regionservers.timeout=1000" \
-    "hbase.regionserver.handler.count=10" "hbase.master.handler.count=10" \
+    "hbase.regionserver.handler.count=16" "hbase.master.handler.count=10" \
+    "hbase.region.server.rpc.scheduler.factory.class=org.apache.hadoop.hbase.ipc.PhoenixRpcSchedulerFactory" \
+    "hbase.rpc.controllerfactory.class=org.apache.hadoop.hbase.ipc.controller.ServerRpcControllerFactory" \
     "hbase.zookeeper.property.maxClientCnxns=0" \
     "hbase.master.balancer.stochastic.maxRunningTime=1000" \
     "hbase.regionserver.global.memstore.size=0.3" \
@@ -333,14 +338,15 @@ stack_start() {
   stack_write_conf
   local t0
   t0="$(now)"
-  # HDFS and YARN in parallel; HBase once HDFS is out of safe mode; PQS and Thrift after HBase
+  # HDFS and YARN all at once (a DataNode / NodeManager retries until its master listens);
+  # HBase once HDFS is out of safe mode; PQS and Thrift after HBase
   stack_launch namenode
-  stack_launch resourcemanager
-  stack_ready namenode
   stack_launch datanode
-  stack_ready resourcemanager
+  stack_launch resourcemanager
   stack_launch nodemanager
+  stack_ready namenode
   stack_ready datanode
+  stack_ready resourcemanager
   stack_launch hbase-master
   stack_launch hbase-regionserver
   stack_ready hbase-master

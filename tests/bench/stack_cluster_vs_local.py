@@ -103,6 +103,18 @@ def prepare_cluster(env: dict, home: Path, scale: int, seed: int) -> None:
     client = InsecureClient(f"http://127.0.0.1:{env['BAYRES_WEBHDFS_PORT']}", user="bayres")
     for path in ("/bayres/lake", "/bayres/drop"):
         client.delete(path, recursive=True)
+    # the Phoenix views go first: CREATE VIEW IF NOT EXISTS over a view of the same name whose
+    # HBase table was re-created spins the Query Server (Phoenix 5.2.0's client walks the view's
+    # parent chain forever in verifyIfAnyParentHasIndexesAndViewExtendsPk)
+    import phoenixdb
+
+    pqs = f"http://127.0.0.1:{os.environ.get('BAYRES_PHOENIX_QS_PORT', '8765')}/"
+    phoenix = phoenixdb.connect(pqs, autocommit=True)
+    cursor = phoenix.cursor()
+    for view in ("BAYRES_RESOURCE", "BAYRES_RESOURCE_BY_TYPE_REGION", "BAYRES_RESOURCE_RECENT",
+                 "BAYRES_LINEAGE"):
+        cursor.execute(f'DROP VIEW IF EXISTS "{view}"')
+    phoenix.close()
     connection = happybase.Connection("127.0.0.1", int(os.environ.get("BAYRES_HBASE_THRIFT_PORT", 9090)))
     for table in connection.tables():
         if table.startswith(b"BAYRES_"):
@@ -113,7 +125,6 @@ def prepare_cluster(env: dict, home: Path, scale: int, seed: int) -> None:
             "BAYRES_SEED": str(seed), "BAYRES_FORCE_RELOAD": "1"}
     subprocess.run([sys.executable, "docker/init/load_sources.py"], env=prep, cwd=REPO, check=True,
                    stdout=subprocess.DEVNULL)
-    pqs = f"http://127.0.0.1:{os.environ.get('BAYRES_PHOENIX_QS_PORT', '8765')}/"
     subprocess.run([sys.executable, "docker/init/create_phoenix_views.py", "--url", pqs,
                     "hbase/phoenix"], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
 
