@@ -9,7 +9,7 @@ export BAYRES_HOME ?= $(CURDIR)/var
 # pytest's own temp dirs and Spark's scratch stay inside the project
 export SPARK_LOCAL_DIRS ?= $(CURDIR)/var/spark-tmp
 
-.PHONY: stack-install stack-up stack-down stack-status help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop fuzz
+.PHONY: test-stack-e2e stack-install stack-up stack-down stack-status help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop fuzz
 
 help:
 	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
@@ -73,8 +73,12 @@ test: install-test stack-install
 	# the suite's Spark session shares the standalone metastore, so HiveServer2 sees its tables
 	BAYRES_REQUIRE_SERVERS=1 BAYRES__SPARK__METASTORE_URI=thrift://127.0.0.1:$${BAYRES_HIVE_METASTORE_PORT:-9083} \
 	  BAYRES__SPARK__WAREHOUSE_DIR=$(CURDIR)/.servers/hive/warehouse \
-	  $(BIN)/python -m pytest -p no:cacheprovider -q $(PYTEST_ARGS); \
+	  $(BIN)/python -m pytest -p no:cacheprovider -q -m "not stack_e2e" $(PYTEST_ARGS); \
 	  rc=$$?; bash tests/servers/stop.sh; exit $$rc
+
+# the cluster profile end to end on the stack vs the local profile (tests/test_cluster_e2e.py; long)
+test-stack-e2e:
+	$(MAKE) test PYTEST_ARGS="-m stack_e2e -rs $(PYTEST_ARGS)"
 
 # without the servers: their tests skip
 test-fast: install
