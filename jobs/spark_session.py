@@ -24,6 +24,15 @@ def driver_java_options(profile: Profile, light: bool = False) -> str:
     return " ".join(options + (list(LIGHT_JVM_OPTIONS) if light else []))
 
 
+def profile_spark_conf(profile: Profile) -> dict[str, str]:
+    """The profile's own Spark properties (``spark.conf``: {property: value}), as Spark strings
+    (YAML's ``true`` is Spark's ``true``, not Python's ``True``)."""
+    conf = profile.get("spark.conf") or {}
+    if not isinstance(conf, dict):
+        raise ValueError(f"profile {profile.name}: spark.conf must be a mapping of Spark properties")
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in conf.items()}
+
+
 def build_spark(profile: Profile, app_name: str = "bayres", light: bool = False) -> SparkSession:
     """A Hive-enabled session: embedded Derby metastore under the profile's home, or a shared
     metastore when ``spark.metastore_uri`` is set.  ``light``: a JVM tuned to start cheaply, for
@@ -53,6 +62,8 @@ def build_spark(profile: Profile, app_name: str = "bayres", light: bool = False)
         .config("spark.ui.showConsoleProgress", "false")
         .enableHiveSupport()
     )
+    for key, value in profile_spark_conf(profile).items():
+        builder = builder.config(key, value)
     uri = profile.get("spark.metastore_uri")
     if uri:
         builder = builder.config("spark.hadoop.hive.metastore.uris", str(uri))

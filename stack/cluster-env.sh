@@ -18,7 +18,9 @@ export HADOOP_CONF_DIR="$_STACK_STATE/stack/conf/hadoop" YARN_CONF_DIR="$_STACK_
 export HADOOP_USER_NAME="${HADOOP_USER_NAME:-bayres}" SPARK_LOCAL_IP=127.0.0.1
 # a driver and executors that fit beside the stack on one machine
 export BAYRES__SPARK__DRIVER_MEMORY="${BAYRES__SPARK__DRIVER_MEMORY:-1g}"
-export BAYRES__SPARK__SHUFFLE_PARTITIONS="${BAYRES__SPARK__SHUFFLE_PARTITIONS:-4}"
+# one shuffle partition per executor core: the linkage's Spark jobs (hundreds, on a few hundred
+# rows each) cost their tasks' scheduling, not their data; Splink repartitions to the same number
+export BAYRES__SPARK__SHUFFLE_PARTITIONS="${BAYRES__SPARK__SHUFFLE_PARTITIONS:-2}"
 _spark_home="$("$_STACK_REPO/.venv/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')"
 export SPARK_CONF_DIR="$_STACK_STATE/stack/conf/spark"
 mkdir -p "$SPARK_CONF_DIR"
@@ -30,6 +32,8 @@ spark.executor.instances         1
 spark.executor.cores             2
 spark.executor.memory            1g
 spark.yarn.am.memory             384m
+spark.executor.extraJavaOptions  -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
+spark.sql.codegen.wholeStage     false
 spark.pyspark.python             $_STACK_REPO/.venv/bin/python
 CONF
 [[ -f "$_spark_home/conf/log4j2.properties" ]] && cp "$_spark_home/conf/log4j2.properties" "$SPARK_CONF_DIR/" 2>/dev/null
