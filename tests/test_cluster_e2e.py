@@ -23,8 +23,9 @@ import pytest
 
 from tests import server_endpoints
 
-# long (the probabilistic linkage on one machine's YARN: ~25 min at scale 500 on a loaded 2-core
-# machine): not in `make test`'s default selection; `make test-stack-e2e` runs it
+# long (the probabilistic linkage on one machine's YARN: dedup ~8 min at scale 300 on a 2-core
+# machine at load 20, plus the local profile's run, ~6 min): not in `make test`'s default
+# selection; `make test-stack-e2e` runs it
 pytestmark = [pytest.mark.stack_e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
