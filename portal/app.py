@@ -74,11 +74,25 @@ class ServiceConfig:
 
     @classmethod
     def load(cls, path: Path | str, *, index_path: Path | str, request_log: Path | str | None,
-             env: dict[str, str] | None = None) -> ServiceConfig:
+             env: dict[str, str] | None = None, governance=None) -> ServiceConfig:
+        """``governance``: the rules (jobs/governance.Rules; default: those of the conf
+        directory service.yaml lives in). Each audience must be a governance audience; the fields
+        it may not see are those its governance tier rules withhold (masked fields come masked
+        from its own serving store, portal/reader.py)."""
+        from bayres.jobs.governance import load_rules
+        from bayres.schemas.classification import FIELD_TIERS
+
         env = os.environ if env is None else env
         conf = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+        rules = governance or load_rules(Path(path).resolve().parent.parent)
         audiences = {}
         for name, spec in (conf.get("audiences") or {}).items():
+            if name not in rules.audiences:
+                raise ValueError(f"{path}: audience {name!r} is not a governance audience "
+                                 f"({rules.path}: {', '.join(rules.audiences)}); refused")
+            if (spec or {}).get("withheld"):
+                raise ValueError(f"{path}: audience {name}: 'withheld' is no longer read — the "
+                                 f"governance rules ({rules.path}) decide what it sees")
             spec = spec or {}
             keys: list[str] = []
             if spec.get("key_env"):
@@ -87,7 +101,8 @@ class ServiceConfig:
                 if raw is None and env.get(var + "_FILE"):
                     raw = Path(env[var + "_FILE"]).read_text("utf-8")
                 keys = [k.strip() for k in (raw or "").split(",") if k.strip()]
-            withheld = {str(t): tuple(fs or ()) for t, fs in (spec.get("withheld") or {}).items()}
+            tiers = rules.audiences[name].tiers
+            withheld = {"*": tuple(f for f, t in sorted(FIELD_TIERS.items()) if tiers[t] == "withhold")}
             audiences[name] = Audience(name, tuple(keys), withheld)
         if "public" not in audiences:
             raise ValueError(f"{path}: no 'public' audience (the audience of requests without a key)")
@@ -223,6 +238,15 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
                   description="Read API over the BayRes catalogue of Greater Bay Area S&T resources: "
                               "cross-script search, record pages with provenance, statistics.")
     app.state.config, app.state.reader = config, reader
+
+    def reader_of(aud: Audience) -> CatalogueReader:
+        """The audience's own reader (a dict of readers per audience), or the one reader."""
+        if isinstance(reader, dict):
+            try:
+                return reader[aud.name]
+            except KeyError:
+                raise HTTPException(403, f"no published data for audience {aud.name}") from None
+        return reader
     templates = Environment(loader=PackageLoader("bayres.portal", "templates"),
                             autoescape=select_autoescape(default=True, default_for_string=True))
     log_lock = threading.Lock()
@@ -345,7 +369,8 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
                 raise HTTPException(404, f"no record {cstr_id}")
         finally:
             con.close()
-        row = app.state.reader.resource(cstr_id)
+        reader = reader_of(aud)
+        row = reader.resource(cstr_id)
         if row is None:
             raise HTTPException(404, f"no record {cstr_id}")
         hidden = aud.hidden(row.get("resource_type"))
@@ -355,7 +380,7 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
             sources = {}
         fields = {k: v for k, v in row.items()
                   if v is not None and k not in hidden and k != "field_sources"}
-        lineage = app.state.reader.lineage(cstr_id)
+        lineage = reader.lineage(cstr_id)
         terms = ({k: row.get(k) for k in SHARING_TERMS if k not in hidden}
                  if row.get("resource_type") == index.INSTRUMENT else None)
         return {"cstr_id": cstr_id, "audience": aud.name, "record": jsonable_encoder(fields),
@@ -449,6 +474,7 @@ def serve_profile(profile, host: str, port: int, *, log_level: str = "info") -> 
     if not config.index_path.exists():
         raise FileNotFoundError(f"no search index at {config.index_path}: publish a run first "
                                 "(make run, or bayres run)")
-    app = create_app(config, reader_for(profile))
+    # each audience reads its own governed serving store (conf/governance/rules.yaml)
+    app = create_app(config, {name: reader_for(profile, name) for name in config.audiences})
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
