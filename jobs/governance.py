@@ -367,7 +367,7 @@ def verify_serving(rules: Rules, full_store: Path, audience_dir: Path) -> dict:
                         leaked.add(v)
                         violations.append(f"{audience}/{t}.{col}: carries a value it may not see "
                                           f"(from {forbidden[v]})")
-    return {"audiences": len(rules.audiences), "fields_checked": len(checked),
+    return {"audiences_checked": len(rules.audiences), "fields_checked": len(checked),
             "violations": len(violations), "violation_details": violations[:50]}
 
 

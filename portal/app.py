@@ -68,13 +68,16 @@ class ServiceConfig:
     index_path: Path
     request_log: Path | None
     audiences: dict[str, Audience]
+    #: the governance rules (jobs/governance.Rules) the audiences come from
+    governance: object = None
     default_page_size: int = 20
     max_page_size: int = 100
     max_query_length: int = 200
 
     @classmethod
     def load(cls, path: Path | str, *, index_path: Path | str, request_log: Path | str | None,
-             env: dict[str, str] | None = None, governance=None) -> ServiceConfig:
+             env: dict[str, str] | None = None, governance=None,
+             allow_dev_key: bool = False) -> ServiceConfig:
         """``governance``: the rules (jobs/governance.Rules; default: those of the conf
         directory service.yaml lives in). Each audience must be a governance audience; the fields
         it may not see are those its governance tier rules withhold (masked fields come masked
@@ -84,7 +87,10 @@ class ServiceConfig:
 
         env = os.environ if env is None else env
         conf = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-        rules = governance or load_rules(Path(path).resolve().parent.parent)
+        # the pseudonymisation key is needed when the service governs a full store itself
+        # (jobs/governance.py: BAYRES_GOVERNANCE_KEY; the dev key only where allowed)
+        rules = governance or load_rules(Path(path).resolve().parent.parent,
+                                         allow_dev_key=allow_dev_key)
         audiences = {}
         for name, spec in (conf.get("audiences") or {}).items():
             if name not in rules.audiences:
@@ -108,7 +114,7 @@ class ServiceConfig:
             raise ValueError(f"{path}: no 'public' audience (the audience of requests without a key)")
         limits = conf.get("limits") or {}
         return cls(index_path=Path(index_path), request_log=Path(request_log) if request_log else None,
-                   audiences=audiences,
+                   audiences=audiences, governance=rules,
                    default_page_size=int(limits.get("default_page_size", 20)),
                    max_page_size=int(limits.get("max_page_size", 100)),
                    max_query_length=int(limits.get("max_query_length", 200)))
@@ -239,14 +245,38 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
                               "cross-script search, record pages with provenance, statistics.")
     app.state.config, app.state.reader = config, reader
 
-    def reader_of(aud: Audience) -> CatalogueReader:
-        """The audience's own reader (a dict of readers per audience), or the one reader."""
+    class _Governed:
+        """One reader over the full store (tests, a store published without audiences): the
+        service applies the audience's governance rules to every row itself."""
+
+        def __init__(self, aud: Audience):
+            self.aud = aud
+
+        def _apply(self, rows: list[dict]) -> list[dict]:
+            from bayres.jobs.governance import apply_rows
+
+            rules = config.governance
+            if rules is None:
+                raise HTTPException(503, "no governance rules: nothing is served")
+            cols = sorted({c for r in rows for c in r})
+            return apply_rows(rules, self.aud.name, rows, cols)
+
+        def resource(self, cstr_id):
+            row = reader.resource(cstr_id)
+            return None if row is None else self._apply([row])[0]
+
+        def lineage(self, cstr_id):
+            return self._apply(reader.lineage(cstr_id))
+
+    def reader_of(aud: Audience):
+        """The audience's own governed store (a dict of readers per audience); or the one full
+        reader, governed here."""
         if isinstance(reader, dict):
             try:
                 return reader[aud.name]
             except KeyError:
                 raise HTTPException(403, f"no published data for audience {aud.name}") from None
-        return reader
+        return _Governed(aud)
     templates = Environment(loader=PackageLoader("bayres.portal", "templates"),
                             autoescape=select_autoescape(default=True, default_for_string=True))
     log_lock = threading.Lock()
@@ -470,11 +500,15 @@ def serve_profile(profile, host: str, port: int, *, log_level: str = "info") -> 
     from .reader import reader_for
 
     config = ServiceConfig.load(profile.path("portal.service"), index_path=profile.path("portal.index"),
-                                request_log=profile.get("portal.request_log"))
+                                request_log=profile.get("portal.request_log"),
+                                allow_dev_key=bool(profile.get("governance.dev_key_allowed")))
     if not config.index_path.exists():
         raise FileNotFoundError(f"no search index at {config.index_path}: publish a run first "
                                 "(make run, or bayres run)")
-    # each audience reads its own governed serving store (conf/governance/rules.yaml)
-    app = create_app(config, {name: reader_for(profile, name) for name in config.audiences})
+    if profile.get("serving.kind") == "duckdb" and profile.get("serving.audience_dir"):
+        # each audience reads its own governed serving store (conf/governance/rules.yaml)
+        app = create_app(config, {name: reader_for(profile, name) for name in config.audiences})
+    else:  # one store (Phoenix): the service applies each audience's rules to what it reads
+        app = create_app(config, reader_for(profile))
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 #: lowest first: an audience cleared for a tier sees every tier below it
 TIERS = ("public", "internal", "personal", "sensitive_personal")
 
+#: record ids (``<platform>:<source>:<id in the source>``) are public — they are the lineage the
+#: portal shows — so the source's own id (src_record_id) and what is made of record ids are too
 _PUBLIC = """
 record_id resource_type name name_lang name_en name_pt description keywords provider_org owner_org
 created_date updated_date language sharing_mode rights access_url region official_no cstr cstr_id
@@ -29,10 +31,11 @@ ach_patent_no ach_kind ach_holders ach_application_date ach_grant_date
 proj_number proj_funder proj_amount proj_currency proj_amount_cny proj_start_date proj_end_date
 member_count source_platforms run_date bucket recency src_platform src_source
 resource_type_count match_rule is_survivor
+src_record_id survivor_record_id field_sources
 """
 _INTERNAL = """
-inst_serial_no src_record_id src_location src_raw_path src_run_id name_key name_en_key
-owner_org_key field_flags survivor_record_id field_sources change related_cstr_id members_before
+inst_serial_no src_location src_raw_path src_run_id name_key name_en_key
+owner_org_key field_flags change related_cstr_id members_before
 members_after status successor_id first_run_date last_run_date members run_id stage field reason
 records completeness validity uniqueness timeliness score profile started_at seconds error
 sources sources_delivered extracted standardized quarantined files_quarantined failure_rate
