@@ -48,6 +48,8 @@ class Rules:
     consent_field: str | None
     key_env: str
     path: str = ""
+    #: set by rules_for: the key is read when a first pseudonym is needed (True: dev key allowed)
+    allow_dev_key: bool | None = None
     _key: bytes | None = field(default=None, repr=False)
 
     def audience(self, name: str) -> Audience:
@@ -84,7 +86,9 @@ class Rules:
 
     def pseudonym(self, value: Any) -> str:
         if self._key is None:
-            raise GovernanceError("pseudonymisation key not set (Rules.set_key)")
+            if self.allow_dev_key is None:
+                raise GovernanceError("pseudonymisation key not set (Rules.set_key)")
+            self.set_key(self.allow_dev_key)  # needed now: a clear error if it is missing
         digest = hmac.new(self._key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()
         return "ps_" + digest[:20]
 
@@ -125,9 +129,12 @@ def load_rules(conf_dir: Path | str | None = None, allow_dev_key: bool | None = 
 
 
 def rules_for(ctx) -> Rules:
-    """The rules of a run, with the key set (dev key only where the profile allows it)."""
-    return load_rules(ctx.profile.conf_dir,
-                      allow_dev_key=bool(ctx.profile.get("governance.dev_key_allowed")))
+    """The rules of a run; the pseudonymisation key is read when a first pseudonym is needed
+    (the development key only where the profile allows it), so a run that pseudonymises nothing
+    needs none."""
+    rules = load_rules(ctx.profile.conf_dir)
+    rules.allow_dev_key = bool(ctx.profile.get("governance.dev_key_allowed"))
+    return rules
 
 
 # ---------------------------------------------------------------- value transforms
