@@ -520,13 +520,16 @@ def publish_audit(ctx, spark, serving: dict, hive_views: dict | None) -> dict:
 
     from . import load
 
+    from datetime import datetime, timezone
+
     rules = rules_for(ctx)
     rows = audit_record(ctx, rules, serving, "serving")
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for audience, v in (hive_views or {}).items():
         for view in v["views"]:
             rows.append({"run_id": ctx.run_id, "audience": audience, "target": "hive",
                          "published_table": view, "location": v["database"], "rows": 0,
-                         "rule_version": rules.version, "published_at": rows[0]["published_at"] if rows else None,
+                         "rule_version": rules.version, "published_at": now,
                          **{k: 0 for k in COUNTED}})
     exports = []
     exports_log = ctx.profile.path("reports.root") / ctx.run_id / "governance_exports.jsonl"
