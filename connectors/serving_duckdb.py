@@ -40,3 +40,43 @@ def replace_tables(db_path: Path, exported: dict[str, str]) -> dict:
 def connect(db_path: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """A connection for portal-style queries (read-only by default)."""
     return duckdb.connect(str(db_path), read_only=read_only)
+
+
+def audience_path(audience_dir: Path, audience: str) -> Path:
+    """The serving store of one governance audience."""
+    return Path(audience_dir) / f"{audience}.duckdb"
+
+
+def publish_audiences(db_path: Path, audience_dir: Path, rules, tables: list[str]) -> dict:
+    """Per governance audience, a store of its own whose tables hold the values it may see
+    (jobs/governance.apply_frame on every table of the full store), each replaced in one
+    transaction. Returns per audience the rows per table and the values masked/pseudonymised/
+    generalised/withheld."""
+    from bayres.jobs.governance import apply_frame
+
+    Path(audience_dir).mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(db_path), read_only=True) as src:
+        frames = {t: src.execute(f"SELECT * FROM {t}").fetchdf() for t in tables}
+    result = {}
+    for audience in rules.audiences:
+        counts: dict = {}
+        rows = {}
+        path = audience_path(audience_dir, audience)
+        with duckdb.connect(str(path)) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for name, frame in frames.items():
+                    published = apply_frame(rules, audience, frame, counts)
+                    con.register("published", published)
+                    con.execute(serving_ddl(name))
+                    columns = ", ".join(c for c, _ in serving_columns(name))
+                    con.execute(f"DELETE FROM {name}")
+                    con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM published")
+                    con.unregister("published")
+                    rows[name] = len(published)
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        result[audience] = {"store": str(path), "rows": rows, **counts}
+    return result

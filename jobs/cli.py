@@ -134,16 +134,30 @@ def render() -> None:
 
 
 @schema.command()
-def check() -> None:
-    """Fail when a generated DDL file is stale."""
+@click.pass_obj
+def check(profile) -> None:
+    """Fail when a field (declared, or filled by a source mapping) has no classification tier,
+    or a generated DDL file is stale."""
     from bayres.schemas.render import check_stale
 
     from .config import REPO_ROOT
 
+    from bayres.schemas.classification import check_declared, check_sources
+
+    from .config import load_yaml
+
+    # classification first: a field with no tier is refused whatever else is right
+    sources = {str(p): load_yaml(p)
+               for p in sorted((profile.conf_dir / "sources").glob("*.yaml"))}
+    untiered = [f"schemas: field {f!r} has no classification tier" for f in check_declared()]
+    untiered += check_sources(sources)
+    if untiered:
+        raise click.ClickException("unclassified fields (declare a tier in "
+                                   "schemas/classification.py):\n  " + "\n  ".join(untiered))
     stale = check_stale(REPO_ROOT)
     if stale:
         raise click.ClickException("stale (run `bayres schema render`): " + ", ".join(map(str, stale)))
-    click.echo("generated DDL is up to date")
+    click.echo("every field is classified; generated DDL is up to date")
 
 
 @main.group()
@@ -190,6 +204,44 @@ def serve(profile, host: str, port: int) -> None:
         serve_profile(profile, host, port)
     except (FileNotFoundError, ValueError, ConfigError) as exc:  # nothing published yet, bad conf
         raise click.ClickException(str(exc)) from exc
+
+
+@main.group()
+def governance() -> None:
+    """Data governance: tiers, audiences, what each audience was published (issue 20)."""
+
+
+@governance.command(name="report")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_obj
+def governance_report(profile, as_json: bool) -> None:
+    """The tier × audience matrix, checked against what each audience's own store returns, and
+    what changed since the last run."""
+    from .governance import GovernanceError, report
+
+    try:
+        rep = report(profile)
+    except (GovernanceError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(rep, ensure_ascii=False, indent=1, default=str))
+    else:
+        auds = list(rep["audiences"])
+        click.echo(f"rules {rep['rules']} version {rep['rule_version']}")
+        click.echo(f"{'field':28} {'tier':20} " + " ".join(f"{a[:12]:12}" for a in auds))
+        for f, m in rep["matrix"].items():
+            click.echo(f"{f:28} {m['tier']:20} " + " ".join(f"{m['audiences'][a][:12]:12}" for a in auds))
+        click.echo(f"fields checked: {rep['fields_checked']}, violations: {rep['violations']}")
+        for v in rep.get("violation_details") or []:
+            click.echo(f"  VIOLATION {v}")
+        if rep.get("last_run"):
+            click.echo(f"last run {rep['last_run']['run_id']} (rules {rep['last_run']['rule_version']}):")
+            for aud, c in rep["last_run"]["per_audience"].items():
+                click.echo(f"  {aud:12} " + ", ".join(f"{k} {v}" for k, v in c.items()))
+            click.echo("changes since the previous run: "
+                       + ("; ".join(rep.get("changes_since_last_run") or []) or "none"))
+    if rep.get("violations"):
+        sys.exit(1)
 
 
 # operations: shared configuration in ZooKeeper, locks, health of the endpoints

@@ -303,8 +303,14 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
     for part, table in ((result.registry.members, REGISTRY_MEMBER), (result.registry.ids, REGISTRY_ID)):
         _write_frame(engine, f"dedup_registry_{table.name}", part, table,
                      ctx.zone("registry", table.name))
+    from .governance import log_export, rules_for
+
+    rules = rules_for(ctx)
     queue = review_queue.write_queue(review_dir / ctx.run_date.isoformat(), result.review_pairs,
-                                     result.review_clusters)
+                                     result.review_clusters, rules=rules)
+    log_export(ctx, rules, "review_queue", queue["pairs"], queue["pairs_to_review"],
+               counts={k: v for k, v in (queue.get("governance") or {}).items()
+                       if k not in ("audience", "rule_version")})
     result.stats["seconds"]["write"] = round(time.perf_counter() - started, 2)
 
     # counted on what was written (reading it back is cheaper than joining again)

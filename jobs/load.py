@@ -80,7 +80,18 @@ def to_serving(ctx, golden: DataFrame, lineage: DataFrame, records: DataFrame) -
             frame.select(*[frame[f.name].alias(qualifier(f)) for f in t.key + t.columns]) \
                 .write.mode("overwrite").parquet(path)
             exported[name] = path
-        return replace_tables(ctx.profile.path("serving.path"), exported)
+        result = replace_tables(ctx.profile.path("serving.path"), exported)
+        if ctx.profile.get("serving.audience_dir"):
+            # governance: one store per audience whose bytes already hold what it may see
+            from bayres.connectors.serving_duckdb import publish_audiences
+            from bayres.jobs.governance import rules_for
+
+            rules = rules_for(ctx)
+            result["audiences"] = publish_audiences(ctx.profile.path("serving.path"),
+                                                    ctx.profile.path("serving.audience_dir"),
+                                                    rules, list(exported))
+            result["rule_version"] = rules.version
+        return result
     if kind == "hbase":
         from bayres.connectors.hbase_store import replace_frames
 

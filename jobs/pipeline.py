@@ -228,6 +228,13 @@ def run_publish(ctx: RunContext, spark: SparkSession) -> None:
             info["hive"] = load.to_hive(spark, golden, GOLDEN_RESOURCE, db, ctx.run_date)
             still_ours()
             info["serving"] = load.to_serving(ctx, golden, lineage, records)
+            # governance (issue 20): per-audience Hive views over the curated tables, the audit
+            from .governance import publish_audit, publish_hive_views, rules_for
+
+            info["hive_views"] = publish_hive_views(
+                spark, rules_for(ctx), db,
+                (RESOURCE_RECORD, GOLDEN_RESOURCE, RECORD_LINEAGE, CSTR_CHANGE, QUARANTINE, QUALITY_SCORE))
+            info["governance"] = publish_audit(ctx, spark, info["serving"], info["hive_views"])
             # the portal's search index and precomputed statistics (bayres serve, portal/)
             from bayres.portal.publish import build_portal_index
 

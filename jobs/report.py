@@ -232,6 +232,13 @@ def summary(rep: dict) -> str:
     p = stages.get("publish")
     if p and p.get("status") != "failed":
         lines += ["", "Published: " + ("yes" if p.get("published") else f"NO — {p.get('why_not')}")]
+        g = p.get("governance")
+        if g:  # issue 20: what each audience was given, under which rules
+            lines.append(f"  governance rules {g['rule_version']} (audit: {g['audit']}); values per audience:")
+            lines.append(f"    {'audience':<13}{'rows':>8}{'masked':>9}{'pseudon.':>10}{'general.':>10}{'withheld':>10}")
+            for aud, c in g["per_audience"].items():
+                lines.append(f"    {aud:<13}{c['rows']:>8}{c['masked']:>9}{c['pseudonymised']:>10}"
+                             f"{c['generalised']:>10}{c['withheld']:>10}")
     lines += ["", "Stage timings: " + ", ".join(f"{k} {v.get('seconds')} s" + (" FAILED" if v.get("status") == "failed" else "")
                                             for k, v in stages.items())]
     for name in rep.get("failed_stages") or []:

@@ -107,15 +107,38 @@ def pairs_columns() -> list[str]:
             *side, "decision", "reviewer", "decided_at"]
 
 
-def write_queue(out_dir: Path, pairs: pd.DataFrame, giant: pd.DataFrame) -> dict:
-    """Replace ``out_dir``/pairs.csv (and giant_clusters.csv) with this run's queue."""
+def govern_pairs(pairs: pd.DataFrame, rules, audience: str = "steward") -> tuple[pd.DataFrame, dict]:
+    """Both sides' record fields as ``audience`` may see them (jobs/governance.py): the queue is
+    an export to data stewards and follows their rules like any publication."""
+    from .governance import apply_frame
+
+    counts: dict = {}
+    out = pairs.copy()
+    for side in ("l", "r"):
+        cols = {f"{f}_{side}": f for f in PAIR_FIELDS if f"{f}_{side}" in pairs.columns}
+        if not cols or pairs.empty:
+            continue
+        governed = apply_frame(rules, audience, pairs[list(cols)].rename(columns=cols), counts)
+        for col, f in cols.items():
+            out[col] = governed[f].to_numpy()
+    return out, counts
+
+
+def write_queue(out_dir: Path, pairs: pd.DataFrame, giant: pd.DataFrame, rules=None) -> dict:
+    """Replace ``out_dir``/pairs.csv (and giant_clusters.csv) with this run's queue; with
+    governance ``rules``, the record fields as the steward audience may see them."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    counts: dict = {}
+    if rules is not None:
+        pairs, counts = govern_pairs(pairs, rules)
     pairs = pairs.assign(decision="", reviewer="", decided_at="")[pairs_columns()] \
         .sort_values(["resource_type", "match_probability", "record_id_l", "record_id_r"],
                      ascending=[True, False, True, True])
     pairs.to_csv(out_dir / "pairs.csv", index=False, encoding="utf-8-sig")
     written = {"pairs": str(out_dir / "pairs.csv"), "pairs_to_review": int(len(pairs))}
+    if rules is not None:
+        written["governance"] = {"audience": "steward", "rule_version": rules.version, **counts}
     giant_path = out_dir / "giant_clusters.csv"
     if len(giant):
         giant.to_csv(giant_path, index=False, encoding="utf-8-sig")

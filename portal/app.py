@@ -68,17 +68,37 @@ class ServiceConfig:
     index_path: Path
     request_log: Path | None
     audiences: dict[str, Audience]
+    #: the governance rules (jobs/governance.Rules) the audiences come from
+    governance: object = None
     default_page_size: int = 20
     max_page_size: int = 100
     max_query_length: int = 200
 
     @classmethod
     def load(cls, path: Path | str, *, index_path: Path | str, request_log: Path | str | None,
-             env: dict[str, str] | None = None) -> ServiceConfig:
+             env: dict[str, str] | None = None, governance=None,
+             allow_dev_key: bool = False) -> ServiceConfig:
+        """``governance``: the rules (jobs/governance.Rules; default: those of the conf
+        directory service.yaml lives in). Each audience must be a governance audience; the fields
+        it may not see are those its governance tier rules withhold (masked fields come masked
+        from its own serving store, portal/reader.py)."""
+        from bayres.jobs.governance import load_rules
+        from bayres.schemas.classification import FIELD_TIERS
+
         env = os.environ if env is None else env
         conf = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+        # the pseudonymisation key is needed when the service governs a full store itself
+        # (jobs/governance.py: BAYRES_GOVERNANCE_KEY; the dev key only where allowed)
+        rules = governance or load_rules(Path(path).resolve().parent.parent,
+                                         allow_dev_key=allow_dev_key)
         audiences = {}
         for name, spec in (conf.get("audiences") or {}).items():
+            if name not in rules.audiences:
+                raise ValueError(f"{path}: audience {name!r} is not a governance audience "
+                                 f"({rules.path}: {', '.join(rules.audiences)}); refused")
+            if (spec or {}).get("withheld"):
+                raise ValueError(f"{path}: audience {name}: 'withheld' is no longer read — the "
+                                 f"governance rules ({rules.path}) decide what it sees")
             spec = spec or {}
             keys: list[str] = []
             if spec.get("key_env"):
@@ -87,13 +107,14 @@ class ServiceConfig:
                 if raw is None and env.get(var + "_FILE"):
                     raw = Path(env[var + "_FILE"]).read_text("utf-8")
                 keys = [k.strip() for k in (raw or "").split(",") if k.strip()]
-            withheld = {str(t): tuple(fs or ()) for t, fs in (spec.get("withheld") or {}).items()}
+            tiers = rules.audiences[name].tiers
+            withheld = {"*": tuple(f for f, t in sorted(FIELD_TIERS.items()) if tiers[t] == "withhold")}
             audiences[name] = Audience(name, tuple(keys), withheld)
         if "public" not in audiences:
             raise ValueError(f"{path}: no 'public' audience (the audience of requests without a key)")
         limits = conf.get("limits") or {}
         return cls(index_path=Path(index_path), request_log=Path(request_log) if request_log else None,
-                   audiences=audiences,
+                   audiences=audiences, governance=rules,
                    default_page_size=int(limits.get("default_page_size", 20)),
                    max_page_size=int(limits.get("max_page_size", 100)),
                    max_query_length=int(limits.get("max_query_length", 200)))
@@ -223,6 +244,39 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
                   description="Read API over the BayRes catalogue of Greater Bay Area S&T resources: "
                               "cross-script search, record pages with provenance, statistics.")
     app.state.config, app.state.reader = config, reader
+
+    class _Governed:
+        """One reader over the full store (tests, a store published without audiences): the
+        service applies the audience's governance rules to every row itself."""
+
+        def __init__(self, aud: Audience):
+            self.aud = aud
+
+        def _apply(self, rows: list[dict]) -> list[dict]:
+            from bayres.jobs.governance import apply_rows
+
+            rules = config.governance
+            if rules is None:
+                raise HTTPException(503, "no governance rules: nothing is served")
+            cols = sorted({c for r in rows for c in r})
+            return apply_rows(rules, self.aud.name, rows, cols)
+
+        def resource(self, cstr_id):
+            row = reader.resource(cstr_id)
+            return None if row is None else self._apply([row])[0]
+
+        def lineage(self, cstr_id):
+            return self._apply(reader.lineage(cstr_id))
+
+    def reader_of(aud: Audience):
+        """The audience's own governed store (a dict of readers per audience); or the one full
+        reader, governed here."""
+        if isinstance(reader, dict):
+            try:
+                return reader[aud.name]
+            except KeyError:
+                raise HTTPException(403, f"no published data for audience {aud.name}") from None
+        return _Governed(aud)
     templates = Environment(loader=PackageLoader("bayres.portal", "templates"),
                             autoescape=select_autoescape(default=True, default_for_string=True))
     log_lock = threading.Lock()
@@ -345,7 +399,8 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
                 raise HTTPException(404, f"no record {cstr_id}")
         finally:
             con.close()
-        row = app.state.reader.resource(cstr_id)
+        reader = reader_of(aud)
+        row = reader.resource(cstr_id)
         if row is None:
             raise HTTPException(404, f"no record {cstr_id}")
         hidden = aud.hidden(row.get("resource_type"))
@@ -355,7 +410,7 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
             sources = {}
         fields = {k: v for k, v in row.items()
                   if v is not None and k not in hidden and k != "field_sources"}
-        lineage = app.state.reader.lineage(cstr_id)
+        lineage = reader.lineage(cstr_id)
         terms = ({k: row.get(k) for k in SHARING_TERMS if k not in hidden}
                  if row.get("resource_type") == index.INSTRUMENT else None)
         return {"cstr_id": cstr_id, "audience": aud.name, "record": jsonable_encoder(fields),
@@ -445,10 +500,15 @@ def serve_profile(profile, host: str, port: int, *, log_level: str = "info") -> 
     from .reader import reader_for
 
     config = ServiceConfig.load(profile.path("portal.service"), index_path=profile.path("portal.index"),
-                                request_log=profile.get("portal.request_log"))
+                                request_log=profile.get("portal.request_log"),
+                                allow_dev_key=bool(profile.get("governance.dev_key_allowed")))
     if not config.index_path.exists():
         raise FileNotFoundError(f"no search index at {config.index_path}: publish a run first "
                                 "(make run, or bayres run)")
-    app = create_app(config, reader_for(profile))
+    if profile.get("serving.kind") == "duckdb" and profile.get("serving.audience_dir"):
+        # each audience reads its own governed serving store (conf/governance/rules.yaml)
+        app = create_app(config, {name: reader_for(profile, name) for name in config.audiences})
+    else:  # one store (Phoenix): the service applies each audience's rules to what it reads
+        app = create_app(config, reader_for(profile))
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 

@@ -95,10 +95,15 @@ class PhoenixReader:
             self._close()
 
 
-def reader_for(profile) -> CatalogueReader:
-    """The reader of the profile's serving store (``serving.kind``: duckdb or hbase)."""
+def reader_for(profile, audience: str | None = None) -> CatalogueReader:
+    """The reader of the profile's serving store (``serving.kind``: duckdb or hbase); with an
+    ``audience``, its own governed store (``serving.audience_dir``/<audience>.duckdb)."""
     kind = profile.get("serving.kind")
     if kind == "duckdb":
+        if audience is not None and profile.get("serving.audience_dir"):
+            from bayres.connectors.serving_duckdb import audience_path
+
+            return ServingStoreReader(audience_path(profile.path("serving.audience_dir"), audience))
         return ServingStoreReader(profile.path("serving.path"))
     if kind == "hbase":
         return PhoenixReader(str(profile.get("serving.phoenix_url")))

@@ -289,3 +289,26 @@ TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 TABLES = TABLES + (CSTR_CHANGE,)
 TABLES_BY_NAME = {t.name: t for t in TABLES}
+
+# ---------------------------------------------------------------- governance: the publication audit
+GOVERNANCE_PUBLICATION = Table(
+    "governance_publication", (
+        Field("run_id", mandatory=True, derived=True),
+        Field("audience", mandatory=True, derived=True,
+              description="Governance audience (conf/governance/rules.yaml)"),
+        Field("target", mandatory=True, derived=True, description="serving / hive / export"),
+        Field("published_table", mandatory=True, derived=True),
+        Field("location", derived=True, description="Store, database or file it went to"),
+        Field("rows", type="long", mandatory=True, derived=True),
+        Field("rule_version", mandatory=True, derived=True),
+        Field("published_at", derived=True, description="UTC, ISO-8601"),
+        Field("masked", type="long", mandatory=True, derived=True),
+        Field("pseudonymised", type="long", mandatory=True, derived=True),
+        Field("generalised", type="long", mandatory=True, derived=True),
+        Field("withheld", type="long", mandatory=True, derived=True),
+        RUN_DATE),
+    "What each publication gave each audience, under which governance rule version",
+    key=("run_id", "audience", "target", "published_table"), partition_by=("run_date", "run_id"))
+
+TABLES = TABLES + (GOVERNANCE_PUBLICATION,)
+TABLES_BY_NAME = {t.name: t for t in TABLES}

@@ -24,7 +24,8 @@ pytestmark = pytest.mark.skipif(
 def service(tmp_path_factory):
     published = cat.publish(tmp_path_factory.mktemp("portal_browser"))
     config = ServiceConfig.load(os.path.join(REPO, "conf", "portal", "service.yaml"),
-                                index_path=published["index"], request_log=None, env={})
+                                index_path=published["index"], request_log=None, env={},
+                                allow_dev_key=True)
     server = cat.ServiceThread(create_app(config, ServingStoreReader(published["serving"]))).start()
     yield server
     server.stop()

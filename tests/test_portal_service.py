@@ -18,6 +18,7 @@ from tests import portal_catalogue as cat
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANALYST_KEY = "test-analyst-key-1"
+STEWARD_KEY = "test-steward-key-1"
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,9 @@ def service(published):
     config = ServiceConfig.load(os.path.join(REPO, "conf", "portal", "service.yaml"),
                                 index_path=published["index"],
                                 request_log=published["index"].parent / "requests.jsonl",
-                                env={"BAYRES_PORTAL_KEYS_ANALYST": f"other-key, {ANALYST_KEY}"})
+                                env={"BAYRES_PORTAL_KEYS_ANALYST": f"other-key, {ANALYST_KEY}",
+                                     "BAYRES_PORTAL_KEYS_STEWARD": STEWARD_KEY},
+                                allow_dev_key=True)
     server = cat.ServiceThread(create_app(config, ServingStoreReader(published["serving"]))).start()
     yield server, config
     server.stop()
@@ -210,11 +213,16 @@ def test_public_audience_never_sees_personal_contacts(client, openapi):
     for f in ("contact_phone", "contact_email", "contact_name"):
         assert f not in public["record"]
     assert "+85291234567" not in json.dumps(public) and "tmchan@" not in json.dumps(public)
-    assert set(public["withheld_fields"]) == {"contact_phone", "contact_email", "contact_name"}
+    # governance (conf/governance/rules.yaml): the public audience is withheld every personal field
+    assert {"contact_phone", "contact_email", "contact_name", "person_name"} <= set(public["withheld_fields"])
     html = client.get(f"/record/{cat.PERSON}").text
     assert "+85291234567" not in html and "tmchan@" not in html
+    # analysts get stable pseudonyms, stewards the values
     analyst = client.get(f"/api/v1/records/{cat.PERSON}", headers={"X-API-Key": ANALYST_KEY}).json()
-    assert analyst["audience"] == "analyst" and analyst["record"]["contact_phone"] == "+85291234567"
+    assert analyst["audience"] == "analyst" and analyst["record"]["contact_phone"].startswith("ps_")
+    assert "+85291234567" not in json.dumps(analyst)
+    steward = client.get(f"/api/v1/records/{cat.PERSON}", headers={"X-API-Key": STEWARD_KEY}).json()
+    assert steward["audience"] == "steward" and steward["record"]["contact_phone"] == "+85291234567"
     bad = client.get(f"/api/v1/records/{cat.PERSON}", headers={"X-API-Key": "guess"})
     assert bad.status_code == 401 and "API key" in bad.json()["detail"]
 
@@ -346,7 +354,8 @@ def test_record_pages_read_from_phoenix_equal_the_serving_store(published, clien
                 cursor.execute(_view_ddl(table, endpoint.hbase_name(table)))
                 views.append(endpoint.hbase_name(table))
         config = ServiceConfig.load(os.path.join(REPO, "conf", "portal", "service.yaml"),
-                                    index_path=published["index"], request_log=None, env={})
+                                    index_path=published["index"], request_log=None, env={},
+                                    allow_dev_key=True)
         server = cat.ServiceThread(create_app(config, reader)).start()
         with httpx.Client(base_url=server.url, timeout=60) as phoenix_client:
             for cstr_id in (cat.HKUST, cat.TEM, cat.PERSON, cat.UM):
