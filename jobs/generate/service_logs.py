@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -211,7 +212,9 @@ def _render(p: str, day: date, e: dict, rng) -> str:
     if fault == "truncated":  # the writer died mid-line
         return line[: max(8, len(line) // 3)]
     if fault == "malformed":  # a proxy wrote garbage into the log
-        return "\x00\x00" + line[::-1][:40] if p != "hk" else line.replace('"status":', '"status":"5xx?",')[:-1]
+        if p == "hk":  # well-formed JSON, but the status is not a number
+            return re.sub(r'"status":\d+', '"status":"5xx?"', line)
+        return "\x00\x00" + line[::-1][:40]
     return line
 
 
