@@ -32,17 +32,18 @@ _COMMON_D = r'^(\S+) (\S+) (\S+) \[([^\]]+)\] "(\S+) (\S+) (\S+)" (\d{3}) (\d+|-
 #: per platform: access-log file, format, UTC offset of the platform's day, resource paths
 FORMATS = {
     "gz": {"file": "access.log", "format": "nginx_timed_combined", "utc_offset_h": 8,
-           "paths": {"view": r"^/resource/([^/?]+)$", "download": r"^/download/([^/?]+)$",
-                     "cite": r"^/cite/([^/?]+)$"}},
+           "paths": {"view": r"^/resource/([^/?]+)/([^/?]+)$", "download": r"^/download/([^/?]+)/([^/?]+)$",
+                     "cite": r"^/cite/([^/?]+)/([^/?]+)$"}},
     "sz": {"file": "access.log", "format": "nginx_timed_combined", "utc_offset_h": 8,
-           "paths": {"view": r"^/api/v1/resources/([^/?]+)$", "download": r"^/api/v1/resources/([^/?]+)/file$",
-                     "cite": r"^/api/v1/resources/([^/?]+)/citation$"}},
+           "paths": {"view": r"^/api/v1/([^/?]+)/([^/?]+)$", "download": r"^/api/v1/([^/?]+)/([^/?]+)/file$",
+                     "cite": r"^/api/v1/([^/?]+)/([^/?]+)/citation$"}},
     "hk": {"file": "access.jsonl", "format": "json_lines", "utc_offset_h": 8,
-           "paths": {"view": r"^/en/resources/([^/?]+)$", "download": r"^/en/resources/([^/?]+)/download$",
-                     "cite": r"^/en/resources/([^/?]+)/cite$"}},
+           "paths": {"view": r"^/en/([^/?]+)/([^/?]+)$", "download": r"^/en/([^/?]+)/([^/?]+)/download$",
+                     "cite": r"^/en/([^/?]+)/([^/?]+)/cite$"}},
     "mo": {"file": "access_log", "format": "apache_common_D", "utc_offset_h": 8,
-           "paths": {"view": r"^/recurso\.php\?id=([^&]+)$", "download": r"^/descarregar\.php\?id=([^&]+)$",
-                     "cite": r"^/citar\.php\?id=([^&]+)$"}},
+           "paths": {"view": r"^/recurso\.php\?cat=([^&]+)&id=([^&]+)$",
+                     "download": r"^/descarregar\.php\?cat=([^&]+)&id=([^&]+)$",
+                     "cite": r"^/citar\.php\?cat=([^&]+)&id=([^&]+)$"}},
 }
 _JSON = T.StructType([T.StructField("ts", T.StringType()), T.StructField("client", T.StringType()),
                       T.StructField("user", T.StringType()), T.StructField("method", T.StringType()),
@@ -109,8 +110,8 @@ def platform_stats(spark: SparkSession, root: str, platform: str, day: date) -> 
                   F.sum(F.when((F.col("minute") < 0) | (F.col("minute") >= DAY_MINUTES), 1).otherwise(0)).alias("skew"),
                   ).first()
     uses = resource_uses(req, platform)
-    top = (uses.groupBy("local_id").agg(F.sum("n").alias("uses"))
-           .orderBy(F.desc("uses"), "local_id").limit(10).collect())
+    top = (uses.groupBy(F.concat_ws("/", "source", "local_id").alias("res")).agg(F.sum("n").alias("uses"))
+           .orderBy(F.desc("uses"), "res").limit(10).collect())
     quarantine = df.where(~F.col("_ok")).select(F.lit(platform).alias("platform"), F.lit(fmt["file"]).alias("file"),
                                                "line", F.col("_reason").alias("reason"))
     reasons = {r["reason"]: r["count"] for r in quarantine.groupBy("reason").count().collect()}
@@ -125,7 +126,7 @@ def platform_stats(spark: SparkSession, root: str, platform: str, day: date) -> 
         "latency_p50_ms": float(agg["p"][0]) if agg["p"] else None,
         "latency_p95_ms": float(agg["p"][1]) if agg["p"] else None,
         "distinct_users": int(agg["users"]), "clock_skew_lines": int(agg["skew"] or 0),
-        "top_resources": [{"resource": r["local_id"], "uses": int(r["uses"])} for r in top],
+        "top_resources": [{"resource": r["res"], "uses": int(r["uses"])} for r in top],
         **sat,
     }
     accounted = requests + n_probes + dups + stats["quarantined"]
@@ -135,15 +136,17 @@ def platform_stats(spark: SparkSession, root: str, platform: str, day: date) -> 
 
 
 def resource_uses(req: DataFrame, platform: str) -> DataFrame:
-    """(platform, local_id, kind, n) of requests for a resource answered < 400."""
+    """(platform, source, local_id, kind, n) of requests for a resource answered < 400 (a local
+    id is unique within its source, the portal's catalogue named in the path)."""
     frames = []
     for kind, rx in FORMATS[platform]["paths"].items():
         frames.append(req.where(F.col("path").rlike(rx) & (F.col("status") < 400))
-                      .select(F.regexp_extract("path", rx, 1).alias("local_id"), F.lit(kind).alias("kind")))
+                      .select(F.regexp_extract("path", rx, 1).alias("source"),
+                              F.regexp_extract("path", rx, 2).alias("local_id"), F.lit(kind).alias("kind")))
     u = frames[0]
     for f in frames[1:]:
         u = u.unionByName(f)
-    return u.groupBy("local_id", "kind").agg(F.count("*").alias("n")).withColumn("platform", F.lit(platform))
+    return u.groupBy("source", "local_id", "kind").agg(F.count("*").alias("n")).withColumn("platform", F.lit(platform))
 
 
 def satisfaction(spark: SparkSession, root: str, platform: str) -> dict:
@@ -158,7 +161,7 @@ def satisfaction(spark: SparkSession, root: str, platform: str) -> dict:
 
 def utilisation(spark: SparkSession, roots: dict[str, str], ids: DataFrame | None) -> dict:
     """Used ÷ offered hours per instrument (``platform/local id``) and per region (through
-    ``ids``: platform, local_id, golden_id, region)."""
+    ``ids``: platform, source, local_id, golden_id, region)."""
     cal, book = [], []
     for p, root in roots.items():
         cal.append(spark.read.option("header", True).csv(f"{root}/calendar.csv").withColumn("platform", F.lit(p)))
@@ -168,16 +171,17 @@ def utilisation(spark: SparkSession, roots: dict[str, str], ids: DataFrame | Non
         c = c.unionByName(x)
     for x in book[1:]:
         b = b.unionByName(x)
-    used = b.where(F.col("cancelled") != "Y").groupBy("platform", "instrument_id") \
+    key = ["platform", "catalogue", "instrument_id"]
+    used = b.where(F.col("cancelled") != "Y").groupBy(*key) \
         .agg(F.sum(F.col("used_hours").try_cast("double")).alias("used"))
-    per = (c.groupBy("platform", "instrument_id").agg(F.sum(F.col("offered_hours").try_cast("double")).alias("offered"))
-           .join(used, ["platform", "instrument_id"], "left").fillna({"used": 0.0}))
-    out = {"instrument": {f"{r['platform']}/{r['instrument_id']}": {
+    per = (c.groupBy(*key).agg(F.sum(F.col("offered_hours").try_cast("double")).alias("offered"))
+           .join(used, key, "left").fillna({"used": 0.0}))
+    out = {"instrument": {f"{r['platform']}/{r['catalogue']}/{r['instrument_id']}": {
         "offered_hours": r["offered"], "used_hours": r["used"],
         "utilisation": r["used"] / r["offered"] if r["offered"] else None} for r in per.collect()}, "region": {}}
     if ids is not None:
-        reg = (per.join(ids.select("platform", F.col("local_id").alias("instrument_id"), "region"),
-                        ["platform", "instrument_id"], "left").fillna({"region": "unresolved"})
+        reg = (per.join(ids.select("platform", F.col("source").alias("catalogue"),
+                                   F.col("local_id").alias("instrument_id"), "region"), key, "left").fillna({"region": "unresolved"})
                .groupBy("region").agg(F.sum("offered").alias("o"), F.sum("used").alias("u")).collect())
         out["region"] = {r["region"]: {"offered_hours": r["o"], "used_hours": r["u"],
                                        "utilisation": r["u"] / r["o"] if r["o"] else None} for r in reg}
@@ -187,18 +191,20 @@ def utilisation(spark: SparkSession, roots: dict[str, str], ids: DataFrame | Non
 def golden_usage(uses: DataFrame, ids: DataFrame) -> DataFrame:
     """Views / downloads / citations per golden resource across platforms: (golden_id, view,
     download, cite); local ids the lineage does not know are ``unresolved``."""
-    j = uses.join(ids.select("platform", "local_id", "golden_id"), ["platform", "local_id"], "left") \
+    j = uses.join(ids.select("platform", "source", "local_id", "golden_id"),
+                  ["platform", "source", "local_id"], "left") \
         .fillna({"golden_id": "unresolved"})
     return (j.groupBy("golden_id").pivot("kind", ["view", "download", "cite"]).agg(F.sum("n"))
             .fillna(0))
 
 
 def lineage_ids(spark: SparkSession, resource_record: str, record_lineage: str) -> DataFrame:
-    """(platform, local_id, golden_id, region) of the run's curated records."""
+    """(platform, source, local_id, golden_id, region) of the run's curated records."""
     rr = spark.read.parquet(resource_record).select("record_id", F.col("src_platform").alias("platform"),
+                                                    F.col("src_source").alias("source"),
                                                     F.col("src_record_id").alias("local_id"), "region")
     ln = spark.read.parquet(record_lineage).select("record_id", F.col("cstr_id").alias("golden_id"))
-    return rr.join(ln, "record_id").drop("record_id").dropDuplicates(["platform", "local_id"])
+    return rr.join(ln, "record_id").drop("record_id").dropDuplicates(["platform", "source", "local_id"])
 
 
 def day_stats(spark: SparkSession, roots: dict[str, str], day: date, ids: DataFrame | None) -> dict:

@@ -47,11 +47,12 @@ AGENTS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0", "Mozilla/5.0
 INSTITUTIONS = ("中山大学", "华南理工大学", "深圳大学", "南方科技大学", "香港科技大学", "香港大学",
                 "澳门大学", "澳门科技大学", "暨南大学", "华为技术有限公司", "比亚迪股份有限公司")
 #: the resource paths of each portal (view, download, citation export)
+#: (a local id is unique within its source — the portal's catalogue — not across a platform)
 PATHS = {
-    "gz": ("/resource/{id}", "/download/{id}", "/cite/{id}"),
-    "sz": ("/api/v1/resources/{id}", "/api/v1/resources/{id}/file", "/api/v1/resources/{id}/citation"),
-    "hk": ("/en/resources/{id}", "/en/resources/{id}/download", "/en/resources/{id}/cite"),
-    "mo": ("/recurso.php?id={id}", "/descarregar.php?id={id}", "/citar.php?id={id}"),
+    "gz": ("/resource/{src}/{id}", "/download/{src}/{id}", "/cite/{src}/{id}"),
+    "sz": ("/api/v1/{src}/{id}", "/api/v1/{src}/{id}/file", "/api/v1/{src}/{id}/citation"),
+    "hk": ("/en/{src}/{id}", "/en/{src}/{id}/download", "/en/{src}/{id}/cite"),
+    "mo": ("/recurso.php?cat={src}&id={id}", "/descarregar.php?cat={src}&id={id}", "/citar.php?cat={src}&id={id}"),
 }
 OTHER_PATHS = ("/", "/search?q=instrument", "/search?q=%E4%BB%AA%E5%99%A8", "/static/app.js", "/about")
 
@@ -84,18 +85,19 @@ def write_service_logs(out_dir: Path, seed: int, scale: int, day: date) -> dict:
 
 
 def _local_ids(records_csv: Path) -> dict:
-    """platform → {"all": [local ids], "instruments": [(id, region)], "entity": {id: entity}}
-    of the records a correct pipeline keeps."""
+    """platform → {"all": ["source/local id"], "instruments": [(source, id, region)],
+    "entity": {"source/local id": entity}} of the records a correct pipeline keeps."""
     out: dict = {}
     with open(records_csv, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             if row["expect_quarantine"] == "true":
                 continue
             p = out.setdefault(row["platform"], {"all": [], "instruments": [], "entity": {}})
-            p["all"].append(row["src_record_id"])
-            p["entity"][row["src_record_id"]] = row["entity_id"]
+            key = f'{row["source"]}/{row["src_record_id"]}'
+            p["all"].append(key)
+            p["entity"][key] = row["entity_id"]
             if row["resource_type"] == "02":
-                p["instruments"].append((row["src_record_id"], row["true_region"]))
+                p["instruments"].append((row["source"], row["src_record_id"], row["true_region"]))
     return out
 
 
@@ -114,7 +116,7 @@ def _access(rng, p: str, d: Path, day: date, n_user: int, ids: dict) -> dict:
         burst[start:start + length] = share
     users = np.array([f"{p}u{n:04d}" for n in range(max(50, n_user // 12))])
     user = np.where(rng.random(n_user) < 0.7, users[rng.integers(0, len(users), n_user)], "-")
-    resources = ids.get("all") or ["X1"]
+    resources = ids.get("all") or ["none/X1"]
     kind = rng.choice(4, n_user, p=[0.45, 0.2, 0.05, 0.3])  # view, download, cite, other page
     res = np.array(resources)[np.minimum(rng.zipf(1.6, n_user) - 1, len(resources) - 1)]
     latency = np.maximum(1, np.round(rng.lognormal(np.log(prof["median_ms"]), 0.7, n_user))).astype(int)
@@ -127,7 +129,8 @@ def _access(rng, p: str, d: Path, day: date, n_user: int, ids: dict) -> dict:
     events = []
     for i in range(n_user):
         k = int(kind[i])
-        path = PATHS[p][k].format(id=res[i]) if k < 3 else OTHER_PATHS[int(rng.integers(0, len(OTHER_PATHS)))]
+        src, _, rid = str(res[i]).partition("/")
+        path = PATHS[p][k].format(src=src, id=rid) if k < 3 else OTHER_PATHS[int(rng.integers(0, len(OTHER_PATHS)))]
         events.append(dict(sec=int(secs[i]), ip=f"10.{pno(p)}.{int(rng.integers(0, 255))}.{int(rng.integers(1, 255))}",
                            user=str(user[i]), method="GET", path=path, status=int(status[i]),
                            size=int(size[i]) if status[i] < 500 else 0, ms=int(latency[i]),
@@ -226,11 +229,12 @@ def _bookings(rng, p: str, d: Path, day: date, ids: dict, usage: dict) -> dict:
     with open(d / "calendar.csv", "w", encoding="utf-8", newline="") as fc, \
             open(d / "bookings.csv", "w", encoding="utf-8", newline="") as fb:
         wc, wb = csv.writer(fc, lineterminator="\n"), csv.writer(fb, lineterminator="\n")
-        wc.writerow(("date", "instrument_id", "offered_hours"))
-        wb.writerow(("booking_id", "date", "instrument_id", "institution", "booked_hours", "used_hours", "cancelled"))
-        for iid, region in chosen:
+        wc.writerow(("date", "catalogue", "instrument_id", "offered_hours"))
+        wb.writerow(("booking_id", "date", "catalogue", "instrument_id", "institution", "booked_hours",
+                     "used_hours", "cancelled"))
+        for src, iid, region in chosen:
             offered = float(rng.choice([8.0, 10.0, 12.0, 24.0]))
-            wc.writerow((day.isoformat(), iid, f"{offered:.1f}"))
+            wc.writerow((day.isoformat(), src, iid, f"{offered:.1f}"))
             used_total = 0.0
             free = offered
             for _ in range(int(rng.integers(0, 5))):
@@ -242,10 +246,10 @@ def _bookings(rng, p: str, d: Path, day: date, ids: dict, usage: dict) -> dict:
                 used = 0.0 if cancelled else float(np.round(booked * rng.uniform(0.5, 1.0) * 4) / 4)
                 used_total += used
                 n_book += 1
-                wb.writerow((f"{p.upper()}B{n_book:05d}", day.isoformat(), iid,
+                wb.writerow((f"{p.upper()}B{n_book:05d}", day.isoformat(), src, iid,
                              INSTITUTIONS[int(rng.integers(0, len(INSTITUTIONS)))],
                              f"{booked:.2f}", f"{used:.2f}", "Y" if cancelled else "N"))
-            usage[f"{p}/{iid}"] = {"region": region, "offered_hours": offered, "used_hours": used_total}
+            usage[f"{p}/{src}/{iid}"] = {"region": region, "offered_hours": offered, "used_hours": used_total}
     return {"bookings": n_book, "instruments_offered": len(chosen)}
 
 
