@@ -228,9 +228,29 @@ def wait_delivered(staging_root: Path, sources: dict[str, Path], timeout: float 
         time.sleep(0.5)
 
 
+def _forget_replaced(home: Path, sources: dict[str, Path]) -> None:
+    """A source file replaced by another (a new inode: the day's logs generated again) makes
+    what the agent delivered of the old one void: the agent's state and staging are started
+    afresh, and the day is collected again. Files that only grew keep their state."""
+    import shutil
+
+    inodes = {str(f.resolve()): f.stat().st_ino for d in sources.values()
+              for f in sorted(Path(d).iterdir()) if f.is_file()}
+    seen_file = home / "inodes.json"
+    seen = json.loads(seen_file.read_text()) if seen_file.is_file() else {}
+    if any(seen.get(k, v) != v for k, v in inodes.items()):
+        log.warning("service logs under %s were replaced since the last collection: collecting "
+                    "the day again from scratch (%s)", ", ".join(map(str, sources.values())), home)
+        for sub in ("staging", "flume"):
+            shutil.rmtree(home / sub, ignore_errors=True)
+    home.mkdir(parents=True, exist_ok=True)
+    seen_file.write_text(json.dumps({**seen, **inodes}, indent=1))
+
+
 def collect(sources: dict[str, Path], home: Path, lake, day: str, timeout: float = 300.0) -> dict:
     """Start the agent, wait until it has delivered every line, stop it, land, account."""
     t0 = time.perf_counter()
+    _forget_replaced(Path(home), sources)
     with Agent(Path(home), sources) as agent:
         wait_delivered(Path(home) / "staging", sources, timeout, agent)
     landed = land(Path(home) / "staging", lake, day, sorted(sources))
