@@ -231,14 +231,15 @@ def wait_delivered(staging_root: Path, sources: dict[str, Path], timeout: float 
 def _forget_replaced(home: Path, sources: dict[str, Path]) -> None:
     """A source file replaced by another (a new inode: the day's logs generated again) makes
     what the agent delivered of the old one void: the agent's state and staging are started
-    afresh, and the day is collected again. Files that only grew keep their state."""
+    afresh, and the day is collected again (so is a home with no record of the files it
+    collected). Files that only grew keep their state."""
     import shutil
 
     inodes = {str(f.resolve()): f.stat().st_ino for d in sources.values()
               for f in sorted(Path(d).iterdir()) if f.is_file()}
     seen_file = home / "inodes.json"
     seen = json.loads(seen_file.read_text()) if seen_file.is_file() else {}
-    if any(seen.get(k, v) != v for k, v in inodes.items()):
+    if not seen_file.is_file() or any(seen.get(k, v) != v for k, v in inodes.items()):
         log.warning("service logs under %s were replaced since the last collection: collecting "
                     "the day again from scratch (%s)", ", ".join(map(str, sources.values())), home)
         for sub in ("staging", "flume"):
