@@ -524,7 +524,8 @@ def test_aggregate_dag_fails_loudly_for_a_day_that_has_not_landed(aggregated, da
     run, states = run_dag(dagbag, "bayres_aggregate", BAD_DAY)
     assert run.state == "failed"
     assert states == {"conform": "failed", "dedup": "upstream_failed", "load": "upstream_failed",
-                      "quality": "upstream_failed", "publish": "upstream_failed"}
+                      "quality": "upstream_failed", "publish": "upstream_failed",
+                      "logs": "upstream_failed"}
     folder = dag_profile.path("reports.root") / "local-2026-11-05"
     lines = [json.loads(line) for line in (folder / "run.log").read_text(encoding="utf-8").splitlines()]
     assert {line["run_id"] for line in lines} == {"local-2026-11-05"}
