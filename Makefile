@@ -9,7 +9,7 @@ export BAYRES_HOME ?= $(CURDIR)/var
 # pytest's own temp dirs and Spark's scratch stay inside the project
 export SPARK_LOCAL_DIRS ?= $(CURDIR)/var/spark-tmp
 
-.PHONY: test-stack-e2e stack-install stack-up stack-down stack-status help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop fuzz
+.PHONY: test-stack-e2e collector-install stack-install stack-up stack-down stack-status help install install-test system-deps system-deps-test run serve generate test test-fast bench schema clean servers-start servers-stop hive-server hive-server-status hive-server-stop fuzz
 
 help:
 	@echo "make run    — install, generate the sample platforms, run the whole pipeline (local profile)"
@@ -26,7 +26,8 @@ help:
 # Debian packages, skipped when already present: Java 17 for Spark (and gcc + the Kerberos
 # headers that phoenixdb's gssapi builds with); for the tests also MariaDB, ZooKeeper and the
 # rest of tests/servers/install-debs.sh's list.
-DEBS_RUN := openjdk-17-jre-headless libkrb5-dev pkg-config gcc
+# maven resolves the Flume log collector (logs/collector/install.sh)
+DEBS_RUN := openjdk-17-jre-headless libkrb5-dev pkg-config gcc maven
 
 system-deps:
 	@bash tests/servers/install-debs.sh $(DEBS_RUN)
@@ -55,7 +56,7 @@ install-test: system-deps-test $(VENV)/.installed
 generate: install
 	$(BIN)/bayres generate --seed $(SEED) --scale $(SCALE)
 
-run: generate
+run: generate collector-install
 	$(BIN)/bayres run
 	@echo "The portal over this catalogue: make serve  (or $(BIN)/bayres serve --port $(PORTAL_PORT)) → http://127.0.0.1:$(PORTAL_PORT)/  API: http://127.0.0.1:$(PORTAL_PORT)/docs"
 
@@ -67,7 +68,7 @@ serve: install
 # the real servers, the Hadoop stack included (stack/: resolved by Maven into .cache/ first)
 TEST_SERVERS ?= mariadb zookeeper hive stack
 
-test: install-test stack-install
+test: install-test stack-install collector-install
 	@mkdir -p $(SPARK_LOCAL_DIRS)
 	bash tests/servers/start.sh $(TEST_SERVERS) || { bash tests/servers/stop.sh; exit 1; }
 	# the suite's Spark session shares the standalone metastore, so HiveServer2 sees its tables
@@ -84,7 +85,7 @@ test-stack-e2e:
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not servers and not slow" $(PYTEST_ARGS)
 
-bench: install
+bench: install collector-install
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 # coverage-guided fuzzing (atheris) of every feed reader and the SQL-row path, FUZZ_SECONDS per
@@ -101,6 +102,11 @@ servers-start: install-test stack-install
 
 servers-stop:
 	bash tests/servers/stop.sh
+
+# --- the service-log collector: Apache Flume, pinned in logs/collector/pom.xml, resolved by
+# Maven into .cache/collector/lib (README: Service logs)
+collector-install: system-deps
+	bash logs/collector/install.sh
 
 # --- the Hadoop stack on one machine (stack/README.md) ---------------------------------------
 stack-install: system-deps-test

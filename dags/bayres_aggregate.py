@@ -1,4 +1,5 @@
-"""The central aggregation DAG ``bayres_aggregate``: conform → dedup → load → quality → publish.
+"""The central aggregation DAG ``bayres_aggregate``: conform → dedup → load → quality → publish → logs
+(the service logs; the task fails, raising the alert, when a platform crosses its thresholds).
 
 Scheduled on the platforms' raw assets, partition-aware: a run starts when every platform's
 ``bayres://raw/<platform>`` has an event for the same date (partition key), and works on that

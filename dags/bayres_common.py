@@ -28,11 +28,12 @@ DEFAULT_SCHEDULE = "@daily"
 #: an Airflow pool with one slot: the tasks that load tables never overlap
 LOAD_POOL = "bayres_load"
 #: the aggregation stages, in order; the ones that write Hive tables or the serving store use LOAD_POOL
-AGGREGATE_STAGES = ("conform", "dedup", "load", "quality", "publish")
+AGGREGATE_STAGES = ("conform", "dedup", "load", "quality", "publish", "logs")
 LOAD_STAGES = ("load", "quality", "publish")
 STAGE_TIMEOUTS = {"extract": timedelta(hours=1), "conform": timedelta(hours=2),
                   "dedup": timedelta(hours=2), "load": timedelta(hours=1),
-                  "quality": timedelta(hours=1), "publish": timedelta(hours=1)}
+                  "quality": timedelta(hours=1), "publish": timedelta(hours=1),
+                  "logs": timedelta(hours=1)}
 #: the environment variable naming a webhook that receives a JSON POST per failed task
 ALERT_WEBHOOK_ENV = "BAYRES_ALERT_WEBHOOK"
 #: the profile whose Spark stages go through ``spark-submit`` (SparkSubmitOperator); the others
@@ -261,7 +262,18 @@ def run_stage(stage: str, context) -> dict:
         event.extra = {"run_date": day.isoformat(), "run_id": rep["run_id"],
                        "rows": (info.get("hive") or {}).get("rows")}
         event.add_partitions(day.isoformat())
+    if stage == "logs":
+        raise_service_alerts(rep)
     return out
+
+
+def raise_service_alerts(rep: dict) -> None:
+    """Fail the ``logs`` task (so the failure alert fires) when a platform's service figures
+    crossed its thresholds (conf/logs/thresholds.yaml); the figures are in the run report."""
+    alerts = rep.get("service_alerts") or []
+    if alerts:
+        raise RuntimeError(f"service thresholds crossed on {rep['run_date']} ({len(alerts)}): "
+                           + "; ".join(alerts))
 
 
 # ---------------------------------------------------------------- failures: run log and alert

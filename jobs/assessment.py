@@ -6,9 +6,12 @@ performance assessment of the seed paper,
 
 * failure rate — ``quarantined / extracted``: the share of the platform's records refused by
   standardisation and calibration (null when nothing was extracted);
-* service quality — ``sources_delivered / sources``: the share of the platform's configured
-  sources (its data interfaces) whose extraction landed in the lake this run with no
-  unreadable file; with ``published`` (the run reached the catalogue) and ``stages_failed``;
+* service quality — measured from the platform's service logs (the ``logs`` stage,
+  jobs/service_stats.py): ``availability × (1 − error_rate)``; with the logs' ``availability``,
+  ``service_failure_rate`` (1 − availability), ``error_rate``, ``latency_p95_ms`` and user
+  ``satisfaction``. A run that collected no logs falls back to ``sources_delivered / sources``
+  (the share of the platform's sources delivered with no unreadable file); with ``published``
+  (the run reached the catalogue) and ``stages_failed``;
 * data quality — ``quality_score``: the run's ``quality_score.score`` for the platform.
 
 Rows are computed from the run report (a dict, see ``report.write_report``), so they are the
@@ -26,7 +29,7 @@ from bayres.schemas.resource import PLATFORM_ASSESSMENT, RUN_STAGE
 
 log = logging.getLogger("bayres")
 #: the order stages run in (report rows follow it; unknown stages come after)
-STAGE_ORDER = ("extract", "conform", "dedup", "load", "quality", "publish")
+STAGE_ORDER = ("extract", "conform", "dedup", "load", "quality", "publish", "logs")
 
 
 def _stage_key(name: str) -> tuple:
@@ -67,6 +70,7 @@ def platform_rows(rep: dict, sources: list[dict]) -> list[dict]:
     scores = {s["src_platform"]: s["score"] for s in (stages.get("quality") or {}).get("scores") or []}
     published = bool(stages["publish"].get("published")) if "publish" in stages else None
     failed = sum(1 for info in stages.values() if info.get("status") == "failed")
+    svc = (stages.get("logs") or {}).get("platforms") or {}
     rows = []
     for platform in sorted(set(configured) | set(rep["accounting"])):
         acc = rep["accounting"].get(platform) or {}
@@ -79,12 +83,30 @@ def platform_rows(rep: dict, sources: list[dict]) -> list[dict]:
             "extracted": extracted, "standardized": int(acc.get("standardized", 0)),
             "quarantined": quarantined, "files_quarantined": int(acc.get("files_quarantined", 0)),
             "failure_rate": quarantined / extracted if extracted else None,
-            "service_quality": (delivered.get(platform, 0) / configured[platform]
-                                if configured.get(platform) else None),
+            "service_quality": service_quality(svc.get(platform),
+                                               delivered.get(platform, 0), configured.get(platform)),
+            **service_figures(svc.get(platform)),
             "quality_score": _float(scores.get(platform)),
             "published": published, "stages_failed": failed,
             "run_date": date.fromisoformat(rep["run_date"])})
     return rows
+
+
+def service_quality(measured: dict | None, delivered: int, configured: int | None) -> float | None:
+    """availability x (1 - error rate) from the service logs; without logs, the share of the
+    platform's sources delivered."""
+    if measured and measured.get("availability") is not None and measured.get("error_rate") is not None:
+        return float(measured["availability"]) * (1.0 - float(measured["error_rate"]))
+    return delivered / configured if configured else None
+
+
+def service_figures(measured: dict | None) -> dict:
+    """The service logs' figures of a platform (nulls when the run collected none)."""
+    m = measured or {}
+    avail = _float(m.get("availability"))
+    return {"availability": avail, "service_failure_rate": None if avail is None else 1.0 - avail,
+            "error_rate": _float(m.get("error_rate")), "latency_p95_ms": _float(m.get("latency_p95_ms")),
+            "satisfaction": _float(m.get("satisfaction"))}
 
 
 def _float(value) -> float | None:

@@ -19,7 +19,7 @@ import click
 
 from .config import ConfigError, load_profile
 
-STAGE_NAMES = ("extract", "conform", "dedup", "load", "quality", "publish")
+STAGE_NAMES = ("extract", "conform", "dedup", "load", "quality", "publish", "logs")
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -113,6 +113,7 @@ for _name, _text in (
     ("load", "Load curated records, lineage and quarantine into Hive."),
     ("quality", "Validate golden records with Great Expectations; score platforms."),
     ("publish", "Publish golden records to Hive and the serving store (if quality passed)."),
+    ("logs", "Collect the platforms' service logs (Flume) into the lake; service statistics."),
 ):
     _stage_command(_name, _text)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from functools import partial
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -31,7 +32,7 @@ from .run_context import RunContext
 from .standardize import SourceContext
 
 log = logging.getLogger("bayres")
-STAGES = ("extract", "conform", "dedup", "load", "quality", "publish")
+STAGES = ("extract", "conform", "dedup", "load", "quality", "publish", "logs")
 
 
 def _lake(ctx: RunContext):
@@ -242,6 +243,38 @@ def run_publish(ctx: RunContext, spark: SparkSession) -> None:
         info["published"] = True
 
 
+def run_logs(ctx: RunContext, spark: SparkSession) -> None:
+    """The platforms' service logs of the day: collected by the Flume agent into
+    ``raw/logs/<platform>/<date>/`` (jobs/log_collector.py), then the service statistics by Spark
+    (jobs/service_stats.py); malformed lines to ``service_log_quarantine`` with their reasons."""
+    from . import log_collector, service_stats
+
+    with ctx.stage("logs") as info:
+        day = ctx.run_date.isoformat()
+        root = ctx.profile.get("logs.root") or ctx.profile.get("sources.feeds_root")
+        sources = {p: Path(str(root)) / p / "logs" / day for p in sorted(service_stats.FORMATS)}
+        sources = {p: d for p, d in sources.items() if d.is_dir()}
+        if not sources:
+            info["skipped"] = f"no service logs for {day} under {root}/<platform>/logs/{day}"
+            log.warning("[%s] logs: %s", ctx.run_id, info["skipped"])
+            return
+        lake = _lake(ctx)
+        home = Path(str(ctx.profile.get("home") or "var")) / "collector" / day
+        info["collector"] = log_collector.collect(sources, home, lake, day)
+        roots = {p: lake.uri(lake.join("raw", "logs", p, day)) for p in sources}
+        ids = None
+        with contextlib.suppress(Exception):  # no curated zone yet: golden usage is left out
+            ids = service_stats.lineage_ids(spark, ctx.zone("curated", "resource_record"),
+                                            ctx.zone("curated", "record_lineage"))
+            ids.limit(1).count()
+        out, quarantine = service_stats.day_stats(spark, roots, ctx.run_date, ids)
+        write_spark_directory(quarantine, ctx.zone("service_log_quarantine"), ctx.run_id)
+        info.update(out)
+        log.info("[%s] logs: %s", ctx.run_id, ", ".join(
+            f"{p} availability {v['availability']:.4f} error rate {v['error_rate']:.4f} "
+            f"p95 {v['latency_p95_ms']:.0f} ms" for p, v in out["platforms"].items()))
+
+
 def session_role(stages, dedup_on_spark: bool) -> dict:
     """How the run's Spark session starts, given the stages that need it: a DuckDB dedup needs
     Spark only for the run tables, so when it comes first the JVM starts meanwhile, ``yielding``
@@ -275,7 +308,7 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
                         run_dedup(ctx, session.get() if dedup_on_spark else None, retrain=retrain)
                     else:
                         {"conform": run_conform, "load": run_load, "quality": run_quality,
-                         "publish": run_publish}[name](ctx, session.get())
+                         "publish": run_publish, "logs": run_logs}[name](ctx, session.get())
             spark = session.get() if session else spark  # the run tables are written with it
         except BaseException:  # a failed stage is reported (status, error), then raised on
             report.write_failed_report(ctx, _started(session))

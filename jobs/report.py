@@ -94,6 +94,7 @@ def write_report(ctx: RunContext, spark=None, failing: bool = False) -> dict:
         "outputs": {**outputs(ctx), "run report": str(folder / "report.json"),
                     "html report": str(folder / "report.html"), "run log": str(ctx.log_file)},
     }
+    rep["service"], rep["service_alerts"] = service_assessment(ctx, ctx.stages)
     hive_error = None
     if spark is not None:
         try:
@@ -132,6 +133,44 @@ def _score_dedup(ctx: RunContext) -> None:
     predicted = pq.read_table(lineage, columns=["record_id", "cstr_id"]).to_pandas()
     info["accuracy"] = dedup_accuracy(predicted, load_truth(Path(truth)))
     info["accuracy"]["truth"] = str(truth)
+
+
+def service_thresholds(path) -> dict:
+    """conf/logs/thresholds.yaml: platform → thresholds (``default`` under each)."""
+    import yaml
+
+    conf = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    default = conf.pop("default", {}) or {}
+    return {"default": default, **{p: {**default, **(v or {})} for p, v in conf.items()}}
+
+
+def service_assessment(ctx: RunContext, stages: dict) -> tuple[dict, list[str]]:
+    """Per platform the measured service figures of the ``logs`` stage and the alerts of the
+    thresholds (conf/logs/thresholds.yaml, profile key ``logs.thresholds``)."""
+    from .assessment import service_quality
+
+    measured = (stages.get("logs") or {}).get("platforms") or {}
+    if not measured:
+        return {}, []
+    path = ctx.profile.get("logs.thresholds") or (Path(__file__).resolve().parent.parent / "conf" / "logs" / "thresholds.yaml")
+    limits = service_thresholds(path)
+    out, alerts = {}, []
+    for p, m in sorted(measured.items()):
+        lim = limits.get(p, limits["default"])
+        row = {k: m.get(k) for k in ("availability", "error_rate", "latency_p50_ms", "latency_p95_ms",
+                                     "satisfaction", "requests", "distinct_users", "quarantined")}
+        row["service_quality"] = service_quality(m, 0, None)
+        row["alerts"] = []
+        checks = (("availability", "min_availability", lambda v, t: v < t),
+                  ("error_rate", "max_error_rate", lambda v, t: v > t),
+                  ("latency_p95_ms", "max_latency_p95_ms", lambda v, t: v > t),
+                  ("satisfaction", "min_satisfaction", lambda v, t: v < t))
+        for key, limit, bad in checks:
+            if lim.get(limit) is not None and row[key] is not None and bad(row[key], lim[limit]):
+                row["alerts"].append(f"{p}: {key} {row[key]:.4g} outside {limit} {lim[limit]}")
+        alerts += row["alerts"]
+        out[p] = row
+    return out, alerts
 
 
 def _load_run_tables(ctx: RunContext, spark, rep: dict) -> dict:
@@ -243,6 +282,15 @@ def summary(rep: dict) -> str:
                                             for k, v in stages.items())]
     for name in rep.get("failed_stages") or []:
         lines.append(f"  {name} failed: {stages[name].get('error')}")
+    if rep.get("service"):
+        lines += ["", "Service (the platforms' logs of the day)",
+                  f"  {'platform':<9}{'avail.':>9}{'errors':>8}{'p50 ms':>9}{'p95 ms':>9}{'satisf.':>9}{'quality':>9}"]
+        for p, r in rep["service"].items():
+            f = (lambda v, spec: format(v, spec) if v is not None else "-")
+            lines.append(f"  {p:<9}{f(r['availability'], '>9.4f')}{f(r['error_rate'], '>8.4f')}"
+                         f"{f(r['latency_p50_ms'], '>9.1f')}{f(r['latency_p95_ms'], '>9.1f')}"
+                         f"{f(r['satisfaction'], '>9.2f')}{f(r['service_quality'], '>9.4f')}")
+        lines += [f"  ALERT {a}" for a in rep.get("service_alerts") or []]
     lines += ["", "Where everything landed"] + [f"  {k:<18} {v}" for k, v in rep["outputs"].items()]
     if not rep["balanced"]:
         lines += ["", "ERROR: record accounting does not balance — see accounting in the report"]

@@ -123,13 +123,23 @@ def dedup_chart(rows: list[dict]) -> alt.Chart:
 
 
 def assessment_chart(rows: list[dict]) -> alt.Chart:
-    measures = ["failure_rate", "service_quality", "quality_score"]
+    measures = [m for m in ("failure_rate", "service_quality", "quality_score", "availability",
+                            "error_rate") if any(r.get(m) is not None for r in rows)]
     frame = pd.DataFrame(rows).melt(id_vars="src_platform", value_vars=measures,
                                     var_name="measure", value_name="value").dropna()
     return _bars(frame, "Platform assessment (0–1)",
                  x=alt.X("src_platform:N", title="platform", axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("measure:N", sort=measures),
                  y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1])),
                  color=alt.Color("measure:N", sort=measures), tooltip=["src_platform", "measure", "value"])
+
+
+def service_chart(rows: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame(rows)[["platform", "latency_p50_ms", "latency_p95_ms"]].melt(
+        id_vars="platform", var_name="percentile", value_name="ms").dropna()
+    return _bars(frame, "Request latency per platform (the day's service logs)",
+                 x=alt.X("platform:N", axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("percentile:N"),
+                 y=alt.Y("ms:Q", title="ms"), color=alt.Color("percentile:N"),
+                 tooltip=["platform", "percentile", "ms"])
 
 
 def svg(chart: alt.Chart) -> Markup:
@@ -177,8 +187,15 @@ def sections(rep: dict, history: list[dict], sources: list[dict]) -> list[dict]:
         _section("assessment", "Platform assessment", assessment if rep["accounting"] else [],
                  assessment_chart,
                  ["src_platform", "extracted", "quarantined", "failure_rate", "sources",
-                  "sources_delivered", "service_quality", "quality_score", "published",
-                  "stages_failed"]),
+                  "sources_delivered", "service_quality", "quality_score", "availability",
+                  "error_rate", "latency_p95_ms", "satisfaction", "published", "stages_failed"]),
+        _section("service", "Service (the platforms' logs of the day)",
+                 [{"platform": p, **{k: v for k, v in r.items() if k != "alerts"},
+                   "alerts": "; ".join(r.get("alerts") or []) or None}
+                  for p, r in (rep.get("service") or {}).items()], service_chart,
+                 ["platform", "availability", "error_rate", "latency_p50_ms", "latency_p95_ms",
+                  "satisfaction", "requests", "distinct_users", "quarantined", "service_quality", "alerts"],
+                 empty="no service logs collected in this run"),
     ]
 
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DAGS = ROOT / "dags"
 PLATFORMS = ("gz", "hk", "mo", "sz")
 EXTRACT_DAGS = {f"bayres_extract_{p}" for p in PLATFORMS}
-AGGREGATE_ORDER = ["conform", "dedup", "load", "quality", "publish"]
+AGGREGATE_ORDER = ["conform", "dedup", "load", "quality", "publish", "logs"]
 #: not the other end-to-end tests' 2026-11-01 (nor test_pipeline_e2e's 2026-11-02)
 DAY = date(2026, 11, 3)
 LOGICAL = pendulum.datetime(2026, 11, 3, tz="Asia/Shanghai")
@@ -169,7 +169,7 @@ def test_aggregate_dag(dagbag, common):
     assert {a.uri for a in dag.timetable.asset_condition.objects} == {f"bayres://raw/{p}" for p in PLATFORMS}
     pools = {t.task_id: t.pool for t in dag.tasks}
     assert pools == {"conform": "default_pool", "dedup": "default_pool", "load": "bayres_load",
-                     "quality": "bayres_load", "publish": "bayres_load"}
+                     "quality": "bayres_load", "publish": "bayres_load", "logs": "default_pool"}
     assert dag.get_task("publish").outlets == [common.GOLDEN_ASSET]
     for task in dag.tasks:
         assert task.retries >= 1 and task.retry_exponential_backoff > 1
@@ -524,7 +524,8 @@ def test_aggregate_dag_fails_loudly_for_a_day_that_has_not_landed(aggregated, da
     run, states = run_dag(dagbag, "bayres_aggregate", BAD_DAY)
     assert run.state == "failed"
     assert states == {"conform": "failed", "dedup": "upstream_failed", "load": "upstream_failed",
-                      "quality": "upstream_failed", "publish": "upstream_failed"}
+                      "quality": "upstream_failed", "publish": "upstream_failed",
+                      "logs": "upstream_failed"}
     folder = dag_profile.path("reports.root") / "local-2026-11-05"
     lines = [json.loads(line) for line in (folder / "run.log").read_text(encoding="utf-8").splitlines()]
     assert {line["run_id"] for line in lines} == {"local-2026-11-05"}
@@ -537,3 +538,11 @@ def test_aggregate_dag_fails_loudly_for_a_day_that_has_not_landed(aggregated, da
     assert report["status"] == "failed" and report["failed_stages"] == ["conform"]
     assert report["stages"]["conform"]["status"] == "failed" and report["stages"]["conform"]["error"]
     assert [a["json"]["task_id"] for a in webhook] == ["conform"]
+
+
+def test_logs_task_raises_the_service_alerts(common):
+    """A platform over its thresholds fails the logs task (whose failure callback alerts)."""
+    common.raise_service_alerts({"run_date": "2026-11-03", "service_alerts": []})
+    with pytest.raises(RuntimeError, match="mo: availability"):
+        common.raise_service_alerts({"run_date": "2026-11-03",
+                                     "service_alerts": ["mo: availability 0.9 outside min_availability 0.93"]})

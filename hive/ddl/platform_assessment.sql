@@ -11,7 +11,12 @@ CREATE TABLE IF NOT EXISTS `bayres`.`platform_assessment` (
   `quarantined` BIGINT,
   `files_quarantined` BIGINT,
   `failure_rate` DOUBLE COMMENT 'quarantined / extracted (null when nothing was extracted)',
-  `service_quality` DOUBLE COMMENT 'sources_delivered / sources',
+  `service_quality` DOUBLE COMMENT 'Measured from the service logs: availability x (1 - error_rate); sources_delivered / sources when the run collected no logs',
+  `availability` DOUBLE COMMENT 'Service logs: minutes of the day the uptime probe was answered without a 5xx / 1440',
+  `service_failure_rate` DOUBLE COMMENT 'Service logs: 1 - availability (the platform\'s failure rate)',
+  `error_rate` DOUBLE COMMENT 'Service logs: user requests answered 5xx / user requests',
+  `latency_p95_ms` DOUBLE COMMENT 'Service logs: 95th percentile of the request latency (ms)',
+  `satisfaction` DOUBLE COMMENT 'Service logs: mean user rating on a 1-5 scale',
   `quality_score` DOUBLE COMMENT 'Data quality: quality_score.score of the run',
   `published` BOOLEAN COMMENT 'The run published its golden records (null: publish did not run)',
   `stages_failed` BIGINT COMMENT 'Stages of the run that failed'

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 from typing import Callable
 
@@ -19,6 +20,7 @@ from .conventions import BAD_DATES, bad_phone, fmt_dates
 from .entities import MAKERS, World, org_frame
 from .plan import DUP_P, DUP_P_REAL_ORG, QUARANTINE, THIRD_COPY_P, defects, emissions, records_per_entity
 from .spec import Batch, SourceSpec
+from .service_logs import write_service_logs
 from .sqlite_db import close_databases
 from .truth import TruthWriter, fmt_amount, write_static
 from .variants import VARIANT_NAMES
@@ -35,7 +37,7 @@ def all_sources() -> list[SourceSpec]:
 
 
 def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
-             progress: Callable[[str], None] | None = None) -> dict:
+             progress: Callable[[str], None] | None = None, log_date: date | None = None) -> dict:
     """Generate the four platforms' databases and feeds plus ground truth under ``out_dir``.
 
     ``scale`` ≈ total number of source records (at least the ~80 catalogue organisations and their
@@ -75,6 +77,11 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
     summary = run.summary(seed, scale, files + [f"truth/{n}" for n in (
         "README.md", "entities.csv", "fx_rates_used.csv", "records.csv", "summary.json")])
     write_static(out_dir / "truth", summary)
+    # the platforms' service logs of the day (jobs/generate/service_logs.py), truth beside
+    day = log_date or date.today()
+    logs = write_service_logs(out_dir, seed, scale, day)
+    summary["service_logs"] = {"date": day.isoformat(),
+                               "lines": {p: t["lines"] for p, t in logs["platforms"].items()}}
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     summary["out_dir"] = str(out_dir)
     say(f"done: {run.total:,} records, {len(files)} data files in {summary['seconds']}s")

@@ -27,7 +27,11 @@ def main() -> None:
                              "'' for none)")
     parser.add_argument("--dedup-rounds", type=int, default=1, help="ours/peer alternations per scale")
     parser.add_argument("--dedup-spark", action="store_true", help="also the Spark backend at 1M")
+    parser.add_argument("--service-log-lines", type=int, default=1_000_000,
+                        help="lines of service logs through the Flume collector vs cat (0: skip)")
     args = parser.parse_args()
+    if args.service_log_lines:
+        __import__("tests.bench.service_logs", fromlist=["run"]).run(args.service_log_lines)
     for scale in [int(s) for s in args.scales.split(",") if s]:
         pipeline_run.run(scale)
     __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
