@@ -147,28 +147,57 @@ def fill(rec: pd.DataFrame, source: dict, run_date: date) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- measuring
-def conformance(records: pd.DataFrame, golden: pd.DataFrame | None = None) -> dict:
-    """Conformance per platform: ``gbt30523_conformance`` (share of golden records, by the
-    platform of their survivor record, with no mandatory element missing), ``missing`` (records
-    missing each mandatory element), and per source the share of its standardised records."""
-    out: dict = {}
+def conformance(records: pd.DataFrame, golden: pd.DataFrame) -> dict:
+    """Per platform: ``gbt30523_conformance`` (share of golden records, by the platform of their
+    survivor record, with no mandatory element missing), ``missing`` (golden records missing each
+    mandatory element), and per source the share of its records conformant.  ``records`` carry
+    ``src_platform``, ``src_source`` and ``gbt_missing``; ``golden`` ``survivor_record_id`` and
+    ``gbt_missing``."""
+    recs = records.groupby(["src_platform", "src_source", "gbt_missing"], dropna=False).size()
+    gold = golden.assign(platform=golden["survivor_record_id"].str.split(":").str[0])
+    gold = gold.groupby(["platform", "gbt_missing"], dropna=False).size()
+    return _from_counts(recs.rename("count").reset_index(), gold.rename("count").reset_index())
+
+
+def measure(records, golden) -> dict:
+    """:func:`conformance` of Spark frames (curated ``resource_record`` and ``golden_resource``):
+    the per-row checks run in Spark, only the counts per platform, source and element come back."""
+    from pyspark.sql import functions as F
+
+    from bayres.schemas.resource import RESOURCE_RECORD
+
+    gold = (golden.select(F.split("survivor_record_id", ":").getItem(0).alias("platform"),
+                          "gbt_missing")
+            .groupBy("platform", "gbt_missing").count().toPandas())
+    recs = (records.select("src_platform", "src_source",
+                           F.expr(decl.missing_sql(RESOURCE_RECORD)).alias("gbt_missing"))
+            .groupBy("src_platform", "src_source", "gbt_missing").count().toPandas())
+    return _from_counts(recs, gold)
+
+
+def _from_counts(recs: pd.DataFrame, gold: pd.DataFrame) -> dict:
+    """:func:`conformance` from counted rows (a ``count`` column instead of one row each)."""
     req = [f.name for f in decl.required(GOLDEN_RESOURCE)]
-    if golden is not None and len(golden):
-        plat = golden["survivor_record_id"].str.split(":").str[0]
-        for p, g in golden.groupby(plat):
-            miss = g["gbt_missing"].dropna().str.split(";").explode()
-            out.setdefault(p, {})
-            out[p].update({
-                "golden_records": int(len(g)),
-                "gbt30523_conformant": int(g["gbt_missing"].isna().sum()),
-                "gbt30523_conformance": round(float(g["gbt_missing"].isna().mean()), 4),
-                "missing": {e: int((miss == e).sum()) for e in req},
-            })
-    if records is not None and len(records):
-        for (p, s), r in records.groupby(["src_platform", "src_source"]):
-            out.setdefault(p, {}).setdefault("sources", {})[s] = {
-                "records": int(len(r)),
-                "gbt30523_conformance": round(float(r["gbt_missing"].isna().mean()), 4)}
+    out: dict = {}
+    for p, g in gold.groupby("platform"):
+        n = int(g["count"].sum())
+        ok = int(g.loc[g["gbt_missing"].isna(), "count"].sum())
+        missing = {e: 0 for e in req}
+        for m, c in zip(g["gbt_missing"], g["count"]):
+            for e in (m.split(";") if isinstance(m, str) else []):
+                missing[e] = missing.get(e, 0) + int(c)
+        out[p] = {"golden_records": n, "gbt30523_conformant": ok,
+                  "gbt30523_conformance": round(ok / n, 4) if n else None, "missing": missing}
+    for (p, src), r in recs.groupby(["src_platform", "src_source"]):
+        n = int(r["count"].sum())
+        ok = int(r.loc[r["gbt_missing"].isna(), "count"].sum())
+        missing: dict = {}
+        for m, c in zip(r["gbt_missing"], r["count"]):
+            for e in (m.split(";") if isinstance(m, str) else []):
+                missing[e] = missing.get(e, 0) + int(c)
+        out.setdefault(p, {}).setdefault("sources", {})[src] = {
+            "records": n, "gbt30523_conformance": round(ok / n, 4) if n else None,
+            "missing": missing}
     return dict(sorted(out.items()))
 
 

@@ -90,6 +90,9 @@ def write_report(ctx: RunContext, spark=None, failing: bool = False) -> dict:
         "failed_stages": failed,
         "accounting": acc,
         "balanced": all(r.get("balanced", True) for r in acc.values()),
+        # GB/T 30523 conformance per platform (quality stage): share of golden records with every
+        # mandatory element, records missing each element, share per source
+        "gbt30523": (ctx.stages.get("quality") or {}).get("gbt30523") or {},
         "stages": ctx.stages,
         "outputs": {**outputs(ctx), "run report": str(folder / "report.json"),
                     "html report": str(folder / "report.html"), "run log": str(ctx.log_file)},

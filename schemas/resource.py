@@ -294,6 +294,9 @@ PLATFORM_ASSESSMENT = Table(
               description="sources_delivered / sources"),
         Field("quality_score", type="double", derived=True,
               description="Data quality: quality_score.score of the run"),
+        Field("gbt30523_conformance", type="double", derived=True,
+              description="Share of the platform's golden records (by survivor record) carrying "
+                          "every mandatory GB/T 30523 element"),
         Field("published", type="boolean", derived=True,
               description="The run published its golden records (null: publish did not run)"),
         Field("stages_failed", type="long", mandatory=True, derived=True,

@@ -116,3 +116,17 @@ def test_export_document_is_validated_against_the_declaration():
     with pytest.raises(ValueError, match="共享方式"):
         g.validate(no_mode)
     g.validate(g.document(dict(ROWS[3])))
+
+
+def test_conformance_per_platform_and_source():
+    golden = pd.DataFrame({"survivor_record_id": ["gz:instruments:1", "gz:patents:2", "hk:talent:3"],
+                           "gbt_missing": [None, "description;keywords", None]})
+    records = pd.DataFrame({"src_platform": ["gz", "gz", "gz", "hk"],
+                            "src_source": ["instruments", "instruments", "patents", "talent"],
+                            "gbt_missing": [None, "rights", "description", None]})
+    got = g.conformance(records, golden)
+    assert got["gz"]["gbt30523_conformance"] == 0.5 and got["gz"]["golden_records"] == 2
+    assert got["gz"]["missing"]["description"] == 1 and got["gz"]["missing"]["rights"] == 0
+    assert got["gz"]["sources"]["instruments"]["gbt30523_conformance"] == 0.5
+    assert got["gz"]["sources"]["instruments"]["missing"] == {"rights": 1}
+    assert got["hk"]["gbt30523_conformance"] == 1.0

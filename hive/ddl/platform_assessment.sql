@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS `bayres`.`platform_assessment` (
   `failure_rate` DOUBLE COMMENT 'quarantined / extracted (null when nothing was extracted)',
   `service_quality` DOUBLE COMMENT 'sources_delivered / sources',
   `quality_score` DOUBLE COMMENT 'Data quality: quality_score.score of the run',
+  `gbt30523_conformance` DOUBLE COMMENT 'Share of the platform\'s golden records (by survivor record) carrying every mandatory GB/T 30523 element',
   `published` BOOLEAN COMMENT 'The run published its golden records (null: publish did not run)',
   `stages_failed` BIGINT COMMENT 'Stages of the run that failed'
 )
