@@ -240,3 +240,29 @@ def validate(doc: dict) -> None:
 @lru_cache(maxsize=1)
 def _schema() -> dict:
     return decl.json_schema(GOLDEN_RESOURCE)
+
+
+def golden_rows(lake_root, run_date: str | None = None, cstr: str | None = None) -> list[dict]:
+    """Golden records of the local lake's curated zone (latest run date unless given), all or the
+    one with CSTR id ``cstr``."""
+    from pathlib import Path
+
+    import duckdb
+
+    base = Path(lake_root) / "curated" / "golden_resource"
+    days = sorted(p.name.split("=", 1)[1] for p in base.glob("run_date=*") if p.is_dir())
+    if not days:
+        raise FileNotFoundError(f"no golden records under {base}: run the pipeline first")
+    day = run_date or days[-1]
+    if day not in days:
+        raise FileNotFoundError(f"no golden records of run date {day} under {base} "
+                                f"(there are: {', '.join(days)})")
+    con = duckdb.connect()
+    sql = f"SELECT * FROM read_parquet('{(base / f'run_date={day}').as_posix()}/*.parquet')"
+    params: list = []
+    if cstr:
+        sql += " WHERE cstr_id = ?"
+        params.append(cstr)
+    frame = con.execute(sql + " ORDER BY cstr_id", params).fetchdf()
+    return [{k: (None if (isinstance(v, float) and v != v) or v is pd.NaT else v)
+             for k, v in r.items()} for r in frame.to_dict("records")]
