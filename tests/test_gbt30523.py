@@ -130,3 +130,30 @@ def test_conformance_per_platform_and_source():
     assert got["gz"]["sources"]["instruments"]["gbt30523_conformance"] == 0.5
     assert got["gz"]["sources"]["instruments"]["missing"] == {"rights": 1}
     assert got["hk"]["gbt30523_conformance"] == 1.0
+
+
+def test_golden_provenance_follows_the_value():
+    """gbt_derived of a golden record names the rule of the record each element came from."""
+    from bayres.jobs.dedup_engine import DuckDBEngine
+    from bayres.jobs.survivorship import Rules, golden_sql
+
+    cols = RESOURCE_RECORD.names
+    base = {c: None for c in cols}
+    a = dict(base, record_id="gz:instruments:1", src_platform="gz", resource_type="02", name="甲",
+             keywords="发表;关键词", rights=None, updated_date=date(2026, 1, 2),
+             gbt_derived="metadata_date:run_date")
+    b = dict(base, record_id="sz:instruments:9", src_platform="sz", resource_type="02", name="甲",
+             keywords="提取", rights="开放共享", updated_date=date(2025, 1, 1),
+             gbt_derived="keywords:jieba_tfidf(name,description);rights:sharing_policy+sharing_mode;"
+                         "metadata_date:run_date")
+    frame = pd.DataFrame([a, b]).assign(_cluster="gz:instruments:1", _size=2)
+    engine = DuckDBEngine()
+    engine.register("members", frame)
+    rules = Rules(default=("gz", "sz", "hk", "mo"), fields={}, together=())
+    row = engine.fetch(golden_sql(engine, "members", rules)).iloc[0]
+    assert row["keywords"] == "发表;关键词" and row["rights"] == "开放共享"
+    derived = row["gbt_derived"].split(";")
+    # keywords came from gz (published): no rule; rights from sz (derived): its rule
+    assert "rights:sharing_policy+sharing_mode" in derived
+    assert not any(d.startswith("keywords:") for d in derived)
+    assert "gbt_derived" not in row["field_sources"]
