@@ -157,3 +157,19 @@ def test_golden_provenance_follows_the_value():
     assert "rights:sharing_policy+sharing_mode" in derived
     assert not any(d.startswith("keywords:") for d in derived)
     assert "gbt_derived" not in row["field_sources"]
+
+
+def test_expectations_follow_the_declaration():
+    from bayres.quality.expectations import CRITICAL, WARNING, suite_for
+
+    suite = suite_for(GOLDEN_RESOURCE, stage="golden")
+    gbt = {e.meta["rule"]: e for e in suite.expectations
+           if (e.meta or {}).get("rule", "").startswith("gbt30523:")}
+    assert set(gbt) == {f"gbt30523:{f.name}" for f in decl.required(GOLDEN_RESOURCE)} | \
+        {"gbt30523:conformance"}
+    assert "02" in str(gbt["gbt30523:sharing_mode"].row_condition)
+    assert "internal" in str(gbt["gbt30523:access_url"].row_condition)
+    assert gbt["gbt30523:description"].meta["severity"] == WARNING
+    conformance = gbt["gbt30523:conformance"]
+    assert conformance.column == "gbt_missing" and conformance.mostly == 0.95
+    assert conformance.meta["severity"] == CRITICAL
