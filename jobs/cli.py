@@ -222,7 +222,10 @@ def export_gbt30523(profile, cstr: str | None, out: Path | None, run_date: str |
         if not rows:
             raise click.ClickException(f"no golden record {cstr}")
         doc = document(rows[0])
-        validate(doc)  # an invalid document is printed nowhere: the error names the element
+        try:
+            validate(doc)  # an invalid document is printed nowhere: the error names the element
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     out.mkdir(parents=True, exist_ok=True)
@@ -238,7 +241,7 @@ def export_gbt30523(profile, cstr: str | None, out: Path | None, run_date: str |
         (out / name).write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
         written += 1
     click.echo(f"{written} GB/T 30523 documents written to {out}; {len(invalid)} golden records "
-               f"not exported (missing mandatory elements)", err=True)
+               f"not exported (invalid: a mandatory element missing or malformed)", err=True)
     for text in invalid[:20]:
         click.echo(f"  {text}", err=True)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 
 import pandas as pd
@@ -210,7 +210,11 @@ def document(row: dict) -> dict:
         v = row.get(f.name)
         if v is None or (isinstance(v, float) and v != v) or str(v).strip() == "":
             continue
-        elements[f.gbt30523] = v.isoformat() if isinstance(v, date) else str(v)
+        if f.type == "date" and hasattr(v, "isoformat"):
+            v = v.date() if isinstance(v, datetime) else v  # pandas reads dates as timestamps
+            elements[f.gbt30523] = v.isoformat()
+        else:
+            elements[f.gbt30523] = str(v)
     by_field = {f.name: f.gbt30523 for f in decl.elements(GOLDEN_RESOURCE)}
     derived = {}
     for entry in (row.get("gbt_derived") or "").split(";"):

@@ -173,3 +173,11 @@ def test_expectations_follow_the_declaration():
     conformance = gbt["gbt30523:conformance"]
     assert conformance.column == "gbt_missing" and conformance.mostly == 0.95
     assert conformance.meta["severity"] == CRITICAL
+
+
+def test_export_writes_dates_read_back_as_timestamps():
+    doc = g.document(dict(ROWS[0], metadata_date=pd.Timestamp("2026-12-07"),
+                          created_date=pd.Timestamp("1958-01-01")))
+    assert doc["elements"]["元数据更新日期"] == "2026-12-07"
+    assert doc["elements"]["资源生成日期"] == "1958-01-01"
+    g.validate(doc)
