@@ -87,6 +87,8 @@ def platform_rows(rep: dict, sources: list[dict]) -> list[dict]:
                                                delivered.get(platform, 0), configured.get(platform)),
             **service_figures(svc.get(platform)),
             "quality_score": _float(scores.get(platform)),
+            "gbt30523_conformance": _float((rep.get("gbt30523") or {}).get(platform, {})
+                                           .get("gbt30523_conformance")),
             "published": published, "stages_failed": failed,
             "run_date": date.fromisoformat(rep["run_date"])})
     return rows

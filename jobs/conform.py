@@ -22,6 +22,7 @@ from .calibrate import calibrate_batch
 from .calibration.money import FxRates
 from .calibration.names import OrgAliases
 from .rejections import Rejections
+from . import gbt30523
 from .standardize import SourceContext, payload_json, standardize_batch
 
 RECORD_COLUMNS = [f.name for f in RESOURCE_RECORD.fields if f.name not in ("cstr_id", "run_date")]
@@ -57,6 +58,8 @@ class ConformJob:
         rejections = Rejections(raw.index)
         rec = standardize_batch(raw, ctx, rejections)
         rec = calibrate_batch(rec, ctx.conventions, self.fx, self.run_date, rejections, self.aliases)
+        # GB/T 30523 elements a rule can fill (keywords, rights, access URL, metadata date)
+        rec = gbt30523.fill(rec, ctx.source, self.run_date)
         rec["field_flags"] = rejections.flags_column(rec.index)
         out = rec[RECORD_COLUMNS].copy()
         out["q_stage"] = rejections.stage

@@ -27,6 +27,7 @@ from functools import partial
 
 import pandas as pd
 
+from bayres.schemas import gbt30523
 from bayres.schemas.resource import (CSTR_CHANGE, GOLDEN_RESOURCE, RECORD_LINEAGE, REGISTRY_ID,
                                      REGISTRY_MEMBER, RESOURCE_RECORD)
 
@@ -133,7 +134,10 @@ def deduplicate(engine, *, agency: str, run_date: date, rules: dict, survivorshi
     engine.register("dedup_ids", assignment.ids, "cluster_key string, cstr_id string")
     lap("identifiers")
 
-    golden = f"""SELECT {_select(GOLDEN_RESOURCE, {"cstr_id": "i.cstr_id", "run_date": day})}
+    # GB/T 30523: the mandatory elements each golden record lacks (schemas/gbt30523.py)
+    gbt_missing = gbt30523.missing_sql(GOLDEN_RESOURCE, "g.", {"cstr_id": "i.cstr_id"})
+    golden = f"""SELECT {_select(GOLDEN_RESOURCE, {"cstr_id": "i.cstr_id", "run_date": day,
+                                                   "gbt_missing": gbt_missing})}
         FROM dedup_golden g JOIN dedup_ids i ON i.cluster_key = g._cluster"""
     records = f"""SELECT {_select(RESOURCE_RECORD, {"cstr_id": "i.cstr_id", "run_date": day})}
         FROM dedup_members m JOIN dedup_ids i ON i.cluster_key = m._cluster"""

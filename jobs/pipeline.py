@@ -201,6 +201,9 @@ def run_quality(ctx: RunContext, spark: SparkSession) -> None:
             info["warnings"] += [f"{stage}: {text}" for text in result.warnings]
             info["data_docs"] = str(result.data_docs_index)
         info["success"] = not info["critical_failures"]
+        # GB/T 30523 conformance per platform and source (report.json: gbt30523)
+        from .gbt30523 import measure
+        info["gbt30523"] = measure(records, batches[2][2])
         scores = platform_scores(records, ctx.run_id, ctx.run_date)
         db = str(ctx.profile.get("spark.hive_database") or "bayres")
         load.to_hive(spark, scores, QUALITY_SCORE, db, ctx.run_date)

@@ -90,6 +90,9 @@ def write_report(ctx: RunContext, spark=None, failing: bool = False) -> dict:
         "failed_stages": failed,
         "accounting": acc,
         "balanced": all(r.get("balanced", True) for r in acc.values()),
+        # GB/T 30523 conformance per platform (quality stage): share of golden records with every
+        # mandatory element, records missing each element, share per source
+        "gbt30523": (ctx.stages.get("quality") or {}).get("gbt30523") or {},
         "stages": ctx.stages,
         "outputs": {**outputs(ctx), "run report": str(folder / "report.json"),
                     "html report": str(folder / "report.html"), "run log": str(ctx.log_file)},
@@ -268,6 +271,15 @@ def summary(rep: dict) -> str:
             lines.append(f"  {s['src_platform']:<4} completeness {s['completeness']:.3f}  validity "
                          f"{s['validity']:.3f}  uniqueness {s['uniqueness']:.3f}  timeliness "
                          f"{s['timeliness']:.3f}  score {s['score']:.3f}")
+    conf = rep.get("gbt30523") or {}
+    if conf:
+        lines += ["", "GB/T 30523 core metadata: golden records with every mandatory element"]
+        for platform, c in conf.items():
+            if c.get("golden_records"):
+                worst = sorted(((n, e) for e, n in (c.get("missing") or {}).items() if n), reverse=True)
+                lacking = ", ".join(f"{e} {n}" for n, e in worst[:4]) or "none missing"
+                lines.append(f"  {platform:<4} {c['gbt30523_conformance']:.3f} of {c['golden_records']}"
+                             f"  (missing: {lacking})")
     p = stages.get("publish")
     if p and p.get("status") != "failed":
         lines += ["", "Published: " + ("yes" if p.get("published") else f"NO — {p.get('why_not')}")]

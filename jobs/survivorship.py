@@ -22,11 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bayres.schemas.gbt30523 import DERIVABLE
 from bayres.schemas.resource import GOLDEN_RESOURCE
 
 from .config import ConfigError, load_yaml
 
 #: golden fields computed per cluster, not carried from a record
+#: GB/T 30523 provenance of filled elements, carried with the elements' own values
+DERIVED = "gbt_derived"
 CLUSTER_FIELDS = ("cstr_id", "member_count", "source_platforms", "survivor_record_id",
                   "field_sources", "run_date")
 #: order positions reserved per platform rank; the recency/completeness rank fills the rest
@@ -117,12 +120,31 @@ def golden_sql(engine, members: str, rules: Rules) -> str:
 
     values, sources, single_values, single_sources = [], [], [], []
     for c in carried:
+        if c == DERIVED:
+            continue
         lead = rules.lead(c)
         ordered = f"CASE WHEN {lead} IS NOT NULL THEN {order(c)} END"
         values.append(f"min_by({c}, {ordered}) AS {c}")
         sources.append(f"min_by(_rid_json, {ordered}) AS _src_{c}")
         single_values.append(f"CASE WHEN {lead} IS NOT NULL THEN {c} END AS {c}")
         single_sources.append(f"CASE WHEN {lead} IS NOT NULL THEN _rid_json END AS _src_{c}")
+    if DERIVED in carried:
+        # gbt_derived: per derivable element, the rule entry of the record that element's value
+        # was taken from (same order as the element itself), so provenance follows the value
+        multi, single = [], []
+        for c in (d for d in DERIVABLE if d in carried):
+            entry = f"regexp_extract(coalesce({DERIVED}, ''), '(^|;)({c}:[^;]*)', 2)"
+            lead = rules.lead(c)
+            ordered = f"CASE WHEN {lead} IS NOT NULL THEN {order(c)} END"
+            multi.append(f"NULLIF(min_by({entry}, {ordered}), '')")
+            single.append(f"CASE WHEN {lead} IS NOT NULL THEN NULLIF({entry}, '') END")
+        values.append(f"NULLIF(concat_ws(';', {', '.join(multi)}), '') AS {DERIVED}")
+        single_values.append(f"NULLIF(concat_ws(';', {', '.join(single)}), '') AS {DERIVED}")
+        sources.append(f"CAST(NULL AS STRING) AS _src_{DERIVED}")
+        single_sources.append(f"CAST(NULL AS STRING) AS _src_{DERIVED}")
+        # the union's columns follow the carried order
+        order_names = [c for c in carried if c != DERIVED] + [DERIVED]
+        carried = order_names
     survivor = f"min_by(record_id, {_rank_case(rules.default)} * {_RANK_SPAN} + _rank)"
     aggregated = f"""
         SELECT _cluster, {', '.join(values)}, {', '.join(sources)},
@@ -138,7 +160,7 @@ def golden_sql(engine, members: str, rules: Rules) -> str:
         FROM keyed WHERE _size = 1"""
     entries = ", ".join(
         f"CASE WHEN {c} IS NOT NULL THEN '\"{c}\":' || _src_{c} END"
-        for c in carried)
+        for c in carried if c != DERIVED)
     # the record id as a JSON string, escaped once per record rather than once per field
     return f"""
         WITH keyed AS (SELECT *, {_json_string('record_id')} AS _rid_json FROM {members})

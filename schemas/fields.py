@@ -31,6 +31,12 @@ class Field:
     description: str = ""
     #: the GB/T 30523-2014 core metadata element this field carries, if any
     gbt30523: str = ""
+    #: its GB/T 30523 obligation: "M" mandatory, "C" conditional, "O" optional ("" = not an element)
+    obligation: str = ""
+    #: per resource category (two-digit code) where the obligation differs: (("05", "O"), ...)
+    obligation_by_type: tuple[tuple[str, str], ...] = ()
+    #: for "C": the condition, in words (schemas/gbt30523.py evaluates it)
+    condition: str = ""
     #: a regex (Java/Python-compatible: ASCII classes only) every non-null value must match
     pattern: str | None = None
     #: name of a controlled vocabulary in conf/vocab/ whose codes are the only allowed values
@@ -45,6 +51,15 @@ class Field:
         if self.min_value is None and self.type in ("double", "long"):
             # UNSIGNED_* in Phoenix: declare the non-negativity so expectations check it
             object.__setattr__(self, "min_value", 0)
+        for ob in (self.obligation, *(o for _, o in self.obligation_by_type)):
+            if ob not in ("", "M", "C", "O"):
+                raise ValueError(f"field {self.name}: obligation {ob!r} is not M, C or O")
+        if (self.obligation or self.obligation_by_type) and not self.gbt30523:
+            raise ValueError(f"field {self.name}: an obligation needs a GB/T 30523 element name")
+
+    def obligation_for(self, resource_type: str | None) -> str:
+        """The GB/T 30523 obligation (M / C / O, "" when not an element) for a resource category."""
+        return dict(self.obligation_by_type).get(resource_type or "", self.obligation)
 
     @property
     def spark_type(self) -> str:

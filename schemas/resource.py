@@ -21,31 +21,40 @@ CORE = (
     Field("record_id", mandatory=True, derived=True,
           description="Unique id of a source record: <platform>:<source>:<original id>"),
     Field("resource_type", mandatory=True, code_list="resource_type", pattern=r"^[0-9]{2}$",
-          gbt30523="资源类别", description="Two-digit national resource-type code"),
-    Field("name", mandatory=True, gbt30523="资源名称", description="Name as published (original script)"),
+          gbt30523="资源类别", obligation="M", description="Two-digit national resource-type code"),
+    Field("name", mandatory=True, gbt30523="资源名称", obligation="M", description="Name as published (original script)"),
     Field("name_lang", code_list="language", description="Language/script of `name`"),
-    Field("name_en", gbt30523="资源名称(英文)", description="English name as published"),
+    Field("name_en", gbt30523="资源名称(英文)", obligation="O", description="English name as published"),
     Field("name_pt", description="Portuguese name as published (Macao)"),
-    Field("description", gbt30523="资源描述"),
-    Field("keywords", gbt30523="关键词", description="Semicolon-separated keywords"),
-    Field("provider_org", gbt30523="资源提供者", description="Providing organisation as published"),
-    Field("owner_org", gbt30523="资源所有者", description="Owning organisation as published"),
-    Field("contact_name", gbt30523="联系人"),
-    Field("contact_phone", pattern=E164, gbt30523="联系电话", description="E.164"),
+    Field("description", gbt30523="资源描述", obligation="M"),
+    Field("keywords", gbt30523="关键词", obligation="M",
+          description="Semicolon-separated keywords (published, or extracted: see gbt_derived)"),
+    Field("provider_org", gbt30523="资源提供者", obligation="M", description="Providing organisation as published"),
+    Field("owner_org", gbt30523="资源所有者", obligation="O", description="Owning organisation as published"),
+    Field("contact_name", gbt30523="联系人", obligation="O"),
+    Field("contact_phone", pattern=E164, gbt30523="联系电话", obligation="O", description="E.164"),
     Field("contact_phone_raw", description="Phone as published"),
-    Field("contact_email", pattern=EMAIL, gbt30523="电子邮件"),
-    Field("created_date", type="date", gbt30523="资源生成日期"),
-    Field("updated_date", type="date", gbt30523="元数据更新日期"),
-    Field("language", code_list="language", gbt30523="语种"),
-    Field("sharing_mode", code_list="sharing_mode", gbt30523="共享方式"),
-    Field("rights", gbt30523="使用权限"),
-    Field("access_url", pattern=URL, gbt30523="在线访问地址"),
-    Field("region", mandatory=True, code_list="region", gbt30523="所属区域",
+    Field("contact_email", pattern=EMAIL, gbt30523="电子邮件", obligation="O"),
+    Field("created_date", type="date", gbt30523="资源生成日期", obligation="O"),
+    Field("updated_date", type="date", gbt30523="资源更新日期", obligation="O",
+          description="Last change of the record at its source, as published"),
+    Field("metadata_date", type="date", gbt30523="元数据更新日期", obligation="M", derived=True,
+          description="Date BayRes last wrote this metadata: the run date"),
+    Field("language", code_list="language", gbt30523="语种", obligation="O"),
+    Field("sharing_mode", code_list="sharing_mode", gbt30523="共享方式", obligation="O",
+          obligation_by_type=(("02", "M"),)),
+    Field("rights", gbt30523="使用权限", obligation="M",
+          description="Use and sharing terms (published, or from the platform's declared sharing "
+                      "policy and the record's sharing mode: see gbt_derived)"),
+    Field("access_url", pattern=URL, gbt30523="在线访问地址", obligation="C",
+          condition="sharing_mode != internal — required when the record is shared",
+          description="Record URL (published, or from the source's record-URL pattern: see gbt_derived)"),
+    Field("region", mandatory=True, code_list="region", gbt30523="所属区域", obligation="M",
           description="GBA city code of the resource"),
-    Field("official_no", gbt30523="资源标识符",
+    Field("official_no", gbt30523="资源标识符(发布编号)", obligation="O",
           description="Official number it is published under: standard no. (标准编号), "
                       "document no. (发文字号), registration no."),
-    Field("cstr", pattern=CSTR_PATTERN, gbt30523="资源标识符",
+    Field("cstr", pattern=CSTR_PATTERN, gbt30523="资源标识符(来源CSTR)", obligation="O",
           description="CSTR identifier (GB/T 32843) published by the source, if any"),
 )
 
@@ -117,6 +126,10 @@ MATCHING = (
           description="Matching key of the name: NFKC, Simplified (OpenCC), aliases resolved"),
     Field("name_en_key", group="matching", derived=True, description="Normalised English name"),
     Field("owner_org_key", group="matching", derived=True, description="Matching key of the owner"),
+    Field("gbt_derived", group="quality", derived=True,
+          description="GB/T 30523 elements BayRes filled by a rule: element_field:rule;… "
+                      "(keywords:jieba_tfidf(name,description), rights:policy(<policy>)+sharing_mode, "
+                      "access_url:url_pattern, metadata_date:run)"),
     Field("field_flags", group="quality", derived=True,
           description="Optional fields that failed calibration: field:reason;…"),
 )
@@ -124,7 +137,7 @@ MATCHING = (
 RECORD_FIELDS = CORE + INSTRUMENT + INSTITUTION + TALENT + ACHIEVEMENT + PROJECT + PROVENANCE + MATCHING
 
 GOLDEN_FIELDS = (
-    Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, gbt30523="资源标识符",
+    Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, gbt30523="资源标识符", obligation="M",
           description="Stable CSTR identifier of the golden record"),
 ) + tuple(f for f in CORE + INSTRUMENT + INSTITUTION + TALENT + ACHIEVEMENT + PROJECT
           if f.name not in ("record_id", "contact_phone_raw")) + (
@@ -138,6 +151,12 @@ GOLDEN_FIELDS = (
     Field("field_sources", group="lineage", derived=True,
           description="Provenance per field: JSON object field -> record_id the value came from "
                       "(non-null fields only; rules in conf/linkage/survivorship.yaml)"),
+    Field("gbt_derived", group="quality", derived=True,
+          description="GB/T 30523 elements filled by a rule in the record their value came from "
+                      "(field_sources): field:rule;…"),
+    Field("gbt_missing", group="quality", derived=True,
+          description="GB/T 30523 elements mandatory (M, or C with its condition met) for the "
+                      "record's category that it lacks, ';'-separated; null = conformant"),
 )
 
 # ---------------------------------------------------------------- the tables
@@ -286,6 +305,9 @@ PLATFORM_ASSESSMENT = Table(
               description="Service logs: mean user rating on a 1-5 scale"),
         Field("quality_score", type="double", derived=True,
               description="Data quality: quality_score.score of the run"),
+        Field("gbt30523_conformance", type="double", derived=True,
+              description="Share of the platform's golden records (by survivor record) carrying "
+                          "every mandatory GB/T 30523 element"),
         Field("published", type="boolean", derived=True,
               description="The run published its golden records (null: publish did not run)"),
         Field("stages_failed", type="long", mandatory=True, derived=True,

@@ -29,8 +29,13 @@ def frame(spark, table, rows):
 
 def golden(i, **values):
     row = {"cstr_id": f"CSTR:GBA01.04.{i}", "resource_type": "04", "name": f"机构{i}",
-           "region": "GZ", "member_count": 1, "run_date": RUN_DATE}
+           "region": "GZ", "member_count": 1, "run_date": RUN_DATE,
+           # the other mandatory GB/T 30523 elements (schemas/README.md): a good record has them
+           "description": f"机构{i}简介", "keywords": "机构", "provider_org": f"机构{i}",
+           "metadata_date": RUN_DATE, "rights": "开放共享", "access_url": f"https://example.org/{i}"}
     row.update(values)
+    if row["resource_type"] == "02":
+        row.setdefault("sharing_mode", "open")
     return row
 
 

@@ -80,6 +80,11 @@ def test_platform_assessment_rows():
     assert (hk["sources"], hk["sources_delivered"], hk["service_quality"]) == (2, 0, 0.0)
     assert (mo["extracted"], mo["failure_rate"], mo["service_quality"], mo["quality_score"]) == (0, None, 0.0, None)
     assert (gz["quality_score"], hk["quality_score"]) == (0.8, 0.65)
+    assert gz["gbt30523_conformance"] is None  # a report without the quality stage's measure
+    measured = small_report()
+    measured["gbt30523"] = {"gz": {"gbt30523_conformance": 0.97}}
+    rows_m = {r["src_platform"]: r for r in platform_rows(measured, SOURCES)}
+    assert (rows_m["gz"]["gbt30523_conformance"], rows_m["hk"]["gbt30523_conformance"]) == (0.97, None)
     assert all(r["published"] is True and r["stages_failed"] == 0 for r in rows.values())
     failing = small_report()
     failing["stages"]["publish"] = {"status": "failed", "error": "x"}

@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS `bayres`.`platform_assessment` (
   `latency_p95_ms` DOUBLE COMMENT 'Service logs: 95th percentile of the request latency (ms)',
   `satisfaction` DOUBLE COMMENT 'Service logs: mean user rating on a 1-5 scale',
   `quality_score` DOUBLE COMMENT 'Data quality: quality_score.score of the run',
+  `gbt30523_conformance` DOUBLE COMMENT 'Share of the platform\'s golden records (by survivor record) carrying every mandatory GB/T 30523 element',
   `published` BOOLEAN COMMENT 'The run published its golden records (null: publish did not run)',
   `stages_failed` BIGINT COMMENT 'Stages of the run that failed'
 )

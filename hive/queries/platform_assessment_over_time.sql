@@ -3,7 +3,8 @@
 -- Answers:    how each platform performed run after run in a date range: its failure rate
 --             (share of its extracted records refused into quarantine), its service quality
 --             (share of its sources that delivered a readable extract), its data quality
---             (the quality score of the run), whether the run published, which stages of
+--             (the quality score of the run), its GB/T 30523 conformance (share of its golden
+--             records with every mandatory core element), whether the run published, which stages of
 --             the run failed, and how much the failure rate moved since the platform’s
 --             previous run in the range.
 -- Parameters: from_date  first run_date to include (ISO date), e.g. 2026-01-01
@@ -12,7 +13,8 @@
 --             (one row per stage and run)
 -- Returns:    src_platform, run_date, run_id, extracted, quarantined, failure_rate,
 --             failure_rate_change (NULL for a platform’s first run in the range),
---             sources_delivered, sources, service_quality, quality_score, published,
+--             sources_delivered, sources, service_quality, quality_score,
+--             gbt30523_conformance, published,
 --             stages_failed, failed_stages (comma-separated stage names, NULL when none
 --             failed), ordered by src_platform, run_date, run_id.
 -- Usage:      parameters are Hive variables (hive/README.md): beeline -u jdbc:hive2://127.0.0.1:10000
@@ -30,6 +32,7 @@ SELECT
   a.sources,
   a.service_quality,
   a.quality_score,
+  a.gbt30523_conformance,
   a.published,
   a.stages_failed,
   f.failed_stages

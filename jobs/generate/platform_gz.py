@@ -29,14 +29,14 @@ YQSB = (("YQBH", "VARCHAR(20)"), ("YQMC", "VARCHAR(200)"), ("YWMC", "VARCHAR(200
         ("SCCJ", "VARCHAR(100)"), ("CCBH", "VARCHAR(40)"), ("YZ", "DECIMAL(16,2)"), ("GZRQ", "VARCHAR(10)"),
         ("SSDW", "VARCHAR(200)"), ("TYSHXYDM", "VARCHAR(18)"), ("SZDZ", "VARCHAR(300)"), ("SSQY", "VARCHAR(6)"),
         ("GXZT", "VARCHAR(2)"), ("GXFS", "VARCHAR(2)"), ("LXR", "VARCHAR(50)"), ("LXDH", "VARCHAR(30)"),
-        ("DZYX", "VARCHAR(100)"), ("GXSJ", "DATETIME"))
+        ("DZYX", "VARCHAR(100)"), ("GXSJ", "DATETIME"), ("YQJJ", "TEXT"))
 
 
 def render_instruments(b: Batch) -> dict[str, list]:
     owner = b.arr("owner")
     pool = b.world.orgs
     amt = r.converted(b, "CNY").tolist()
-    return {
+    out = {
         "YQBH": b.ids, "YQMC": r.names_zh(b, "hans"), "YWMC": r.names_en(b), "XH": b.col("model"),
         "SCCJ": b.col("maker"), "CCBH": r.serials(b), "YZ": amt, "GZRQ": r.dates(b, "date", "iso"),
         "SSDW": r.org_refs(b, owner, "hans"), "TYSHXYDM": [pool.credit[o] for o in owner.tolist()],
@@ -44,18 +44,23 @@ def render_instruments(b: Batch) -> dict[str, list]:
         "GXZT": [STATUS[s] for s in b.col("status")], "GXFS": [MODE[m] for m in b.col("mode")],
         "LXR": b.col("contact_hans"), "LXDH": r.phones(b, "86"), "DZYX": b.col("email"), "GXSJ": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["YQJJ"] = r.describe(
+        out, b.ids, (("", "YQMC"), ("型号", "XH"), ("生产厂家", "SCCJ"), ("安置地点", "SZDZ")),
+        "，", "。")
+    return out
 
 
 # ------------------------------------------------------------------------- T_KYJG institutions
 KYJG = (("JGBH", "VARCHAR(20)"), ("JGMC", "VARCHAR(200)"), ("YWMC", "VARCHAR(300)"), ("JGJC", "VARCHAR(100)"),
         ("LB", "VARCHAR(20)"), ("JGLX", "VARCHAR(2)"), ("TYSHXYDM", "VARCHAR(18)"), ("SJDW", "VARCHAR(200)"),
         ("DZ", "VARCHAR(300)"), ("SSQY", "VARCHAR(6)"), ("CLRQ", "VARCHAR(10)"), ("LXDH", "VARCHAR(30)"),
-        ("WZ", "VARCHAR(200)"), ("GXSJ", "DATETIME"))
+        ("WZ", "VARCHAR(200)"), ("GXSJ", "DATETIME"), ("JGJJ", "TEXT"))
 
 
 def render_institutions(b: Batch) -> dict[str, list]:
     credit = r.styled_ids(b.col("credit"), b.var, _CREDIT_STYLES, "plain", ("lower",), b.rng)
-    return {
+    out = {
         "JGBH": b.ids, "JGMC": r.names_zh(b, "hans", en_allowed=True), "YWMC": b.col("name_en"),
         "JGJC": [r.to_hans(a) for a in b.col("abbr_zh")], "LB": [CATEGORY[t] for t in b.col("rtype")],
         "JGLX": [ORG_TYPE[t] for t in b.col("type")], "TYSHXYDM": credit,
@@ -63,6 +68,11 @@ def render_institutions(b: Batch) -> dict[str, list]:
         "DZ": [r.to_hans(a) for a in b.col("addr")], "SSQY": r.region_labels(b, "admin"),
         "CLRQ": r.dates(b, "date", "iso"), "LXDH": r.phones(b, "86"), "WZ": b.col("web"), "GXSJ": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["JGJJ"] = r.describe(
+        out, b.ids, (("", "JGMC"), ("类别：", "LB"), ("地址：", "DZ")),
+        "，", "。")
+    return out
 
 
 _CREDIT_STYLES = {"plain": lambda c: c, "lower": lambda c: c.lower()}

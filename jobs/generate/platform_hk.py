@@ -31,13 +31,13 @@ EQUIPMENT = (("EQUIPMENT_ID", "VARCHAR(20)"), ("EQUIPMENT_NAME_TC", "VARCHAR(200
              ("INSTITUTION_EN", "VARCHAR(200)"), ("INSTITUTION_TC", "VARCHAR(200)"), ("LOCATION", "VARCHAR(300)"),
              ("CITY", "VARCHAR(30)"), ("BOOKING_STATUS", "VARCHAR(30)"), ("ACCESS_MODE", "VARCHAR(30)"),
              ("CONTACT_NAME", "VARCHAR(100)"), ("CONTACT_TEL", "VARCHAR(30)"), ("CONTACT_EMAIL", "VARCHAR(100)"),
-             ("LAST_UPDATED", "DATETIME"))
+             ("LAST_UPDATED", "DATETIME"), ("DESCRIPTION", "TEXT"))
 
 
 def render_equipment(b: Batch) -> dict[str, list]:
     owner = b.arr("owner")
     amt, cur = r.amounts(b, "HKD", keep_share=0.5)
-    return {
+    out = {
         "EQUIPMENT_ID": b.ids, "EQUIPMENT_NAME_TC": r.names_zh(b, "hant"), "EQUIPMENT_NAME_EN": r.names_en(b),
         "MODEL_NO": b.col("model"), "MANUFACTURER": b.col("maker"), "SERIAL_NO": r.serials(b),
         "ORIGINAL_COST": r.money_texts(amt, cur, "symbol", "code", b.var),
@@ -48,6 +48,11 @@ def render_equipment(b: Batch) -> dict[str, list]:
         "CONTACT_NAME": r.person_names_en(b, "contact_sur", "contact_given", "contact_style"),
         "CONTACT_TEL": r.phones(b, "852"), "CONTACT_EMAIL": b.col("email"), "LAST_UPDATED": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["DESCRIPTION"] = r.describe(
+        out, b.ids, (("", "EQUIPMENT_NAME_EN"), ("model ", "MODEL_NO"), ("manufactured by ", "MANUFACTURER"), ("located at ", "LOCATION")),
+        ", ", ".")
+    return out
 
 
 # ------------------------------------------------------------------------------ ORGANISATION
@@ -55,11 +60,11 @@ ORGANISATION = (("ORG_ID", "VARCHAR(12)"), ("ORG_NAME_EN", "VARCHAR(300)"), ("OR
                 ("ORG_ABBR", "VARCHAR(50)"), ("ORG_TYPE", "VARCHAR(40)"), ("CATEGORY", "VARCHAR(40)"),
                 ("PARENT_ORG", "VARCHAR(300)"), ("ADDRESS_EN", "VARCHAR(300)"), ("ADDRESS_TC", "VARCHAR(300)"),
                 ("CITY", "VARCHAR(30)"), ("TEL", "VARCHAR(30)"), ("WEBSITE", "VARCHAR(200)"), ("BR_NO", "VARCHAR(8)"),
-                ("ESTABLISHED", "VARCHAR(10)"), ("LAST_UPDATED", "DATETIME"))
+                ("ESTABLISHED", "VARCHAR(10)"), ("LAST_UPDATED", "DATETIME"), ("PROFILE", "TEXT"))
 
 
 def render_organisations(b: Batch) -> dict[str, list]:
-    return {
+    out = {
         "ORG_ID": b.ids, "ORG_NAME_EN": r.names_en(b), "ORG_NAME_TC": r.names_zh(b, "hant", en_allowed=True),
         "ORG_ABBR": b.col("abbr"), "ORG_TYPE": [ORG_TYPE[t] for t in b.col("type")],
         "CATEGORY": [CATEGORY[t] for t in b.col("rtype")], "PARENT_ORG": r.org_refs(b, b.arr("parent_idx"), "en", 0.0),
@@ -67,12 +72,17 @@ def render_organisations(b: Batch) -> dict[str, list]:
         "CITY": r.region_labels(b, "en"), "TEL": r.phones(b, "852"), "WEBSITE": b.col("web"),
         "BR_NO": b.col("br_no"), "ESTABLISHED": r.dates(b, "date", "dmy"), "LAST_UPDATED": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["PROFILE"] = r.describe(
+        out, b.ids, (("", "ORG_NAME_EN"), ("", "ORG_TYPE"), ("", "CATEGORY"), ("address: ", "ADDRESS_EN")),
+        ", ", ".")
+    return out
 
 
 # ------------------------------------------------------------------------------ projects workbook
 PROJECT_FIELDS = ("_sheet", "Record ID", "Project Reference", "Project Title", "Project Title (Chinese)",
                   "Lead Institution", "Project Coordinator", "Funding Body", "Approved Amount (HK$)",
-                  "Commencement Date", "Completion Date", "Region")
+                  "Commencement Date", "Completion Date", "Region", "Project Summary")
 SHEETS = ("ITF", "RGC", "Joint Schemes")
 
 
@@ -86,7 +96,7 @@ def _sheet(funder: str, scheme: str) -> str:
 
 def render_projects(b: Batch) -> dict[str, list]:
     amount = r.converted(b, "HKD").tolist()
-    return {
+    out = {
         "_sheet": [_sheet(f, s) for f, s in zip(b.col("funder_key"), b.col("scheme"))],
         "Record ID": b.ids, "Project Reference": r.grants(b), "Project Title": b.col("name_en"),
         "Project Title (Chinese)": r.names_zh(b, "hant"), "Lead Institution": r.org_refs(b, b.arr("host"), "en"),
@@ -94,18 +104,23 @@ def render_projects(b: Batch) -> dict[str, list]:
         "Funding Body": r.org_refs(b, b.arr("funder"), "en", 0.3), "Approved Amount (HK$)": amount,
         "Commencement Date": b.arr("date").tolist(), "Completion Date": b.arr("end").tolist(),
         "Region": r.region_labels(b, "en"),
-    }
+    }    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["Project Summary"] = r.describe(
+        out, b.ids, (("", "Project Title"), ("led by ", "Lead Institution"), ("funded by ", "Funding Body")),
+        ", ", ".")
+    return out
 
 
 # ------------------------------------------------------------------------------ talent fixed-width
 TALENT_LAYOUT = [("STAFF_NO", 0, 10), ("NAME_TC", 10, 18), ("NAME_EN", 18, 48), ("TITLE", 48, 78),
                  ("INSTITUTION", 78, 178), ("FIELD_TC", 178, 198), ("ORCID", 198, 218), ("EMAIL", 218, 268),
-                 ("TEL", 268, 288), ("CITY", 288, 308), ("JOIN_DATE", 308, 318)]
+                 ("TEL", 268, 288), ("CITY", 288, 308), ("JOIN_DATE", 308, 318),
+                 ("PROFILE", 318, 518)]
 
 
 def render_talent(b: Batch) -> dict[str, list]:
     titles = cat.TITLES_HK
-    return {
+    out = {
         "STAFF_NO": b.ids, "NAME_TC": r.names_zh(b, "hant", keep_original=False),
         "NAME_EN": r.person_names_en(b, "sur", "given", "style"),
         "TITLE": [titles[t % len(titles)][1] for t in b.col("title")],
@@ -113,7 +128,11 @@ def render_talent(b: Batch) -> dict[str, list]:
         "ORCID": r.styled_ids(b.col("orcid"), b.var, r.ORCID_STYLES, "plain", ("nodash",), b.rng),
         "EMAIL": b.col("email"), "TEL": r.phones(b, "852"), "CITY": r.region_labels(b, "en"),
         "JOIN_DATE": r.dates(b, "date", "dmy"),
-    }
+    }    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["PROFILE"] = r.describe(
+        out, b.ids, (("", "TITLE"), ("", "INSTITUTION"), ("研究領域 ", "FIELD_TC")),
+        ", ", "")
+    return out
 
 
 # ------------------------------------------------------------------------------ events RSS

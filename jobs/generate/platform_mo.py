@@ -29,12 +29,12 @@ EQUIPAMENTO = (("id_equipamento", "INTEGER"), ("designacao_chines", "VARCHAR(200
                ("entidade", "VARCHAR(200)"), ("localizacao", "VARCHAR(300)"), ("regiao", "VARCHAR(30)"),
                ("estado", "VARCHAR(30)"), ("modo_partilha", "VARCHAR(30)"), ("contacto_nome", "VARCHAR(50)"),
                ("contacto_telefone", "VARCHAR(30)"), ("contacto_email", "VARCHAR(100)"),
-               ("data_actualizacao", "DATETIME"))
+               ("data_actualizacao", "DATETIME"), ("descricao", "TEXT"))
 
 
 def render_equipamento(b: Batch) -> dict[str, list]:
     amt, cur = r.amounts(b, "MOP", keep_share=0.5)
-    return {
+    out = {
         "id_equipamento": b.ids, "designacao_chines": r.names_zh(b, "hant"), "designacao_ingles": r.names_en(b),
         "modelo": b.col("model"), "fabricante": b.col("maker"), "numero_serie": r.serials(b),
         "valor_original": r.money_texts(amt, cur, "symbol", "dollar", b.var),
@@ -44,6 +44,11 @@ def render_equipamento(b: Batch) -> dict[str, list]:
         "contacto_nome": b.col("contact_hant"), "contacto_telefone": r.phones(b, "853"),
         "contacto_email": b.col("email"), "data_actualizacao": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["descricao"] = r.describe(
+        out, b.ids, (("Equipamento ", "designacao_chines"), ("modelo ", "modelo"), ("fabricante ", "fabricante"), ("localização: ", "localizacao")),
+        "; ", ".")
+    return out
 
 
 # ------------------------------------------------------------------------------ instituicoes
@@ -51,11 +56,11 @@ INSTITUICOES = (("id_instituicao", "INTEGER"), ("nome_chines", "VARCHAR(200)"), 
                 ("nome_ingles", "VARCHAR(300)"), ("sigla", "VARCHAR(50)"), ("tipo", "VARCHAR(60)"),
                 ("categoria", "VARCHAR(40)"), ("entidade_tutela", "VARCHAR(200)"), ("morada", "VARCHAR(300)"),
                 ("regiao", "VARCHAR(30)"), ("telefone", "VARCHAR(30)"), ("sitio_web", "VARCHAR(200)"),
-                ("data_fundacao", "VARCHAR(10)"), ("data_actualizacao", "DATETIME"))
+                ("data_fundacao", "VARCHAR(10)"), ("data_actualizacao", "DATETIME"), ("descricao", "TEXT"))
 
 
 def render_instituicoes(b: Batch) -> dict[str, list]:
-    return {
+    out = {
         "id_instituicao": b.ids, "nome_chines": r.names_zh(b, "hant", en_allowed=True),
         "nome_portugues": b.col("name_pt"), "nome_ingles": r.names_en(b), "sigla": b.col("abbr"),
         "tipo": [ORG_TYPE[t] for t in b.col("type")], "categoria": [CATEGORY[t] for t in b.col("rtype")],
@@ -64,17 +69,22 @@ def render_instituicoes(b: Batch) -> dict[str, list]:
         "telefone": r.phones(b, "853"), "sitio_web": b.col("web"), "data_fundacao": r.dates(b, "date", "dmy"),
         "data_actualizacao": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["descricao"] = r.describe(
+        out, b.ids, (("", "nome_portugues"), ("", "tipo"), ("", "categoria"), ("morada: ", "morada")),
+        "; ", ".")
+    return out
 
 
 # ------------------------------------------------------------------------------ projectos CSV
 PROJECTO_FIELDS = ("n_registo", "codigo_projecto", "titulo_chines", "titulo_ingles", "tipo",
                    "entidade_financiadora", "instituicao_beneficiaria", "investigador_responsavel", "montante",
-                   "data_inicio", "data_fim", "regiao")
+                   "data_inicio", "data_fim", "regiao", "resumo")
 
 
 def render_projectos(b: Batch) -> dict[str, list]:
     amt, cur = r.amounts(b, "MOP", keep_share=0.5)
-    return {
+    out = {
         "n_registo": b.ids, "codigo_projecto": r.grants(b), "titulo_chines": r.names_zh(b, "hant"),
         "titulo_ingles": b.col("name_en"), "tipo": [PROJECT_TYPE[t] for t in b.col("rtype")],
         "entidade_financiadora": r.org_refs(b, b.arr("funder"), "pt", 0.2),
@@ -83,42 +93,54 @@ def render_projectos(b: Batch) -> dict[str, list]:
         "montante": r.money_texts(amt, cur, "symbol", "dollar", b.var),
         "data_inicio": r.dates(b, "date", "dmy"), "data_fim": r.dates(b, "end", "dmy"),
         "regiao": r.region_labels(b, "pt"),
-    }
+    }    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["resumo"] = r.describe(
+        out, b.ids, (("", "titulo_ingles"), ("", "tipo"), ("instituição beneficiária: ", "instituicao_beneficiaria"), ("financiado por ", "entidade_financiadora")),
+        "; ", ".")
+    return out
 
 
 # ------------------------------------------------------------------------------ patentes JSON
 PATENTE_FIELDS = ("id", "numero", "titulo", "titulo_ingles", "tipo", "requerente", "inventores", "data_pedido",
-                  "data_concessao", "regiao", "classificacao_ipc")
+                  "data_concessao", "regiao", "classificacao_ipc", "resumo")
 
 
 def render_patentes(b: Batch) -> dict[str, list]:
     holders = r.org_refs(b, b.arr("holder"), "hant")
     co = r.org_refs(b, b.arr("co_holder"), "hant", 0.0)
-    return {
+    out = {
         "id": b.ids, "numero": r.patent_numbers(b, "plain", ("nodot", "cn")), "titulo": r.names_zh(b, "hant"),
         "titulo_ingles": b.col("name_en"), "tipo": [KIND[k] for k in b.col("pkind")],
         "requerente": [f"{h}; {c}" if c else h for h, c in zip(holders, co)],
         "inventores": ["; ".join(p) for p in b.col("inventors_hant")], "data_pedido": r.dates(b, "date", "dmy"),
         "data_concessao": r.dates(b, "grant", "dmy"), "regiao": r.region_labels(b, "pt"),
         "classificacao_ipc": b.col("ipc"),
-    }
+    }    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["resumo"] = r.describe(
+        out, b.ids, (("", "tipo"), ("", "titulo_ingles"), ("requerente: ", "requerente"), ("IPC ", "classificacao_ipc")),
+        "; ", ".")
+    return out
 
 
 # ------------------------------------------------------------------------------ talentos XML
 TALENTO_FIELDS = ("codigo", "nome_chines", "nome_romanizado", "instituicao", "area_investigacao", "categoria",
-                  "orcid", "email", "telefone", "regiao", "data_registo")
+                  "orcid", "email", "telefone", "regiao", "data_registo", "perfil")
 
 
 def render_talentos(b: Batch) -> dict[str, list]:
     titles = cat.TITLES_MO
-    return {
+    out = {
         "codigo": b.ids, "nome_chines": r.names_zh(b, "hant"),
         "nome_romanizado": r.person_names_en(b, "sur", "given", "style"),
         "instituicao": r.org_refs(b, b.arr("affiliation"), "pt"), "area_investigacao": r.field_names(b, "pt"),
         "categoria": [titles[t % len(titles)][1] for t in b.col("title")], "orcid": r.orcids(b, "url"),
         "email": b.col("email"), "telefone": r.phones(b, "853"), "regiao": r.region_labels(b, "pt"),
         "data_registo": r.dates(b, "date", "dmy"),
-    }
+    }    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["perfil"] = r.describe(
+        out, b.ids, (("", "categoria"), ("", "instituicao"), ("área de investigação: ", "area_investigacao")),
+        "; ", ".")
+    return out
 
 
 def sources() -> list[SourceSpec]:

@@ -25,14 +25,14 @@ INSTRUMENT = (("id", "INTEGER"), ("instrument_name", "VARCHAR(200)"), ("instrume
               ("owner_unit", "VARCHAR(200)"), ("unit_credit_code", "VARCHAR(18)"), ("location", "VARCHAR(300)"),
               ("city", "VARCHAR(20)"), ("share_status", "VARCHAR(20)"), ("share_mode", "VARCHAR(20)"),
               ("contact_person", "VARCHAR(50)"), ("contact_phone", "VARCHAR(30)"), ("contact_email", "VARCHAR(100)"),
-              ("updated_at", "DATETIME"))
+              ("updated_at", "DATETIME"), ("description", "TEXT"))
 
 
 def render_instruments(b: Batch) -> dict[str, list]:
     owner = b.arr("owner")
     pool = b.world.orgs
     amt, cur = r.amounts(b, "CNY", keep_share=0.4)
-    return {
+    out = {
         "id": b.ids, "instrument_name": r.names_zh(b, "hans"), "instrument_name_en": r.names_en(b),
         "model": b.col("model"), "manufacturer": b.col("maker"), "serial_number": r.serials(b),
         "original_value": r.money_texts(amt, cur, "grouped", "plain", b.var), "currency": cur,
@@ -43,24 +43,34 @@ def render_instruments(b: Batch) -> dict[str, list]:
         "contact_person": b.col("contact_hans"), "contact_phone": r.phones(b, "86"),
         "contact_email": b.col("email"), "updated_at": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["description"] = r.describe(
+        out, b.ids, (("", "instrument_name"), ("型号", "model"), ("生产厂家", "manufacturer"), ("放置地点", "location")),
+        "，", "。")
+    return out
 
 
 # ------------------------------------------------------------------------------ talent
 TALENT = (("id", "INTEGER"), ("full_name", "VARCHAR(50)"), ("name_pinyin", "VARCHAR(100)"),
           ("affiliation", "VARCHAR(200)"), ("research_field", "VARCHAR(50)"), ("professional_title", "VARCHAR(50)"),
           ("orcid", "VARCHAR(40)"), ("email", "VARCHAR(100)"), ("phone", "VARCHAR(30)"), ("city", "VARCHAR(20)"),
-          ("registered_on", "VARCHAR(10)"), ("updated_at", "DATETIME"))
+          ("registered_on", "VARCHAR(10)"), ("updated_at", "DATETIME"), ("profile", "TEXT"))
 
 
 def render_talent(b: Batch) -> dict[str, list]:
     titles = cat.TITLES_MAINLAND
-    return {
+    out = {
         "id": b.ids, "full_name": r.names_zh(b, "hans"), "name_pinyin": r.person_names_en(b, "sur", "given", "style"),
         "affiliation": r.org_refs(b, b.arr("affiliation"), "hans"), "research_field": r.field_names(b, "hans"),
         "professional_title": [titles[t % len(titles)][0] for t in b.col("title")],
         "orcid": r.orcids(b, "plain"), "email": b.col("email"), "phone": r.phones(b, "86"),
         "city": r.region_labels(b, "hans"), "registered_on": r.dates(b, "date", "iso"), "updated_at": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["profile"] = r.describe(
+        out, b.ids, (("", "full_name"), ("任职于", "affiliation"), ("研究方向：", "research_field"), ("职称：", "professional_title")),
+        "，", "。")
+    return out
 
 
 # ------------------------------------------------------------------------------ project
@@ -68,12 +78,12 @@ PROJECT = (("id", "INTEGER"), ("project_no", "VARCHAR(40)"), ("project_title", "
            ("project_title_en", "VARCHAR(300)"), ("funding_agency", "VARCHAR(200)"),
            ("principal_investigator", "VARCHAR(50)"), ("host_unit", "VARCHAR(200)"), ("amount", "VARCHAR(30)"),
            ("currency", "VARCHAR(3)"), ("start_date", "VARCHAR(10)"), ("end_date", "VARCHAR(10)"),
-           ("city", "VARCHAR(20)"), ("updated_at", "DATETIME"))
+           ("city", "VARCHAR(20)"), ("updated_at", "DATETIME"), ("summary", "TEXT"))
 
 
 def render_projects(b: Batch) -> dict[str, list]:
     amt, cur = r.amounts(b, "CNY", keep_share=0.5)
-    return {
+    out = {
         "id": b.ids, "project_no": r.grants(b), "project_title": r.names_zh(b, "hans"),
         "project_title_en": b.col("name_en"), "funding_agency": r.org_refs(b, b.arr("funder"), "hans", 0.05),
         "principal_investigator": b.col("pi_hans"), "host_unit": r.org_refs(b, b.arr("host"), "hans"),
@@ -81,6 +91,11 @@ def render_projects(b: Batch) -> dict[str, list]:
         "start_date": r.dates(b, "date", "iso"), "end_date": r.dates(b, "end", "iso"),
         "city": r.region_labels(b, "hans"), "updated_at": r.updated(b),
     }
+    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["summary"] = r.describe(
+        out, b.ids, (("", "project_title"), ("承担单位：", "host_unit"), ("资助机构：", "funding_agency")),
+        "，", "。")
+    return out
 
 
 # ------------------------------------------------------------------------------ patents JSONL
@@ -105,7 +120,8 @@ def render_patents(b: Batch) -> dict[str, list]:
 
 
 # ------------------------------------------------------------------------------ standards CSV
-STANDARD_FIELDS = ("序号", "标准编号", "标准名称", "英文名称", "标准类别", "发布日期", "实施日期", "状态", "起草单位", "归口单位")
+STANDARD_FIELDS = ("序号", "标准编号", "标准名称", "英文名称", "标准类别", "发布日期", "实施日期", "状态", "起草单位", "归口单位",
+                   "适用范围")
 _SERIES = {"DB4403/T": ("地方标准", "深圳市市场监督管理局"), "T/SZS": ("团体标准", "深圳市标准化协会"),
            "SZDB/Z": ("指导性技术文件", "深圳市市场监督管理局")}
 _NUMBER_STYLES = {"plain": lambda s: s, "emdash": lambda s: s.replace("-", "—"),
@@ -115,14 +131,18 @@ _NUMBER_STYLES = {"plain": lambda s: s, "emdash": lambda s: s.replace("-", "—"
 def render_standards(b: Batch) -> dict[str, list]:
     numbers = b.col("number")
     series = [n.split(" ")[0] for n in numbers]
-    return {
+    out = {
         "序号": b.ids, "标准编号": r.styled_ids(numbers, b.var, _NUMBER_STYLES, "plain", ("emdash", "nospace"), b.rng),
         "标准名称": r.names_zh(b, "hans"), "英文名称": b.col("name_en"),
         "标准类别": [_SERIES[s][0] for s in series], "发布日期": r.dates(b, "date", "iso"),
         "实施日期": r.dates(b, "implement", "iso"), "状态": b.col("status"),
         "起草单位": [f"深圳市标准技术研究院、{d}" for d in r.org_refs(b, b.arr("drafter"), "hans", 0.0)],
         "归口单位": [_SERIES[s][1] for s in series],
-    }
+    }    # the description (GB/T 30523 资源描述), in the platform's words, from the published values
+    out["适用范围"] = r.describe(
+        out, b.ids, (("", "标准名称"), ("", "标准类别"), ("起草单位：", "起草单位"), ("归口单位：", "归口单位")),
+        "，", "。")
+    return out
 
 
 def sources() -> list[SourceSpec]:

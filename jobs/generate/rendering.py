@@ -3,6 +3,8 @@ organisation references, phones, money, dates, identifiers and timestamps.
 """
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import opencc
 
@@ -204,3 +206,20 @@ def field_names(b: Batch, lang: str) -> list[str]:
     if lang == "hant":
         return [_FIELDS_HANT[f] for f in b.col("field")]
     return [cat.FIELDS[f][j[lang]] for f in b.col("field")]
+
+
+def describe(cols: dict[str, list], ids: list, parts: tuple[tuple[str, str], ...], sep: str,
+             end: str = "", missing_pct: int = 3) -> list[str | None]:
+    """A description (资源描述) in the platform's own words, made of the record's published values:
+    ``parts`` are (label, column) pairs written ``label + value`` and joined by ``sep``; a part
+    whose value is empty is left out.  About ``missing_pct`` % of records publish none, as in
+    life (chosen from the record id, so the random streams of the other fields do not move)."""
+    out: list[str | None] = []
+    for i, rid in enumerate(ids):
+        if zlib.crc32(str(rid).encode()) % 100 < missing_pct:
+            out.append(None)
+            continue
+        text = sep.join(f"{label}{cols[c][i]}" for label, c in parts
+                        if cols[c][i] not in (None, "") and cols[c][i] == cols[c][i])
+        out.append(text + end if text else None)
+    return out
