@@ -32,6 +32,7 @@ proj_number proj_funder proj_amount proj_currency proj_amount_cny proj_start_dat
 member_count source_platforms run_date bucket recency src_platform src_source
 resource_type_count match_rule is_survivor
 src_record_id survivor_record_id field_sources
+metadata_date gbt_derived
 """
 _INTERNAL = """
 inst_serial_no src_location src_raw_path src_run_id name_key name_en_key
@@ -43,6 +44,8 @@ service_quality quality_score published stages_failed match_probability same_clu
 decided_at
 audience target published_table location rows rule_version published_at masked pseudonymised
 generalised withheld consent_cross_border
+availability service_failure_rate error_rate latency_p95_ms satisfaction gbt_missing
+gbt30523_conformance
 """
 #: identify a natural person (talent records, contacts, principal investigators)
 _PERSONAL = """
