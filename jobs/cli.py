@@ -255,36 +255,47 @@ def export() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Bulk mode: write one <cstr id>.json per golden record into this folder.")
 @click.option("--run-date", default=None, help="Run date partition (default: the latest).")
+@click.option("--audience", default="public", show_default=True,
+              help="Governance audience (conf/governance/rules.yaml) the documents are for: its "
+                   "rules withhold / mask the personal elements (contacts).")
 @click.pass_obj
-def export_gbt30523(profile, cstr: str | None, out: Path | None, run_date: str | None) -> None:
+def export_gbt30523(profile, cstr: str | None, out: Path | None, run_date: str | None,
+                    audience: str) -> None:
     """GB/T 30523 core metadata documents (JSON, element names as keys), each validated against
-    the JSON Schema derived from schemas/resource.py."""
-    from .gbt30523 import document, golden_rows, validate
+    the JSON Schema derived from schemas/resource.py, as the audience's governance rules allow."""
+    from .gbt30523 import document, golden_rows, governed_document, validate
+    from .governance import GovernanceError, load_rules
+    from bayres.schemas.classification import UntieredField
 
     if bool(cstr) == bool(out):
         raise click.UsageError("give either --cstr <id> (one document) or --out <folder> (all)")
     if profile.get("lake.kind") == "hdfs":
         raise click.ClickException("export reads the local lake; this profile's lake is on HDFS")
     try:
+        rules = load_rules(profile.conf_dir)
+        rules.audience(audience)
+        rules.allow_dev_key = bool(profile.get("governance.dev_key_allowed"))
         rows = golden_rows(profile.path("lake.root"), run_date, cstr)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, GovernanceError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
     if cstr:
         if not rows:
             raise click.ClickException(f"no golden record {cstr}")
-        doc = document(rows[0])
         try:
-            validate(doc)  # an invalid document is printed nowhere: the error names the element
-        except ValueError as exc:
+            validate(document(rows[0]))  # an invalid record is printed nowhere: the error names the element
+            doc = governed_document(rows[0], rules, audience)
+        except (ValueError, GovernanceError) as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
     out.mkdir(parents=True, exist_ok=True)
     written, invalid = 0, []
     for row in rows:
-        doc = document(row)
         try:
-            validate(doc)
+            validate(document(row))
+            doc = governed_document(row, rules, audience)
+        except (GovernanceError, UntieredField) as exc:
+            raise click.ClickException(str(exc)) from exc
         except ValueError as exc:
             invalid.append(str(exc))
             continue

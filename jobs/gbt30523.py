@@ -228,6 +228,22 @@ def document(row: dict) -> dict:
     return doc
 
 
+def governed_document(row: dict, rules, audience: str) -> dict:
+    """The document of ``row`` as ``audience`` may see it (conf/governance/rules.yaml, tiers in
+    schemas/classification.py): personal elements (contact name, phone, e-mail) withheld, masked
+    or pseudonymised as the audience's rules say, named under ``governance``. Validate the
+    ungoverned document first: a masked phone is no longer E.164."""
+    from .governance import apply_rows
+
+    full = document(row)
+    shown = document(apply_rows(rules, audience, [row], list(row))[0])
+    changed = sorted(e for e, v in full["elements"].items() if shown["elements"].get(e) != v)
+    shown["governance"] = {"audience": audience, "rule_version": rules.version,
+                           "withheld": [e for e in changed if e not in shown["elements"]],
+                           "transformed": [e for e in changed if e in shown["elements"]]}
+    return shown
+
+
 def validate(doc: dict) -> None:
     """Raise ``ValueError`` naming the record and element when ``doc`` breaks the schema."""
     import jsonschema

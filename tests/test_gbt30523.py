@@ -181,3 +181,28 @@ def test_export_writes_dates_read_back_as_timestamps():
     assert doc["elements"]["元数据更新日期"] == "2026-12-07"
     assert doc["elements"]["资源生成日期"] == "1958-01-01"
     g.validate(doc)
+
+
+def test_export_follows_the_audience_governance_rules():
+    """The contacts (personal tier) leave only as the audience's rules allow: withheld from the
+    public, masked for a platform of the record's jurisdiction, withheld across the border,
+    shown to a steward; the mandatory elements (all public) stay, so the document still validates."""
+    from bayres.jobs.governance import GovernanceError, load_rules
+
+    rules = load_rules()
+    row = dict(ROWS[0], contact_name="陈大文", contact_phone="+862012345678",
+               contact_email="chen@example.cn")
+    public = g.governed_document(row, rules, "public")
+    assert not {"联系人", "联系电话", "电子邮件"} & set(public["elements"])
+    assert public["governance"]["withheld"] == sorted(["联系人", "联系电话", "电子邮件"])
+    assert public["elements"]["资源名称"] == "显微镜"
+    g.validate(public)
+    gz = g.governed_document(row, rules, "platform_gz")
+    assert gz["elements"]["联系人"] == "陈**" and gz["elements"]["联系电话"] == "+86 ****5678"
+    assert gz["governance"]["transformed"] == sorted(["联系人", "联系电话", "电子邮件"])
+    hk = g.governed_document(row, rules, "platform_hk")  # a GZ record: PIPL, no consent
+    assert "联系人" not in hk["elements"]
+    steward = g.governed_document(row, rules, "steward")
+    assert steward["elements"]["联系电话"] == "+862012345678" and steward["governance"]["withheld"] == []
+    with pytest.raises(GovernanceError, match="unknown audience"):
+        g.governed_document(row, rules, "nobody")
