@@ -252,7 +252,8 @@ def exp_platform_assessment_over_time(t, from_date, to_date):
     a["failed_stages"] = [",".join(sorted(failed[k])) if k in failed else None
                           for k in zip(a["run_id"], a["day"])]
     cols = ["src_platform", "run_date", "run_id", "extracted", "quarantined", "failure_rate",
-            "failure_rate_change", "sources_delivered", "sources", "service_quality", "quality_score",
+            "failure_rate_change", "sources_delivered", "sources", "service_quality", "availability",
+            "service_failure_rate", "error_rate", "latency_p95_ms", "satisfaction", "quality_score",
             "gbt30523_conformance", "published", "stages_failed", "failed_stages"]
     return cols, list(a[cols].itertuples(index=False, name=None))
 
@@ -457,7 +458,7 @@ def test_platform_assessment_over_time_matches_pandas(pipeline, window):
         accounting = pipeline["reports"][1]["accounting"]
         for r in ours:
             assert (r[3], r[4]) == (accounting[r[0]]["extracted"], accounting[r[0]]["quarantined"])
-            assert r[11] is True and r[12] == 0 and r[13] is None  # published, nothing failed
+            assert r[-3] is True and r[-2] == 0 and r[-1] is None  # published, nothing failed
     else:
         assert rows == []
 

@@ -2,7 +2,10 @@
 --
 -- Answers:    how each platform performed run after run in a date range: its failure rate
 --             (share of its extracted records refused into quarantine), its service quality
---             (share of its sources that delivered a readable extract), its data quality
+--             (measured from its service logs: availability x (1 - error rate); the share of its
+--             sources that delivered a readable extract when the run collected no logs) with the
+--             logs' availability, failure rate (1 - availability), error rate, p95 latency and
+--             user satisfaction, its data quality
 --             (the quality score of the run), its GB/T 30523 conformance (share of its golden
 --             records with every mandatory core element), whether the run published, which stages of
 --             the run failed, and how much the failure rate moved since the platform’s
@@ -13,7 +16,8 @@
 --             (one row per stage and run)
 -- Returns:    src_platform, run_date, run_id, extracted, quarantined, failure_rate,
 --             failure_rate_change (NULL for a platform’s first run in the range),
---             sources_delivered, sources, service_quality, quality_score,
+--             sources_delivered, sources, service_quality, availability,
+--             service_failure_rate, error_rate, latency_p95_ms, satisfaction, quality_score,
 --             gbt30523_conformance, published,
 --             stages_failed, failed_stages (comma-separated stage names, NULL when none
 --             failed), ordered by src_platform, run_date, run_id.
@@ -31,6 +35,11 @@ SELECT
   a.sources_delivered,
   a.sources,
   a.service_quality,
+  a.availability,
+  a.service_failure_rate,
+  a.error_rate,
+  a.latency_p95_ms,
+  a.satisfaction,
   a.quality_score,
   a.gbt30523_conformance,
   a.published,
