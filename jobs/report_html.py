@@ -124,7 +124,7 @@ def dedup_chart(rows: list[dict]) -> alt.Chart:
 
 def assessment_chart(rows: list[dict]) -> alt.Chart:
     measures = [m for m in ("failure_rate", "service_quality", "quality_score", "availability",
-                            "error_rate") if any(r.get(m) is not None for r in rows)]
+                            "error_rate", "gbt30523_conformance") if any(r.get(m) is not None for r in rows)]
     frame = pd.DataFrame(rows).melt(id_vars="src_platform", value_vars=measures,
                                     var_name="measure", value_name="value").dropna()
     return _bars(frame, "Platform assessment (0–1)",
@@ -188,7 +188,8 @@ def sections(rep: dict, history: list[dict], sources: list[dict]) -> list[dict]:
                  assessment_chart,
                  ["src_platform", "extracted", "quarantined", "failure_rate", "sources",
                   "sources_delivered", "service_quality", "quality_score", "availability",
-                  "error_rate", "latency_p95_ms", "satisfaction", "published", "stages_failed"]),
+                  "error_rate", "latency_p95_ms", "satisfaction", "gbt30523_conformance",
+                  "published", "stages_failed"]),
         _section("service", "Service (the platforms' logs of the day)",
                  [{"platform": p, **{k: v for k, v in r.items() if k != "alerts"},
                    "alerts": "; ".join(r.get("alerts") or []) or None}

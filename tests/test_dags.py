@@ -282,6 +282,8 @@ def test_connections_become_profile_overrides(common, monkeypatch):
         conn("bayres_db_gz", "db.example", 3307, login="etl", password="p@ss:w/rd", schema="bayres_gz"))}
     for name in [k for k in os.environ if k.startswith("BAYRES__")]:  # e.g. make test's metastore
         monkeypatch.delenv(name)
+    for name in ("BAYRES_PHOENIX_QS", "BAYRES_PHOENIX_QS_PORT"):  # an engineer's port file
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BAYRES_PROFILE", "cluster")
     monkeypatch.setenv("BAYRES__HIVE__PORT", "10099")  # an explicit override wins over the connection
     profile = common.task_profile(lookup=conns.get)

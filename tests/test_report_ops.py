@@ -111,6 +111,7 @@ def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
     (root / "broken").mkdir()
     (root / "broken" / "report.json").write_text("{not json", encoding="utf-8")
     rep = small_report()
+    rep["gbt30523"] = {"hk": {"gbt30523_conformance": 0.97}}  # the quality stage's measure
     page_path = write_html(rep, tmp_path / "report.html", root, SOURCES)
     page = page_path.read_text(encoding="utf-8")
     assert "<script" not in page and "http" not in page.replace('http://www.w3.org', '')  # self-contained
@@ -127,7 +128,7 @@ def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
     quality = cells(found["quality"])
     assert ["2026-11-01", "local-2026-11-01", "gz", "0.550"] == quality[0][:4]  # the earlier run first
     assert ["2026-11-02", "local-2026-11-02", "gz", "0.800"] in [row[:4] for row in quality]
-    assert ["hk", "40", "2", "0.050", "2", "0", "0.000", "0.650", "–", "–", "–", "–", "True", "0"] \
+    assert ["hk", "40", "2", "0.050", "2", "0", "0.000", "0.650", "–", "–", "–", "–", "0.970", "True", "0"] \
         in cells(found["assessment"])
     # the chart draws the figures: the axis shows the platforms
     assert ">gz<" in found["records"] and ">hk<" in found["records"]
