@@ -2,7 +2,7 @@
 --
 -- Answers:    which golden records a national platform would receive without a mandatory
 --             GB/T 30523 core element (schemas/gbt30523.py: M, or C with its condition met, for
---             the record's category), and which source they were taken from: one row per record
+--             the category of the record), and which source they were taken from: one row per record
 --             and missing element.
 -- Parameters: run_date  ISO date of the run_date partition to read, e.g. 2026-11-01
 -- Reads:      bayres.golden_resource (gbt_missing, survivor_record_id)

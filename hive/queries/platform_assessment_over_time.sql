@@ -2,9 +2,9 @@
 --
 -- Answers:    how each platform performed run after run in a date range: its failure rate
 --             (share of its extracted records refused into quarantine), its service quality
---             (measured from its service logs: availability x (1 - error rate); the share of its
+--             (measured from its service logs: availability x (1 - error rate), or the share of its
 --             sources that delivered a readable extract when the run collected no logs) with the
---             logs' availability, failure rate (1 - availability), error rate, p95 latency and
+--             logs’ availability, failure rate (1 - availability), error rate, p95 latency and
 --             user satisfaction, its data quality
 --             (the quality score of the run), its GB/T 30523 conformance (share of its golden
 --             records with every mandatory core element), whether the run published, which stages of
