@@ -225,11 +225,11 @@ def manifest_rows(profile, day: str) -> dict[str, int]:
 def test_run_tables_hold_each_run_once(runs, spark, local_profile):
     first, _, second, _ = runs
     day = second["run_date"]
-    assert second["status"] == "ok" and second["hive"]["run_stage"]["rows"] == 6
+    assert second["status"] == "ok" and second["hive"]["run_stage"]["rows"] == 7
     stages = read_table(spark, local_profile, "run_stage", f"run_date = DATE'{day}'")
     # the day ran twice with the same run id: its rows were replaced, not added
     assert sorted(r["stage"] for r in stages if r["run_id"] == second["run_id"]) == \
-        sorted(["extract", "conform", "dedup", "load", "quality", "publish"])
+        sorted(["extract", "conform", "dedup", "load", "quality", "publish", "logs"])
     ours = {r["stage"]: r for r in stages if r["run_id"] == second["run_id"]}
     # the table mirrors the run's latest report (other tests of the session may re-run a stage
     # of this same run after the fixture did, e.g. conform for the linkage tests)
@@ -264,7 +264,11 @@ def test_html_report_and_run_log_of_a_real_run(runs, local_profile):
     assert "report.html" in (folder / "summary.txt").read_text(encoding="utf-8")
     found = sections_of((folder / "report.html").read_text(encoding="utf-8"))
     assert list(found) == SECTIONS
-    assert all(body.count("<svg") == 1 for body in found.values())
+    # the sample's service logs are of the day it was generated, not of the run's day: the logs
+    # stage skipped, the service section says so without a chart
+    assert "skipped" in rep["stages"]["logs"] and not rep["service"]
+    assert "no service logs collected" in found["service"]
+    assert all(body.count("<svg") == (0 if name == "service" else 1) for name, body in found.items())
     for platform, r in rep["accounting"].items():
         assert [platform, str(r["extracted"]), str(r["standardized"]), str(r["quarantined"])] in \
             [row[:4] for row in cells(found["records"])]
