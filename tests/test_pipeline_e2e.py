@@ -158,4 +158,4 @@ def test_the_command_line_run_of_make_run(tmp_path, own_home_env):
     report = json.loads((tmp_path / "reports" / "local-2026-11-03" / "report.json").read_text(encoding="utf-8"))
     assert report["status"] == "ok" and report["balanced"] and report["stages"]["publish"]["published"]
     assert sorted(report["hive"]) == ["platform_assessment", "run_stage"]
-    assert report["hive"]["run_stage"]["rows"] == 6
+    assert report["hive"]["run_stage"]["rows"] == 7  # the six data stages and logs
