@@ -20,6 +20,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -75,7 +76,7 @@ def _differences(cluster: pd.DataFrame, local: pd.DataFrame, key: str) -> list[s
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs():
     for server in ("hdfs", "yarn", "hbase_thrift", "phoenix", "mariadb", "hive_metastore", "zookeeper"):
         server_endpoints.require(server)
     from tests.bench.stack_cluster_vs_local import cluster_env, prepare_cluster
@@ -85,7 +86,10 @@ def runs(tmp_path_factory):
         chome, lhome = Path(reuse) / "cluster", Path(reuse) / "local"
         assert (chome / "reports").is_dir() and (lhome / "reports").is_dir(), reuse
         return cluster_env(chome), chome, lhome
-    tmp = tmp_path_factory.mktemp("cluster-e2e")
+    # under the checkout's var/ (git-ignored), not pytest's basetemp: another pytest session of
+    # the same user removes older basetemps while this module's runs (and a later reuse) need them
+    (REPO / "var").mkdir(exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="cluster-e2e-", dir=REPO / "var"))
     chome, lhome = tmp / "cluster", tmp / "local"
     chome.mkdir()
     lhome.mkdir()
