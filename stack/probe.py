@@ -4,10 +4,13 @@
     probe.py hdfs-ready HOST WEBHDFS_PORT   a DataNode is live and safe mode is off
     probe.py rm HOST RM_WEB_PORT            the ResourceManager's REST API answers
     probe.py nm HOST RM_WEB_PORT            the RM lists a RUNNING NodeManager with memory
+    probe.py hbase-master ZK_HOSTS ZNODE    an active HBase master has registered in ZooKeeper
+    probe.py hbase-rs ZK_HOSTS ZNODE PORT   the region server on PORT has registered in ZooKeeper
     probe.py thrift HOST PORT               a table round trip through HBase Thrift (happybase)
-    probe.py phoenix HOST PORT              a query through the Phoenix Query Server (phoenixdb)
+    probe.py phoenix HOST PORT              a query and a CREATE VIEW through the Phoenix Query
+                                            Server (phoenixdb), on the Thrift probe's table
 
-Only the Python standard library plus happybase / phoenixdb (both in the project's venv).
+Only the Python standard library plus happybase / phoenixdb / kazoo (all in the project's venv).
 """
 
 from __future__ import annotations
@@ -56,6 +59,33 @@ def nm(host: str, port: str) -> None:
     assert any(n["state"] == "RUNNING" and n.get("availMemoryMB", 0) > 0 for n in nodes), nodes
 
 
+def _zk(hosts: str):
+    from kazoo.client import KazooClient
+
+    zk = KazooClient(hosts=hosts, timeout=5)
+    zk.start(timeout=5)
+    return zk
+
+
+def hbase_master(zk_hosts: str, znode: str) -> None:
+    """The active master's znode exists: the master has created the cluster's base znodes
+    (``znode`` and its children), which a region server must find when it starts (below)."""
+    zk = _zk(zk_hosts)
+    try:
+        assert zk.exists(f"{znode}/master"), f"no active master under {znode}"
+    finally:
+        zk.stop()
+
+
+def hbase_rs(zk_hosts: str, znode: str, port: str) -> None:
+    zk = _zk(zk_hosts)
+    try:
+        servers = zk.get_children(f"{znode}/rs")
+        assert any(s.split(",")[1] == port for s in servers), servers
+    finally:
+        zk.stop()
+
+
 def thrift(host: str, port: str) -> None:
     import happybase
 
@@ -80,12 +110,18 @@ def phoenix(host: str, port: str) -> None:
         # Phoenix has no FROM-less SELECT: SYSTEM.CATALOG exists once Phoenix is initialised
         cur.execute("SELECT COUNT(*) FROM SYSTEM.CATALOG")
         assert cur.fetchone()[0] > 0
+        # and the metadata endpoint in the region server can create a view (the first CREATE VIEW
+        # is where a region server that cannot find hbase:meta from inside hangs): a view of the
+        # Thrift probe's table (the Thrift server is ready before this probe runs)
+        cur.execute('CREATE VIEW IF NOT EXISTS "bayres_stack_probe" (pk VARCHAR PRIMARY KEY, "f"."c" VARCHAR)')
+        cur.execute('SELECT "c" FROM "bayres_stack_probe" LIMIT 1')
+        cur.fetchall()
     finally:
         conn.close()
 
 
-PROBES = {"webhdfs": webhdfs, "hdfs-ready": hdfs_ready, "rm": rm, "nm": nm, "thrift": thrift,
-          "phoenix": phoenix}
+PROBES = {"webhdfs": webhdfs, "hdfs-ready": hdfs_ready, "rm": rm, "nm": nm,
+          "hbase-master": hbase_master, "hbase-rs": hbase_rs, "thrift": thrift, "phoenix": phoenix}
 
 if __name__ == "__main__":
     PROBES[sys.argv[1]](*sys.argv[2:])

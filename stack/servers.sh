@@ -84,7 +84,9 @@ stack_installed() {
   for f in hadoop hbase phoenix-qs; do [[ -f "$STACK_CACHE/$f/.resolved" ]] || return 1; done
   [[ "$(cat "$STACK_CACHE/.pom-sha" 2>/dev/null)" == "$(stack_pom_sha)" ]]
 }
-stack_pom_sha() { cat "$STACK_SRC"/pom.xml "$STACK_SRC"/*/pom.xml | sha256sum | cut -c1-16; }
+stack_pom_sha() {
+  cat "$STACK_SRC"/pom.xml "$STACK_SRC"/*/pom.xml $(find "$STACK_SRC/phoenix-qs/src" -type f | sort) | sha256sum | cut -c1-16
+}
 stack_require_installed() {
   stack_installed || bash "$STACK_SRC/install.sh" || die "stack: Maven could not resolve stack/pom.xml (see above)"
 }
@@ -201,7 +203,7 @@ XML
     "hbase.regionserver.wal.codec=org.apache.hadoop.hbase.regionserver.wal.IndexedWALEditCodec"
     "phoenix.schema.isNamespaceMappingEnabled=false"
     "phoenix.queryserver.http.port=$PQS_PORT"
-    "phoenix.queryserver.http.host=$BIND_HOST"
+    "bayres.queryserver.bind.host=$BIND_HOST"
     "phoenix.queryserver.serialization=PROTOBUF"
     "phoenix.queryserver.withRemoteUserExtractor=false"
   )
@@ -307,10 +309,12 @@ stack_probe() { # server: exit 0 once it answers for real
     datanode) "$PY" "$STACK_SRC/probe.py" hdfs-ready "$BIND_HOST" "$WEBHDFS_PORT" ;;
     resourcemanager) "$PY" "$STACK_SRC/probe.py" rm "$BIND_HOST" "$RM_WEB_PORT" ;;
     nodemanager) "$PY" "$STACK_SRC/probe.py" nm "$BIND_HOST" "$RM_WEB_PORT" ;;
-    hbase-master) port_open "$HBASE_MASTER_PORT" ;;
-    hbase-regionserver) port_open "$HBASE_RS_PORT" ;;
+    hbase-master) port_open "$HBASE_MASTER_PORT" &&
+      "$PY" "$STACK_SRC/probe.py" hbase-master "$BIND_HOST:$ZK_PORT" "${BAYRES_HBASE_ZNODE:-/hbase}" ;;
+    hbase-regionserver) port_open "$HBASE_RS_PORT" &&
+      "$PY" "$STACK_SRC/probe.py" hbase-rs "$BIND_HOST:$ZK_PORT" "${BAYRES_HBASE_ZNODE:-/hbase}" "$HBASE_RS_PORT" ;;
     hbase-thrift) port_open "$HBASE_THRIFT_PORT" && "$PY" "$STACK_SRC/probe.py" thrift "$BIND_HOST" "$HBASE_THRIFT_PORT" ;;
-    phoenix-qs) port_open "$PQS_PORT" && "$PY" "$STACK_SRC/probe.py" phoenix "$BIND_HOST" "$PQS_PORT" ;;
+    phoenix-qs) port_open "$PQS_PORT" && timeout 150 "$PY" "$STACK_SRC/probe.py" phoenix "$BIND_HOST" "$PQS_PORT" ;;
   esac
 }
 
@@ -339,7 +343,13 @@ stack_start() {
   local t0
   t0="$(now)"
   # HDFS and YARN all at once (a DataNode / NodeManager retries until its master listens);
-  # HBase once HDFS is out of safe mode; PQS and Thrift after HBase
+  # HBase once HDFS is out of safe mode; PQS and Thrift after HBase.
+  # The region server only once the master has registered in ZooKeeper: a region server whose
+  # ZooKeeper watcher starts before the master has created the base znode (/hbase, on a fresh
+  # ZooKeeper) never learns where hbase:meta is (its MetaRegionLocationCache watches the children
+  # of a znode that did not exist, so no watch is left), and every call of its own server-side
+  # connection -- Phoenix's CREATE VIEW (MetaDataEndpointImpl.createTable -> dropChildViews) --
+  # retries "no meta location available" until the client times out.
   stack_launch namenode
   stack_launch datanode
   stack_launch resourcemanager
@@ -348,8 +358,8 @@ stack_start() {
   stack_ready datanode
   stack_ready resourcemanager
   stack_launch hbase-master
-  stack_launch hbase-regionserver
   stack_ready hbase-master
+  stack_launch hbase-regionserver
   stack_ready hbase-regionserver
   stack_launch hbase-thrift
   stack_launch phoenix-qs
