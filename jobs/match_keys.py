@@ -6,7 +6,9 @@ name keys (the Simplified, alias-resolved ``name_key`` and the English ``name_en
 the companion fields conf/linkage/exact.yaml gives per resource type). Records sharing a key are
 linked — except a name key whose records carry two different strong identifiers of one kind
 (homonyms: two instruments of one model and owner, two patents of one title and holder): such a
-key is *ambiguous* and links nothing.  So is, for the types exact.yaml lists under
+key is *ambiguous* and links nothing; so is one whose records carry two different values of a
+field exact.yaml's ``conflicting`` lists for their type (two people of one name at one
+affiliation with two e-mail addresses are two people as often as one).  So is, for the types exact.yaml lists under
 ``romanised_english`` (organisations, people), an English name key whose records carry two
 different Chinese name keys: Hong Kong and Macao English names are romanised from the Chinese,
 and homophones meet (誠元光電 and 盛源光電 are both "Shing Yuen Optoelectronics Limited"); such
@@ -60,11 +62,21 @@ def keys_sql(engine, records: str, rules: dict) -> str:
 
 
 def ambiguous_sql(engine, records: str, keys: str, rules: dict | None = None) -> str:
-    """Name keys shared by records that carry two different strong identifiers of one kind, and
+    """Name keys shared by records that carry two different strong identifiers of one kind, or
+    two different values of a field ``rules["conflicting"]`` lists for their type, and
     English name keys of the types in ``rules["romanised_english"]`` shared by records of two
     different Chinese name keys."""
     ids = ", ".join(f"{strong_expr(engine, p, c, a)} AS {p}" for p, c, a in STRONG_KEYS)
     differ = " OR ".join(f"count(DISTINCT i.{p}) > 1" for p, _, _ in STRONG_KEYS)
+    # fields two namesakes of one type rarely share (exact.yaml ``conflicting``): a name key whose
+    # records carry two different values of one links nothing exactly
+    conflicting = {t: list(fs) for t, fs in sorted(((rules or {}).get("conflicting") or {}).items()) if fs}
+    columns = sorted({f for fs in conflicting.values() for f in fs})
+    if columns:
+        ids += ", " + ", ".join(f"lower(trim(CAST({f} AS STRING))) AS c_{f}" for f in columns)
+    for t, fs in conflicting.items():
+        differ += (f"\n            OR ((k.key LIKE 'nk:{t}|%' OR k.key LIKE 'en:{t}|%') AND ("
+                   + " OR ".join(f"count(DISTINCT i.c_{f}) > 1" for f in fs) + "))")
     romanised = sorted((rules or {}).get("romanised_english") or [])
     if romanised:
         of_type = " OR ".join(f"k.key LIKE 'en:{t}|%'" for t in romanised)

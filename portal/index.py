@@ -80,6 +80,8 @@ NAME_FIELDS = ("name", "name_en", "name_pt", "org_name_zh_hans", "org_name_zh_ha
 OTHER_FIELDS = ("owner_org", "provider_org", "keywords", "inst_model", "inst_manufacturer",
                 "person_affiliation", "person_field", "proj_funder", "ach_holders", "org_parent")
 TALENT = "05"
+#: research bases and institutions: their names get the matcher's signatures as exact keys
+ORGANISATION_TYPES = ("03", "04")
 INSTRUMENT = "02"
 
 _CJK_CHAR = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
@@ -129,8 +131,9 @@ class Document:
     exact: list[tuple[str, str]] = field(default_factory=list)  # (key, kind)
 
 
-def name_keys_of(text: str | None) -> list[str]:
-    """Exact name keys a name (or a query) produces: the pipeline's name key, the English key."""
+def name_keys_of(text: str | None, organisation: bool = True) -> list[str]:
+    """Exact name keys a name (or a query) produces: the pipeline's name key, the English key,
+    and — for an organisation's names and for queries — the matcher's signatures (``sg:``)."""
     out = []
     nk = names.name_key(text)
     if nk:
@@ -139,6 +142,8 @@ def name_keys_of(text: str | None) -> list[str]:
         ek = names.english_key(text)
         if ek:
             out.append("en:" + ek)
+    if organisation:
+        out += ["sg:" + s for s in names.org_signatures(text)]
     return out
 
 
@@ -167,7 +172,7 @@ def document(row: Mapping[str, Any], member_names: Iterable[str] = ()) -> Docume
             exact.append((k, "id"))
     derived: list[str] = []
     for text in published:
-        for k in name_keys_of(text):
+        for k in name_keys_of(text, organisation=row.get("resource_type") in ORGANISATION_TYPES):
             exact.append((k, "name"))
             if k.startswith("nk:"):  # the alias-resolved canonical name (HKUST → 香港科技大学)
                 derived.append(k[3:].replace("|", " "))

@@ -13,6 +13,9 @@ rewritten; when the new functions land, switch the bodies below to them and noth
 * :func:`romanised_keys` — pinyin and Cantonese (HK spelling) renderings, folded and sorted, of a
   person's name (jobs/linkage/romanise.py);
 * :func:`pinyin_words` — toneless Mandarin syllables of any Chinese name (search by pinyin);
+* :func:`org_signatures` — the matcher's language-neutral signatures of an organisation name
+  (jobs/linkage/org_tokens.py), so a name in one language finds a record published in another
+  without an alias;
 * :func:`acronyms` — initials of an English name (``The Hong Kong University of Science and
   Technology`` → ``HKUST``) — derived, so it works for organisations the alias table lacks.
 """
@@ -118,9 +121,20 @@ def acronyms(text: str | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def org_signatures(text: str | None) -> list[str]:
+    """The matcher's language-neutral signatures of an organisation name (jobs/linkage/
+    org_tokens.py: institutional vocabulary, romanised proper names, dictionary glosses), so that
+    香港中央圖書館 and "Hong Kong Central Library" meet without an alias; none for an acronym."""
+    from bayres.jobs.linkage.org_tokens import org_tokens
+
+    text = normalise_text(text)
+    return org_tokens([text]).signatures if text else []
+
+
 def warm_up() -> None:
     """Load OpenCC, the alias table, pypinyin and the romanisation dictionaries once."""
     name_key("香港科技大學")
     traditional("香港科技大学")
     pinyin_words("香港")
     romanised_keys("陳大文", "Chan Tai Man")
+    org_signatures("香港科技大學")

