@@ -121,8 +121,10 @@ HIVE_SERVER_PORT ?= 10000
 hive-server: install
 	BAYRES_HIVE_SERVER_PORT=$(HIVE_SERVER_PORT) bash hive/hive-server.sh start
 
+# a stopped server is an answer, not an error: the script's exit 3 ("not running") is make's 0
 hive-server-status:
-	BAYRES_HIVE_SERVER_PORT=$(HIVE_SERVER_PORT) bash hive/hive-server.sh status
+	@BAYRES_HIVE_SERVER_PORT=$(HIVE_SERVER_PORT) bash hive/hive-server.sh status; rc=$$?; \
+	  if [ $$rc -eq 3 ]; then exit 0; else exit $$rc; fi
 
 hive-server-stop:
 	bash hive/hive-server.sh stop

@@ -2,6 +2,10 @@
 [--dedup-rounds 1] [--dedup-spark] [--portal-records 100000] [--stack-scale 5000]` — run the
 benchmarks, write .bench/*.json.
 
+Each pipeline scale writes ``.bench/pipeline_vs_copy_<scale>.json`` (the whole run against a
+plain PySpark read-raw-write-Parquet job, ``ratio``) and ``.bench/pipeline_local_<scale>.json``
+(tests/bench/pipeline_run.py).
+
 By default the dedup stage is measured at 1M records against the peer, one round each (about
 half an hour with the preparation on 2 cores): ``.bench/dedup_scale_1000000.json`` and
 ``.bench/dedup_accuracy_1000000.json``.  4M (``--dedup-scales 1000000,4000000``), more rounds
