@@ -395,17 +395,19 @@ def test_session_role_follows_the_spark_work_of_the_run(stages, dedup_on_spark, 
 
 def test_driver_java_options(tmp_path, monkeypatch):
     from bayres.jobs.config import load_profile
-    from bayres.jobs.spark_session import LIGHT_JVM_OPTIONS, driver_java_options
+    from bayres.jobs.spark_session import LIGHT_JVM_OPTIONS, LOG4J_CONF, driver_java_options
 
     monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
     derby = load_profile("local", environ={"BAYRES_HOME": str(tmp_path)})
     default, light = driver_java_options(derby), driver_java_options(derby, light=True)
-    assert default == f"-Dderby.system.home={(tmp_path / 'metastore').resolve()}"
-    assert light.split() == [default, *LIGHT_JVM_OPTIONS]
+    log4j = f"-Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"  # errors only on the console
+    assert LOG4J_CONF.exists()
+    assert default.split() == [f"-Dderby.system.home={(tmp_path / 'metastore').resolve()}", log4j]
+    assert light.split() == [*default.split(), *LIGHT_JVM_OPTIONS]
     shared = load_profile("local", environ={"BAYRES_HOME": str(tmp_path),
                                             "BAYRES__SPARK__METASTORE_URI": "thrift://metastore:9083"})
-    assert driver_java_options(shared) == ""
-    assert driver_java_options(shared, light=True).split() == list(LIGHT_JVM_OPTIONS)
+    assert driver_java_options(shared) == log4j
+    assert driver_java_options(shared, light=True).split() == [log4j, *LIGHT_JVM_OPTIONS]
 
 
 def test_a_light_session_is_a_working_jvm_with_the_light_options(own_home_env):
