@@ -123,6 +123,12 @@ def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
     assert ["hk", "40", "2", "0.050", "2", "0", "0.000", "0.650", "True", "0"] in cells(found["assessment"])
     # the chart draws the figures: the axis shows the platforms
     assert ">gz<" in found["records"] and ">hk<" in found["records"]
+    # small counts on a scale of their own, one measure per axis, a trend of two runs is a trend
+    assert "quarantined records" in found["records"]
+    assert "records in and out" in found["dedup"] and "rule that linked them" in found["dedup"]
+    assert "one run so far" not in found["quality"]
+    one = write_html(rep, tmp_path / "one.html", tmp_path / "no-reports", SOURCES).read_text("utf-8")
+    assert "one run so far" in sections_of(one)["quality"]
 
 
 def test_html_report_of_a_run_that_failed_early(tmp_path):
