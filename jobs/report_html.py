@@ -72,6 +72,31 @@ def dedup_rows(rep: dict) -> list[dict]:
     return rows
 
 
+def check_rows(rep: dict) -> list[dict]:
+    """Every Great Expectations check of the run (raw, standardized, golden records), from the
+    validation results the quality stage wrote: what Data Docs show, here in the page itself —
+    Data Docs' styling and scripts come from CDNs and a page opened offline shows them bare."""
+    rows = []
+    for stage, info in (((rep["stages"].get("quality") or {}).get("stages")) or {}).items():
+        try:
+            doc = json.loads(Path(str(info.get("results"))).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("quality results of %s unreadable, left out of the page: %s", stage, exc)
+            continue
+        for r in doc.get("results") or []:
+            config = r.get("expectation_config") or {}
+            kwargs, result = config.get("kwargs") or {}, r.get("result") or {}
+            column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or []) or "(table)"
+            meta = config.get("meta") or {}
+            rows.append({"records": stage, "check": str(config.get("type", "")).removeprefix("expect_")
+                         .replace("_", " "), "rule": meta.get("rule", ""), "column": column,
+                         "severity": meta.get("severity") or config.get("severity") or "",
+                         "result": "passed" if r.get("success") else "FAILED",
+                         "unexpected": result.get("unexpected_count"),
+                         "of": result.get("element_count")})
+    return rows
+
+
 def record_rows(rep: dict) -> list[dict]:
     return [{"platform": p, **{k: r.get(k, 0) for k in (*MEASURES, "flagged", "files_quarantined")},
              "balanced": r.get("balanced", "-")} for p, r in rep["accounting"].items()]
@@ -164,6 +189,15 @@ def assessment_chart(rows: list[dict]) -> alt.Chart:
     return alt.hconcat(*charts).resolve_scale(y="independent")
 
 
+def checks_chart(rows: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame(rows).groupby(["records", "result"], as_index=False).size()
+    colours = alt.Scale(domain=["passed", "FAILED"], range=["#4c78a8", "#d62728"])
+    return _bars(frame, "Great Expectations checks per stage",
+                 x=alt.X("size:Q", title="checks", axis=alt.Axis(tickMinStep=1)),
+                 y=alt.Y("records:N", title=None, sort=["raw", "standardized", "golden"]),
+                 color=alt.Color("result:N", scale=colours, title=None), tooltip=["records", "result", "size"])
+
+
 def svg(chart: alt.Chart) -> Markup:
     """The chart as inline SVG (Vega-Lite rendered by vl-convert, no browser, no network)."""
     out = io.StringIO()
@@ -209,6 +243,9 @@ def sections(rep: dict, history: list[dict], sources: list[dict]) -> list[dict]:
         _section("quality", "Quality scores over time", history, scores_chart,
                  ["run_date", "run_id", "src_platform", "score", "completeness", "validity",
                   "uniqueness", "timeliness"]),
+        _section("checks", "Quality checks (the Data Docs' results, readable offline)", check_rows(rep),
+                 checks_chart, ["records", "check", "column", "rule", "severity", "result",
+                                "unexpected", "of"]),
         _section("dedup", "De-duplication", dedup_rows(rep), dedup_chart, ["figure", "count"]),
         _section("assessment", "Platform assessment", assessment if rep["accounting"] else [],
                  assessment_chart,

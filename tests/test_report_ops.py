@@ -18,7 +18,7 @@ from bayres.jobs.assessment import platform_rows, stage_rows
 from bayres.jobs.report_html import write_html
 
 PLATFORMS = ["gz", "hk", "mo", "sz"]
-SECTIONS = ["stages", "records", "quarantine", "quality", "dedup", "assessment"]
+SECTIONS = ["stages", "records", "quarantine", "quality", "checks", "dedup", "assessment"]
 
 
 # ---------------------------------------------------------------- a report, by hand
@@ -106,6 +106,17 @@ def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
     (root / "broken").mkdir()
     (root / "broken" / "report.json").write_text("{not json", encoding="utf-8")
     rep = small_report()
+    results = tmp_path / "golden_resource.json"  # a validation result as quality/validate.py keeps it
+    results.write_text(json.dumps({"success": False, "results": [
+        {"success": True, "expectation_config": {"type": "expect_column_values_to_not_be_null",
+                                                 "kwargs": {"column": "cstr_id"},
+                                                 "meta": {"rule": "mandatory", "severity": "critical"}},
+         "result": {"element_count": 101, "unexpected_count": 0}},
+        {"success": False, "expectation_config": {"type": "expect_column_values_to_match_regex",
+                                                  "kwargs": {"column": "contact_email"},
+                                                  "meta": {"rule": "pattern", "severity": "warning"}},
+         "result": {"element_count": 101, "unexpected_count": 4}}]}), encoding="utf-8")
+    rep["stages"]["quality"]["stages"] = {"golden": {"success": True, "results": str(results)}}
     page_path = write_html(rep, tmp_path / "report.html", root, SOURCES)
     page = page_path.read_text(encoding="utf-8")
     assert "<script" not in page and "http" not in page.replace('http://www.w3.org', '')  # self-contained
@@ -116,6 +127,9 @@ def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
     assert ["gz", "100", "90", "10", "3", "0", "True"] in cells(found["records"])
     assert ["hk", "calibrate", "created_date", "2"] in cells(found["quarantine"])
     assert ["golden records", "101"] in cells(found["dedup"])
+    # the Data Docs' figures without the Data Docs (whose CSS and scripts come from CDNs)
+    assert ["golden", "column values to match regex", "contact_email", "pattern", "warning", "FAILED",
+            "4", "101"] in cells(found["checks"])
     assert ["conform", "ok", "20.250", "2026-11-02T00:00:02+00:00", "–"] in cells(found["stages"])
     quality = cells(found["quality"])
     assert ["2026-11-01", "local-2026-11-01", "gz", "0.550"] == quality[0][:4]  # the earlier run first
