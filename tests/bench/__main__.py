@@ -21,6 +21,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="5000,1000000",
                         help="pipeline scales to time, comma-separated (default 5000,1000000)")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="pipeline/copy alternations per scale (default: 3 up to 200,000 records, 1 above)")
     parser.add_argument("--portal-records", type=int, default=100_000,
                         help="golden records in the portal search benchmark's index (0: skip it)")
     parser.add_argument("--stack-scale", default="5000",
@@ -33,7 +35,7 @@ def main() -> None:
     parser.add_argument("--dedup-spark", action="store_true", help="also the Spark backend at 1M")
     args = parser.parse_args()
     for scale in [int(s) for s in args.scales.split(",") if s]:
-        pipeline_run.run(scale)
+        pipeline_run.run(scale, rounds=args.rounds or None)
     __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
     if args.portal_records:  # over make run's var/ if it holds a catalogue, else a fresh 5,000 sample
         __import__("tests.bench.portal_search", fromlist=["run"]).run(records=args.portal_records)

@@ -71,6 +71,21 @@ def default_rounds(scale: int) -> int:
     return 3 if scale <= 200_000 else 1
 
 
+def write_vs_copy(scale: int, extracted: int, rounds: int, rows: list[dict]) -> Path:
+    """``pipeline_vs_copy_<scale>.json`` from the rounds done so far (``rounds_done`` of ``rounds``)."""
+    pipeline_s = statistics.median(r["pipeline_seconds"] for r in rows)
+    copy_s = statistics.median(r["copy_seconds"] for r in rows)
+    return write_result(f"pipeline_vs_copy_{scale}", {
+        "scale": scale, "source_records": extracted, "rounds": rounds, "rounds_done": len(rows),
+        "pipeline_seconds": round(pipeline_s, 1), "copy_seconds": round(copy_s, 1),
+        "ratio": round(pipeline_s / copy_s, 2),
+        "what": "process wall of `bayres run` (every stage, local profile) against a plain PySpark "
+                "job reading the same raw zone and writing it back as Parquet (tests/bench/plain_copy.py); "
+                "medians of alternated rounds",
+        "load_average": {"before": rows[0]["load_average_before"], "after": rows[-1]["load_average_after"]},
+        "stage_seconds": rows[0]["stage_seconds"], "rounds_detail": rows})
+
+
 def run(scale: int, seed: int = 42, rounds: int | None = None) -> Path:
     rounds = rounds or default_rounds(scale)
     with tempfile.TemporaryDirectory(prefix=f"bayres-bench-{scale}-") as tmp:
@@ -102,18 +117,9 @@ def run(scale: int, seed: int = 42, rounds: int | None = None) -> Path:
             print(f"bench pipeline_vs_copy {scale} round {i}: {json.dumps(row)}", flush=True)
             if i > 1:
                 shutil.rmtree(home, ignore_errors=True)
-        pipeline_s = statistics.median(r["pipeline_seconds"] for r in rows)
-        copy_s = statistics.median(r["copy_seconds"] for r in rows)
-        extracted = sum(r["extracted"] for r in measured["accounting"].values())
-        write_result(f"pipeline_vs_copy_{scale}", {
-            "scale": scale, "source_records": extracted, "rounds": rounds,
-            "pipeline_seconds": round(pipeline_s, 1), "copy_seconds": round(copy_s, 1),
-            "ratio": round(pipeline_s / copy_s, 2),
-            "what": "process wall of `bayres run` (every stage, local profile) against a plain PySpark "
-                    "job reading the same raw zone and writing it back as Parquet (tests/bench/plain_copy.py); "
-                    "medians of alternated rounds",
-            "load_average": {"before": rows[0]["load_average_before"], "after": rows[-1]["load_average_after"]},
-            "stage_seconds": rows[0]["stage_seconds"], "rounds_detail": rows})
+            # after every round: a bench stopped half-way keeps the rounds it finished
+            extracted = sum(r["extracted"] for r in measured["accounting"].values())
+            write_vs_copy(scale, extracted, rounds, rows)
 
         home = first
         truth = pd.read_csv(home / "sources" / "truth" / "records.csv", dtype=str, keep_default_na=False)
