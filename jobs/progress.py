@@ -51,8 +51,13 @@ class Progress:
         if on_terminal(stream):
             from tqdm import tqdm
 
+            from tqdm.contrib.logging import logging_redirect_tqdm
+
             self._bar = tqdm(total=self.total or None, desc=label, unit=f" {unit}", leave=False,
                              file=stream or sys.stderr, dynamic_ncols=True, mininterval=0.5)
+            # log lines printed while the bar is drawn go above it, not through it
+            self._redirect = logging_redirect_tqdm()
+            self._redirect.__enter__()
 
     def set_total(self, total: int) -> None:
         with self._lock:
@@ -90,6 +95,7 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+            self._redirect.__exit__(None, None, None)
 
     def __enter__(self) -> "Progress":
         return self
