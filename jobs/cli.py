@@ -51,16 +51,42 @@ def main(ctx: click.Context, profile: str, conf_dir: Path | None, verbose: bool)
 @click.option("--scale", default=5000, show_default=True, help="About how many source records in all.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write (default: the profile's sources.feeds_root).")
+@click.option("--json", "as_json", is_flag=True, help="The whole summary as JSON (default: a short table).")
 @click.pass_obj
-def generate(profile, seed: int, scale: int, out: Path | None) -> None:
+def generate(profile, seed: int, scale: int, out: Path | None, as_json: bool = False) -> None:
     """Generate the four sample regional platforms (databases, file feeds, ground truth)."""
     from .generate import generate as run_generator
 
     out = out or profile.path("sources.feeds_root")
     started = time.perf_counter()
     summary = run_generator(out, seed=seed, scale=scale, progress=lambda m: click.echo(m, err=True))
-    click.echo(json.dumps({"out": str(out), "seconds": round(time.perf_counter() - started, 1),
-                           **summary}, ensure_ascii=False, indent=2, default=str))
+    doc = {"out": str(out), "seconds": round(time.perf_counter() - started, 1), **summary}
+    click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str) if as_json
+               else generate_table(doc))
+
+
+def generate_table(doc: dict) -> str:
+    """The generator's summary in a dozen lines: records per platform and source, what was
+    planted (duplicates, defects), where it went (the whole summary: --json, or
+    sources/truth/summary.json)."""
+    records = doc.get("records") or {}
+    lines = [f"Generated {doc.get('total_records', 0):,} source records of "
+             f"{doc.get('entities', 0):,} entities (seed {doc.get('seed')}, scale {doc.get('scale')}) "
+             f"in {doc.get('seconds')} s → {doc.get('out')}",
+             f"  {'platform':<9}{'records':>9}  sources"]
+    for platform, sources in records.items():
+        parts = ", ".join(f"{name} {n:,}" for name, n in sources.items())
+        lines.append(f"  {platform:<9}{sum(sources.values()):>9,}  {parts}")
+    share = doc.get("duplicate_record_share")
+    defects = doc.get("defects") or {}
+    lines.append(f"  duplicates: {doc.get('entities_with_duplicates', 0):,} entities with more than one "
+                 f"record" + (f" ({100 * share:.1f} % of records)" if share is not None else ""))
+    if defects:
+        lines.append(f"  planted defects ({sum(defects.values()):,}): "
+                     + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(defects.items())))
+    lines.append(f"  {len(doc.get('files') or [])} files; ground truth and the full summary in "
+                 f"{Path(str(doc.get('out'))) / 'truth'}/ (or: bayres generate --json)")
+    return "\n".join(lines)
 
 
 def _run(profile, run_date: str | None, stages, run_id: str, retrain: bool = False) -> None:

@@ -814,7 +814,7 @@ def extract_source(source: dict, *, feeds_root, database_urls: dict[str, str], l
     finally:
         if reader is not None:
             reader.close()
-    log.info("extracted %s/%s %s: %d rows (%d error rows), %d files quarantined%s",
+    log.debug("extracted %s/%s %s: %d rows (%d error rows), %d files quarantined%s",
              platform, name, run_date, manifest["rows"], manifest["error_rows"],
              len(manifest["files_quarantined"]),
              f", window {plan.info['window']}" if plan is not None else "")

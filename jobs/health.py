@@ -14,6 +14,8 @@ profile setting            check
 ``serving.kind: hbase``    HBase Thrift ``tables()`` and Phoenix QS ``SELECT … SYSTEM.CATALOG``
 ``serving.kind: duckdb``   the serving database opens read-only (not created yet is fine)
 ``spark.metastore_uri``    the Hive metastore's Thrift port accepts connections
+no ``spark.metastore_uri`` the embedded Derby metastore is not locked by another process
+                           (the Hive server of ``make hive-server`` or a run holds it: one at a time)
 ``hive.host``              HiveServer2 ``SELECT 1`` (default ``hiveserver2:10000`` on HDFS lakes)
 ``airflow.api_url``        ``GET /api/v2/monitor/health``, every component healthy
 always                     Java runs (the Spark driver needs it)
@@ -265,6 +267,54 @@ def _java(timeout: float) -> str:
     return first[0]
 
 
+def posix_lock_holders(path: Path) -> list[int]:
+    """Pids holding a POSIX (fcntl) lock on ``path``, from ``/proc/locks`` — read only, so the
+    check never takes the lock itself (a Derby starting meanwhile would fail on it)."""
+    try:
+        st = path.stat()
+        lines = Path("/proc/locks").read_text().splitlines()
+    except OSError:
+        return []
+    holders = []
+    for line in lines:
+        parts = line.split()
+        # "1: POSIX  ADVISORY  WRITE 4242 fd:01:123456 0 EOF" (a blocked waiter has "->" first)
+        if len(parts) < 6 or parts[1] == "->" or parts[1] not in ("POSIX", "OFDLCK"):
+            continue
+        try:
+            major, minor, inode = parts[5].split(":")
+            if int(inode) == st.st_ino and (int(major, 16), int(minor, 16)) == (os.major(st.st_dev), os.minor(st.st_dev)):
+                holders.append(int(parts[4]))
+        except ValueError:
+            continue
+    return holders
+
+
+def _command_of(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    text = " ".join(c.decode(errors="replace") for c in cmd if c)
+    if "HiveThriftServer2" in text:
+        return "the Hive server (make hive-server-stop)"
+    if "pyspark" in text or "SparkSubmit" in text:
+        return "a Spark driver (a bayres run or a notebook)"
+    return text[:80]
+
+
+def _derby_metastore(db_dir: Path, timeout: float) -> str:
+    """Embedded Derby admits one process: while another holds ``dbex.lck``, a run cannot open
+    the metastore (hive/README.md)."""
+    if not db_dir.exists():
+        return "not created yet (the first run creates it)"
+    holders = [pid for pid in posix_lock_holders(db_dir / "dbex.lck") if pid != os.getpid()]
+    if holders:
+        raise Down("locked by " + ", ".join(f"pid {pid}: {_command_of(pid)}" for pid in holders)
+                   + " — embedded Derby admits one process at a time; a run cannot open it now")
+    return "not locked"
+
+
 def _dir_exists(path: Path, timeout: float) -> str:
     if not path.is_dir():
         raise Down(f"missing: {path} (run `bayres generate`?)")
@@ -334,6 +384,9 @@ def probes_for(profile) -> list[Probe]:
         uri = urlsplit(str(g("spark.metastore_uri")))
         host, port = uri.hostname or "localhost", uri.port or 9083
         probes.append(Probe("hive-metastore", f"{host}:{port}", partial(_tcp, host, port)))
+    elif g("spark.metastore_dir"):
+        derby = profile.path("spark.metastore_dir") / "metastore_db"
+        probes.append(Probe("metastore", str(derby), partial(_derby_metastore, derby)))
 
     hs2_host = g("hive.host") or ("hiveserver2" if g("lake.kind") == "hdfs" else None)
     if hs2_host:

@@ -28,6 +28,7 @@ from ..connectors.drop_folder import drop_folder_for
 from ..connectors.state_store import state_store_for
 from .extract import extract_source, needs_state, raw_path
 from .locks import publish_lock
+from .progress import Progress, spark_tasks
 from .run_context import RunContext
 from .standardize import SourceContext
 
@@ -72,9 +73,12 @@ def run_extract(ctx: RunContext, sources=None) -> None:
             # (ZooKeeper in the cluster, files locally); opened only when a source needs it
             state = stack.enter_context(state_store_for(ctx.profile)) \
                 if any(needs_state(s) for s in selected) else None
-            for i, source in enumerate(selected, 1):
-                manifests.append(_extract_one(ctx, source, i, len(selected), feeds_root=feeds_root,
-                                              urls=urls, lake=lake, state=state))
+            with Progress("extract", len(selected), unit="sources") as progress:
+                for i, source in enumerate(selected, 1):
+                    manifests.append(_extract_one(ctx, source, i, len(selected), feeds_root=feeds_root,
+                                                  urls=urls, lake=lake, state=state))
+                    progress.update(detail=f"{source['platform']}/{source['source']} "
+                                           f"{manifests[-1]['rows']:,} records")
         if sources is not None:  # re-read now: other platforms' extractions may have finished since
             done = {(m["platform"], m["source"]) for m in manifests}
             earlier = (report.previous_stages(ctx).get("extract") or {}).get("manifests") or []
@@ -191,10 +195,12 @@ def run_quality(ctx: RunContext, spark: SparkSession) -> None:
                    ("standardized", RESOURCE_RECORD, records),
                    ("golden", GOLDEN_RESOURCE, spark.read.parquet(ctx.zone("curated", "golden_resource"))))
         info.update(critical_failures=[], warnings=[], stages={})
-        for stage, table, frame in batches:
-            result = validate(frame, suite_for(table, vocab, stage),
-                              context_root=ctx.profile.path("quality.root"), run_id=ctx.run_id,
-                              data_name=table.name)
+        for i, (stage, table, frame) in enumerate(batches, 1):
+            suite = suite_for(table, vocab, stage)
+            log.info("[%s] quality %d/%d: %d checks on the %s records (%s)", ctx.run_id, i,
+                     len(batches), len(suite.expectations), stage, table.name)
+            result = validate(frame, suite, context_root=ctx.profile.path("quality.root"),
+                              run_id=ctx.run_id, data_name=table.name)
             info["stages"][stage] = {"success": result.success, "results": str(result.results_path),
                                      "statistics": result.statistics}
             info["critical_failures"] += [f"{stage}: {text}" for text in result.critical_failures]
@@ -278,6 +284,37 @@ def run_logs(ctx: RunContext, spark: SparkSession) -> None:
             f"p95 {v['latency_p95_ms']:.0f} ms" for p, v in out["platforms"].items()))
 
 
+#: the Hive tables the load, quality and publish stages write (created by the warm-up)
+WARM_TABLES = (RESOURCE_RECORD, RECORD_LINEAGE, CSTR_CHANGE, QUARANTINE, QUALITY_SCORE, GOLDEN_RESOURCE)
+
+
+def warm_up(ctx: RunContext, session) -> "threading.Thread":
+    """Pay the fixed costs of the later stages while a DuckDB dedup leaves the JVM idle: the
+    Hive client's first metastore call (Derby's boot and schema check, ~10-30 s on 2 cores), the
+    tables the run will write, and the import of Great Expectations (~5-10 s). Never raises: the
+    stage that needs a failed step meets the error itself. The caller joins the thread before
+    the next Spark stage (two threads must not create the same table at once)."""
+    import threading
+    import time
+
+    def work() -> None:
+        started = time.perf_counter()
+        try:
+            spark = session.get()
+            db = str(ctx.profile.get("spark.hive_database") or "bayres")
+            for table in WARM_TABLES:
+                load.ensure_table(spark, table, db)
+            import bayres.quality.validate  # noqa: F401  (Great Expectations' import)
+            log.debug("[%s] Hive tables and Great Expectations ready in %.1f s (beside dedup)",
+                      ctx.run_id, time.perf_counter() - started)
+        except Exception as exc:  # the load stage will raise it with its own context
+            log.debug("[%s] warm-up stopped: %s", ctx.run_id, exc)
+
+    thread = threading.Thread(target=work, name="bayres-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def session_role(stages, dedup_on_spark: bool) -> dict:
     """How the run's Spark session starts, given the stages that need it: a DuckDB dedup needs
     Spark only for the run tables, so when it comes first the JVM starts meanwhile, ``yielding``
@@ -306,12 +343,20 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
                 dedup_on_spark = dedup.needs_spark(profile)
                 session = SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx),
                                           **session_role(needs_spark, dedup_on_spark))
+                warm = None
                 for name in needs_spark:
                     if name == "dedup":
+                        if not dedup_on_spark and {"load", "quality", "publish"} & set(needs_spark):
+                            warm = warm_up(ctx, session)  # while DuckDB links, the JVM is idle
                         run_dedup(ctx, session.get() if dedup_on_spark else None, retrain=retrain)
                     else:
-                        {"conform": run_conform, "load": run_load, "quality": run_quality,
-                         "publish": run_publish, "logs": run_logs}[name](ctx, session.get())
+                        if warm is not None:
+                            warm.join()
+                            warm = None
+                        spark_now = session.get()
+                        with spark_tasks(spark_now, name):  # Spark's tasks done of planned
+                            {"conform": run_conform, "load": run_load, "quality": run_quality,
+                             "publish": run_publish, "logs": run_logs}[name](ctx, spark_now)
             spark = session.get() if session else spark  # the run tables are written with it
         except BaseException:  # a failed stage is reported (status, error), then raised on
             report.write_failed_report(ctx, _started(session))

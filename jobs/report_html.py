@@ -31,6 +31,9 @@ log = logging.getLogger("bayres")
 STATUS_COLOURS = {"ok": "#4c78a8", "failed": "#d62728", "running": "#9d9d9d"}
 MEASURES = ("extracted", "standardized", "quarantined")
 WIDTH = 560
+#: the font the SVG text is measured and drawn with: the one a browser's sans-serif is on Debian,
+#: so the labels vl-convert measured are the labels the page shows (no clipped "z · calibrate …")
+FONT = "DejaVu Sans"
 
 
 # ---------------------------------------------------------------- the figures of each section
@@ -69,6 +72,31 @@ def dedup_rows(rep: dict) -> list[dict]:
     return rows
 
 
+def check_rows(rep: dict) -> list[dict]:
+    """Every Great Expectations check of the run (raw, standardized, golden records), from the
+    validation results the quality stage wrote: what Data Docs show, here in the page itself —
+    Data Docs' styling and scripts come from CDNs and a page opened offline shows them bare."""
+    rows = []
+    for stage, info in (((rep["stages"].get("quality") or {}).get("stages")) or {}).items():
+        try:
+            doc = json.loads(Path(str(info.get("results"))).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("quality results of %s unreadable, left out of the page: %s", stage, exc)
+            continue
+        for r in doc.get("results") or []:
+            config = r.get("expectation_config") or {}
+            kwargs, result = config.get("kwargs") or {}, r.get("result") or {}
+            column = kwargs.get("column") or ", ".join(kwargs.get("column_list") or []) or "(table)"
+            meta = config.get("meta") or {}
+            rows.append({"records": stage, "check": str(config.get("type", "")).removeprefix("expect_")
+                         .replace("_", " "), "rule": meta.get("rule", ""), "column": column,
+                         "severity": meta.get("severity") or config.get("severity") or "",
+                         "result": "passed" if r.get("success") else "FAILED",
+                         "unexpected": result.get("unexpected_count"),
+                         "of": result.get("element_count")})
+    return rows
+
+
 def record_rows(rep: dict) -> list[dict]:
     return [{"platform": p, **{k: r.get(k, 0) for k in (*MEASURES, "flagged", "files_quarantined")},
              "balanced": r.get("balanced", "-")} for p, r in rep["accounting"].items()]
@@ -90,12 +118,22 @@ def timings_chart(rows: list[dict]) -> alt.Chart:
 
 
 def records_chart(rows: list[dict]) -> alt.Chart:
+    """Extracted and standardized side by side; the quarantined, counted in tens beside
+    thousands, on a scale of their own to the right."""
     frame = pd.DataFrame(rows).melt(id_vars="platform", value_vars=list(MEASURES),
                                     var_name="measure", value_name="records")
-    return _bars(frame, "Records per platform",
-                 x=alt.X("platform:N", title=None, axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("measure:N", sort=list(MEASURES)),
-                 y=alt.Y("records:Q"), color=alt.Color("measure:N", sort=list(MEASURES)),
-                 tooltip=["platform", "measure", "records"])
+    big, small = list(MEASURES[:2]), [MEASURES[2]]
+    colours = alt.Scale(domain=list(MEASURES), range=["#4c78a8", "#72b7b2", "#e45756"])
+    x = alt.X("platform:N", title=None, axis=alt.Axis(labelAngle=0))
+    left = alt.Chart(frame[frame.measure.isin(big)], title="Records per platform").mark_bar().encode(
+        x=x, xOffset=alt.XOffset("measure:N", sort=big), y=alt.Y("records:Q", title="records"),
+        color=alt.Color("measure:N", scale=colours, title=None), tooltip=["platform", "measure", "records"],
+    ).properties(width=WIDTH * 0.55)
+    right = alt.Chart(frame[frame.measure.isin(small)], title="of which quarantined").mark_bar().encode(
+        x=x, y=alt.Y("records:Q", title="quarantined records"),
+        color=alt.Color("measure:N", scale=colours, title=None), tooltip=["platform", "measure", "records"],
+    ).properties(width=WIDTH * 0.3)
+    return alt.hconcat(left, right).resolve_scale(y="independent")
 
 
 def reasons_chart(reasons: list[dict]) -> alt.Chart:
@@ -108,7 +146,10 @@ def reasons_chart(reasons: list[dict]) -> alt.Chart:
 
 def scores_chart(history: list[dict]) -> alt.Chart:
     frame = pd.DataFrame(history)[["run_date", "run_id", "src_platform", "score"]]
-    return alt.Chart(frame, title="Quality score per platform, run after run").mark_line(point=True) \
+    runs = frame["run_id"].nunique()
+    title = "Quality score per platform, run after run" if runs > 1 else \
+        alt.TitleParams("Quality score per platform", subtitle="one run so far: the trend starts with the next run")
+    return alt.Chart(frame, title=title).mark_line(point=alt.OverlayMarkDef(size=60)) \
         .encode(x=alt.X("yearmonthdate(run_date):T", title="run date",
                       axis=alt.Axis(format="%Y-%m-%d", tickCount="day")),
                 y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 1])),
@@ -117,9 +158,19 @@ def scores_chart(history: list[dict]) -> alt.Chart:
 
 
 def dedup_chart(rows: list[dict]) -> alt.Chart:
-    return _bars(pd.DataFrame(rows), "De-duplication",
-                 x=alt.X("count:Q", title="records"), y=alt.Y("figure:N", sort=None, title=None),
-                 color=alt.Color("kind:N", title=None), tooltip=["figure", "count"])
+    """Totals (records in, golden records out, merged) and the records per match rule: two
+    measures, two charts, each on its own axis."""
+    frame = pd.DataFrame(rows)
+    parts = []
+    for kind, title in (("totals", "De-duplication: records in and out"),
+                        ("records per match rule", "Records by the rule that linked them")):
+        part = frame[frame.kind == kind]
+        if not part.empty:
+            parts.append(alt.Chart(part, title=title).mark_bar(color="#4c78a8").encode(
+                x=alt.X("count:Q", title="records", axis=alt.Axis(tickCount=5, labelOverlap="greedy")),
+                y=alt.Y("figure:N", sort=None, title=None),
+                tooltip=["figure", "count"]).properties(width=WIDTH))
+    return alt.vconcat(*parts).resolve_scale(x="independent")
 
 
 def assessment_chart(rows: list[dict]) -> alt.Chart:
@@ -127,10 +178,25 @@ def assessment_chart(rows: list[dict]) -> alt.Chart:
                             "error_rate", "gbt30523_conformance") if any(r.get(m) is not None for r in rows)]
     frame = pd.DataFrame(rows).melt(id_vars="src_platform", value_vars=measures,
                                     var_name="measure", value_name="value").dropna()
-    return _bars(frame, "Platform assessment (0–1)",
-                 x=alt.X("src_platform:N", title="platform", axis=alt.Axis(labelAngle=0)), xOffset=alt.XOffset("measure:N", sort=measures),
-                 y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1])),
-                 color=alt.Color("measure:N", sort=measures), tooltip=["src_platform", "measure", "value"])
+    titles = {"failure_rate": "failure rate (lower is better)", "service_quality": "service quality",
+              "quality_score": "data quality score"}
+    # a failure rate of 2 % is a sliver on 0–1: it gets a scale of its own
+    charts = [alt.Chart(frame[frame.measure == m], title=titles[m]).mark_bar(color="#4c78a8").encode(
+        x=alt.X("src_platform:N", title="platform", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=None,
+                scale=alt.Scale(zero=True) if m == "failure_rate" else alt.Scale(domain=[0, 1])),
+        tooltip=["src_platform", "measure", "value"]).properties(width=WIDTH / 3 - 30)
+        for m in measures if (frame.measure == m).any()]
+    return alt.hconcat(*charts).resolve_scale(y="independent")
+
+
+def checks_chart(rows: list[dict]) -> alt.Chart:
+    frame = pd.DataFrame(rows).groupby(["records", "result"], as_index=False).size()
+    colours = alt.Scale(domain=["passed", "FAILED"], range=["#4c78a8", "#d62728"])
+    return _bars(frame, "Great Expectations checks per stage",
+                 x=alt.X("size:Q", title="checks", axis=alt.Axis(tickMinStep=1)),
+                 y=alt.Y("records:N", title=None, sort=["raw", "standardized", "golden"]),
+                 color=alt.Color("result:N", scale=colours, title=None), tooltip=["records", "result", "size"])
 
 
 def service_chart(rows: list[dict]) -> alt.Chart:
@@ -145,6 +211,10 @@ def service_chart(rows: list[dict]) -> alt.Chart:
 def svg(chart: alt.Chart) -> Markup:
     """The chart as inline SVG (Vega-Lite rendered by vl-convert, no browser, no network)."""
     out = io.StringIO()
+    chart = chart.configure(font=FONT, padding={"left": 12, "right": 24, "top": 8, "bottom": 8}) \
+        .configure_axis(labelLimit=0, titleLimit=0, labelFontSize=11, labelOverlap=True) \
+        .configure_legend(orient="bottom", labelLimit=0, titleLimit=0, columns=4) \
+        .configure_title(anchor="start", subtitleColor="#666")
     chart.save(out, format="svg")
     text = out.getvalue()
     return Markup(text[text.index("<svg"):])
@@ -183,6 +253,9 @@ def sections(rep: dict, history: list[dict], sources: list[dict]) -> list[dict]:
         _section("quality", "Quality scores over time", history, scores_chart,
                  ["run_date", "run_id", "src_platform", "score", "completeness", "validity",
                   "uniqueness", "timeliness"]),
+        _section("checks", "Quality checks (the Data Docs' results, readable offline)", check_rows(rep),
+                 checks_chart, ["records", "check", "column", "rule", "severity", "result",
+                                "unexpected", "of"]),
         _section("dedup", "De-duplication", dedup_rows(rep), dedup_chart, ["figure", "count"]),
         _section("assessment", "Platform assessment", assessment if rep["accounting"] else [],
                  assessment_chart,

@@ -21,7 +21,13 @@ def driver_java_options(profile: Profile, light: bool = False) -> str:
     ``spark.metastore_uri`` is set) and, for a ``light`` session, :data:`LIGHT_JVM_OPTIONS`."""
     options = [] if profile.get("spark.metastore_uri") else [
         f"-Dderby.system.home={Path(str(profile.get('spark.metastore_dir'))).resolve()}"]
+    if LOG4J_CONF.exists():  # errors only on the console (conf/log4j2.properties)
+        options.append(f"-Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}")
     return " ".join(options + (list(LIGHT_JVM_OPTIONS) if light else []))
+
+
+#: the driver's log4j configuration: errors only, one line each
+LOG4J_CONF = Path(__file__).resolve().parents[1] / "conf" / "log4j2.properties"
 
 
 def profile_spark_conf(profile: Profile) -> dict[str, str]:
@@ -41,6 +47,9 @@ def build_spark(profile: Profile, app_name: str = "bayres", light: bool = False)
     # Python workers must run this interpreter (the venv with the package installed)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if str(profile.get("spark.master", "local[*]")).startswith("local"):
+        # one machine: bind to loopback (else Spark warns that the hostname resolves to it)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     warehouse = str(profile.get("spark.warehouse_dir"))
     if "://" not in warehouse:
         warehouse = Path(warehouse).resolve().as_uri()

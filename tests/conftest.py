@@ -78,3 +78,44 @@ def _snapshot(spark, profile):
     with duckdb.connect(str(profile.path("serving.path")), read_only=True) as con:
         out["serving"] = con.execute("SELECT * FROM BAYRES_RESOURCE ORDER BY CSTR_ID").df()
     return out
+
+
+# ---------------------------------------------------------------- a test that runs long is named
+#: seconds after which a running test is named on the terminal (make test: SLOW_TEST_NOTICE),
+#: and again every as many seconds; 0 turns the notices off
+SLOW_TEST_NOTICE = float(os.environ.get("BAYRES_SLOW_TEST_NOTICE", "60") or 0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Progress dots say nothing for minutes while one end-to-end test works: after
+    ``SLOW_TEST_NOTICE`` seconds, print the running test's id (and how long it has run) on its
+    own line, once per period, so a long wait names what it waits for."""
+    import threading
+    import time
+
+    reporter = item.config.pluginmanager.get_plugin("terminalreporter")
+    if not SLOW_TEST_NOTICE or reporter is None:
+        yield
+        return
+    done, started = threading.Event(), time.monotonic()
+
+    # the terminal itself: while a test runs, pytest captures file descriptors 1 and 2
+    capturing = getattr(item.config.pluginmanager.get_plugin("capturemanager"), "_global_capturing", None)
+    terminal_fd = getattr(getattr(capturing, "out", None), "targetfd_save", None)
+
+    def notice():
+        while not done.wait(SLOW_TEST_NOTICE):
+            line = f"… still running after {time.monotonic() - started:.0f} s: {item.nodeid}"
+            if terminal_fd is not None:
+                os.write(terminal_fd, f"\n{line}\n".encode())
+            else:
+                reporter.write_line(line)
+
+    watcher = threading.Thread(target=notice, name="slow-test-notice", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join(1)

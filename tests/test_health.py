@@ -103,7 +103,7 @@ def test_probes_follow_the_profile(monkeypatch, tmp_path):
         monkeypatch.delenv(var)
     local = [p.name for p in health.probes_for(load_profile("local"))]
     assert local == ["java", "lake", "state", "source gz", "source hk", "source mo", "source sz",
-                     "feeds", "serving"]
+                     "feeds", "serving", "metastore"]
     monkeypatch.setenv("BAYRES_ZK_HOSTS", "zk1:2181,zk2:2181,zk3:2181/bayres")
     cluster = health.probes_for(load_profile("cluster"))
     names = [p.name for p in cluster]
@@ -199,8 +199,47 @@ def test_local_profile_before_and_after_generate(monkeypatch, tmp_path):
     duckdb.connect(str(tmp_path / "serving" / "bayres.duckdb")).close()
     result = CliRunner().invoke(main, ["health"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "9 up, 0 down"
+    assert result.stdout.splitlines()[-1] == "10 up, 0 down"
     assert "1 tables" in result.stdout
+
+
+def test_a_locked_embedded_metastore_is_down_and_names_its_holder(monkeypatch, tmp_path):
+    """Derby holds an fcntl lock on metastore_db/dbex.lck while a process has the database open
+    (the Hive server of make hive-server, or a run): the check reads /proc/locks, never locks."""
+    import fcntl
+    import multiprocessing
+
+    monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
+    for var in [v for v in os.environ if v.startswith("BAYRES__")]:
+        monkeypatch.delenv(var)
+    profile = load_profile("local")
+    probe = next(p for p in health.probes_for(profile) if p.name == "metastore")
+    assert "not created yet" in probe.fn(1.0)
+    db = tmp_path / "metastore" / "metastore_db"
+    db.mkdir(parents=True)
+    (db / "dbex.lck").write_text("")
+    assert probe.fn(1.0) == "not locked"
+
+    ctx = multiprocessing.get_context("fork")
+    locked, release = ctx.Event(), ctx.Event()
+
+    def hold():  # another process, as the Hive server's JVM is (FileChannel.tryLock = fcntl)
+        with open(db / "dbex.lck", "r+") as f:
+            fcntl.lockf(f, fcntl.LOCK_EX)
+            locked.set()
+            release.wait(30)
+
+    holder = ctx.Process(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        check = {c.name: c for c in health.check_endpoints(profile)}["metastore"]
+        assert not check.up
+        assert f"pid {holder.pid}" in check.detail and "one process at a time" in check.detail
+    finally:
+        release.set()
+        holder.join(10)
+    assert probe.fn(1.0) == "not locked"
 
 
 # --------------------------------------------------------------- HTTP answers

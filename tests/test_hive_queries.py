@@ -132,6 +132,12 @@ def cny(value) -> Decimal:
     return Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def share(part, whole) -> Decimal:
+    """What CAST(part / whole AS DECIMAL(9,6)) gives: the library's shares, rounded as an analyst
+    reads them (0.000742, never 7.42E-4)."""
+    return Decimal(repr(float(part) / float(whole))).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
 def on_day(frame, day=DAY):
     return frame[frame["run_date"].map(norm) == day]
 
@@ -147,7 +153,7 @@ def exp_resources_by_region_type(t, run_date):
     region_total = by.groupby("region")["resources"].transform("sum")
     type_total = by.groupby("resource_type")["resources"].transform("sum")
     rows = [(r.region, r.resource_type, int(r.resources), int(r.source_records),
-             int(r.resources) / int(rt), int(r.resources) / int(tt), int(r.resources) / len(g))
+             share(r.resources, rt), share(r.resources, tt), share(r.resources, len(g)))
             for r, rt, tt in zip(by.itertuples(), region_total, type_total)]
     return (["region", "resource_type", "resources", "source_records", "share_of_region",
              "share_of_type", "share_of_catalogue"], rows)
@@ -182,7 +188,7 @@ def exp_cross_border_resources(t, run_date):
     for (rtype, platforms), n in g.groupby(["resource_type", "source_platforms"]).size().items():
         p = _platforms(platforms)
         if p & MAINLAND and p & SAR:
-            rows.append((rtype, platforms, int(n), int(per_type[rtype]), int(n) / int(per_type[rtype])))
+            rows.append((rtype, platforms, int(n), int(per_type[rtype]), share(n, per_type[rtype])))
     return (["resource_type", "source_platforms", "resources", "type_resources", "share_of_type"],
             rows)
 
@@ -199,7 +205,7 @@ def exp_merge_rate_by_platform(t, run_date):
         rows.append((platform, n, golden, n - golden, int(part["is_survivor"].astype(bool).sum()),
                      merged, int((part["cstr_id"].map(platforms) > 1).sum()),
                      int(rule.get("singleton", 0)), int(rule.get("strong_id", 0)),
-                     int(rule.get("name_key", 0)), merged / n))
+                     int(rule.get("name_key", 0)), share(merged, n)))
     return (["src_platform", "records", "golden_resources", "duplicates_within_platform",
              "survivors", "merged_records", "merged_across_platforms", "singleton", "strong_id",
              "name_key", "merge_rate"], rows)
@@ -213,7 +219,7 @@ def exp_quarantine_reasons(t, run_date):
     for (platform, stage, field, kind), part in q.groupby(
             ["src_platform", "stage", "field", "reason_kind"], dropna=False):
         rows.append((platform, stage, field, kind, len(part), part["src_source"].nunique(),
-                     min(part["reason"]), len(part) / int(per_platform[platform])))
+                     min(part["reason"]), share(len(part), per_platform[platform])))
     return (["src_platform", "stage", "field", "reason_kind", "records", "sources",
              "example_reason", "share_of_platform"], rows)
 

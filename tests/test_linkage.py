@@ -155,7 +155,7 @@ def test_levels_training_cannot_observe_are_summarised_not_warned_one_by_one(tmp
     assert not [r for r in caplog.records if "max_pairs" in r.getMessage()]
     unobserved = result.stats["05"]["levels_not_observed"]
     assert any(level.startswith("email: ") for level in unobserved), unobserved
-    assert [r for r in caplog.records if "comparison levels not observed in training" in r.getMessage()]
+    assert [r for r in caplog.records if "comparison levels had no example pairs" in r.getMessage()]
 
 
 @pytest.mark.parametrize("number", [1, 2, 3])

@@ -18,7 +18,7 @@ from bayres.jobs.assessment import platform_rows, stage_rows
 from bayres.jobs.report_html import write_html
 
 PLATFORMS = ["gz", "hk", "mo", "sz"]
-SECTIONS = ["stages", "records", "quarantine", "quality", "dedup", "assessment", "service"]
+SECTIONS = ["stages", "records", "quarantine", "quality", "checks", "dedup", "assessment", "service"]
 
 
 # ---------------------------------------------------------------- a report, by hand
@@ -112,6 +112,17 @@ def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
     (root / "broken" / "report.json").write_text("{not json", encoding="utf-8")
     rep = small_report()
     rep["gbt30523"] = {"hk": {"gbt30523_conformance": 0.97}}  # the quality stage's measure
+    results = tmp_path / "golden_resource.json"  # a validation result as quality/validate.py keeps it
+    results.write_text(json.dumps({"success": False, "results": [
+        {"success": True, "expectation_config": {"type": "expect_column_values_to_not_be_null",
+                                                 "kwargs": {"column": "cstr_id"},
+                                                 "meta": {"rule": "mandatory", "severity": "critical"}},
+         "result": {"element_count": 101, "unexpected_count": 0}},
+        {"success": False, "expectation_config": {"type": "expect_column_values_to_match_regex",
+                                                  "kwargs": {"column": "contact_email"},
+                                                  "meta": {"rule": "pattern", "severity": "warning"}},
+         "result": {"element_count": 101, "unexpected_count": 4}}]}), encoding="utf-8")
+    rep["stages"]["quality"]["stages"] = {"golden": {"success": True, "results": str(results)}}
     page_path = write_html(rep, tmp_path / "report.html", root, SOURCES)
     page = page_path.read_text(encoding="utf-8")
     assert "<script" not in page and "http" not in page.replace('http://www.w3.org', '')  # self-contained
@@ -124,6 +135,9 @@ def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
     assert ["gz", "100", "90", "10", "3", "0", "True"] in cells(found["records"])
     assert ["hk", "calibrate", "created_date", "2"] in cells(found["quarantine"])
     assert ["golden records", "101"] in cells(found["dedup"])
+    # the Data Docs' figures without the Data Docs (whose CSS and scripts come from CDNs)
+    assert ["golden", "column values to match regex", "contact_email", "pattern", "warning", "FAILED",
+            "4", "101"] in cells(found["checks"])
     assert ["conform", "ok", "20.250", "2026-11-02T00:00:02+00:00", "–"] in cells(found["stages"])
     quality = cells(found["quality"])
     assert ["2026-11-01", "local-2026-11-01", "gz", "0.550"] == quality[0][:4]  # the earlier run first
@@ -132,6 +146,12 @@ def test_html_report_has_a_chart_per_section_and_the_history(tmp_path):
         in cells(found["assessment"])
     # the chart draws the figures: the axis shows the platforms
     assert ">gz<" in found["records"] and ">hk<" in found["records"]
+    # small counts on a scale of their own, one measure per axis, a trend of two runs is a trend
+    assert "quarantined records" in found["records"]
+    assert "records in and out" in found["dedup"] and "rule that linked them" in found["dedup"]
+    assert "one run so far" not in found["quality"]
+    one = write_html(rep, tmp_path / "one.html", tmp_path / "no-reports", SOURCES).read_text("utf-8")
+    assert "one run so far" in sections_of(one)["quality"]
 
 
 def test_html_report_of_a_run_that_failed_early(tmp_path):
@@ -408,17 +428,19 @@ def test_session_role_follows_the_spark_work_of_the_run(stages, dedup_on_spark, 
 
 def test_driver_java_options(tmp_path, monkeypatch):
     from bayres.jobs.config import load_profile
-    from bayres.jobs.spark_session import LIGHT_JVM_OPTIONS, driver_java_options
+    from bayres.jobs.spark_session import LIGHT_JVM_OPTIONS, LOG4J_CONF, driver_java_options
 
     monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
     derby = load_profile("local", environ={"BAYRES_HOME": str(tmp_path)})
     default, light = driver_java_options(derby), driver_java_options(derby, light=True)
-    assert default == f"-Dderby.system.home={(tmp_path / 'metastore').resolve()}"
-    assert light.split() == [default, *LIGHT_JVM_OPTIONS]
+    log4j = f"-Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"  # errors only on the console
+    assert LOG4J_CONF.exists()
+    assert default.split() == [f"-Dderby.system.home={(tmp_path / 'metastore').resolve()}", log4j]
+    assert light.split() == [*default.split(), *LIGHT_JVM_OPTIONS]
     shared = load_profile("local", environ={"BAYRES_HOME": str(tmp_path),
                                             "BAYRES__SPARK__METASTORE_URI": "thrift://metastore:9083"})
-    assert driver_java_options(shared) == ""
-    assert driver_java_options(shared, light=True).split() == list(LIGHT_JVM_OPTIONS)
+    assert driver_java_options(shared) == log4j
+    assert driver_java_options(shared, light=True).split() == [log4j, *LIGHT_JVM_OPTIONS]
 
 
 def test_a_light_session_is_a_working_jvm_with_the_light_options(own_home_env):

@@ -11,12 +11,12 @@
 -- Parameters: run_date  ISO date of the run_date partition to read, e.g. 2026-11-01
 -- Reads:      bayres.golden_resource
 -- Returns:    resource_type, source_platforms (e.g. gz,hk), resources, type_resources (all
---             resources of that type), share_of_type (fraction 0..1). Only cross-border
+--             resources of that type), share_of_type (fraction 0..1, to 6 decimals). Only cross-border
 --             combinations, ordered by resource_type, source_platforms.
 -- Usage:      parameters are Hive variables (hive/README.md): beeline -u jdbc:hive2://127.0.0.1:10000
 --             -n $USER --hivevar run_date=2026-11-01 -f hive/queries/cross_border_resources.sql
 SELECT resource_type, source_platforms, resources, type_resources,
-       resources / type_resources AS share_of_type
+       CAST(resources / type_resources AS DECIMAL(9,6)) AS share_of_type
 FROM (
   SELECT
     resource_type,

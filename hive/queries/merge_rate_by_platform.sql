@@ -13,7 +13,7 @@
 --             merged_records              records in a golden record of more than one member,
 --             merged_across_platforms     records in a golden record spanning several platforms,
 --             singleton / strong_id / name_key   records per match_rule,
---             merge_rate                  merged_records / records (fraction 0..1).
+--             merge_rate                  merged_records / records (fraction 0..1, to 6 decimals).
 --             Ordered by src_platform.
 -- Usage:      parameters are Hive variables (hive/README.md): beeline -u jdbc:hive2://127.0.0.1:10000
 --             -n $USER --hivevar run_date=2026-11-01 -f hive/queries/merge_rate_by_platform.sql
@@ -28,7 +28,7 @@ SELECT
   SUM(CASE WHEN l.match_rule = 'singleton' THEN 1 ELSE 0 END) AS singleton,
   SUM(CASE WHEN l.match_rule = 'strong_id' THEN 1 ELSE 0 END) AS strong_id,
   SUM(CASE WHEN l.match_rule = 'name_key' THEN 1 ELSE 0 END) AS name_key,
-  SUM(CASE WHEN c.members > 1 THEN 1 ELSE 0 END) / COUNT(*) AS merge_rate
+  CAST(SUM(CASE WHEN c.members > 1 THEN 1 ELSE 0 END) / COUNT(*) AS DECIMAL(9,6)) AS merge_rate
 FROM bayres.record_lineage l
 JOIN (
   SELECT cstr_id, COUNT(*) AS members, COUNT(DISTINCT src_platform) AS platforms

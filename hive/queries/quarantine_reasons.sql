@@ -10,7 +10,7 @@
 -- Returns:    src_platform, stage, field (NULL when no single field failed, e.g. a broken row),
 --             reason_kind, records, sources (distinct src_source), example_reason (the
 --             smallest reason text of the kind), share_of_platform (records / all refused
---             records of the platform, 0..1), ordered by src_platform, stage, field, reason_kind.
+--             records of the platform, 0..1 to 6 decimals), ordered by src_platform, stage, field, reason_kind.
 -- Usage:      parameters are Hive variables (hive/README.md): beeline -u jdbc:hive2://127.0.0.1:10000
 --             -n $USER --hivevar run_date=2026-11-01 -f hive/queries/quarantine_reasons.sql
 SELECT
@@ -21,7 +21,7 @@ SELECT
   COUNT(*) AS records,
   COUNT(DISTINCT src_source) AS sources,
   MIN(reason) AS example_reason,
-  COUNT(*) / SUM(COUNT(*)) OVER (PARTITION BY src_platform) AS share_of_platform
+  CAST(COUNT(*) / SUM(COUNT(*)) OVER (PARTITION BY src_platform) AS DECIMAL(9,6)) AS share_of_platform
 FROM (
   SELECT src_platform, src_source, stage, field, reason,
          regexp_replace(reason, '[0-9][0-9.,]*', '<n>') AS reason_kind

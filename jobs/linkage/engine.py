@@ -237,8 +237,11 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
                 lg.removeFilter(notes)
         if notes.levels:
             stats["levels_not_observed"] = sorted(notes.levels)
-            log.info("%s: %d comparison levels not observed in training, their m/u kept at the "
-                     "prior: %s", conf.name, len(notes.levels), "; ".join(sorted(notes.levels)))
+            log.info("%s: linkage model trained; %d of its comparison levels had no example pairs "
+                     "in this sample and keep their starting weights (-v lists them)",
+                     conf.name, len(notes.levels))
+            log.debug("%s: comparison levels not observed in training, m/u kept at the prior: %s",
+                      conf.name, "; ".join(sorted(notes.levels)))
         save_model(own_path, conf, engine.name, trained_parameters(linker), records=n, em_rules_skipped=skipped)
         stats.update(trained=True, model=str(own_path))
         if skipped:
@@ -277,9 +280,13 @@ def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
     # Splink's training and scoring is SQL (DuckDB or Spark, every core, the GIL released).  One
     # thread prepares the next configuration's records while this one is linked — only the next
     # one, so that at most two types' prepared records are held at a time.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage-prepare") as ahead:
+    from ..progress import Progress
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="linkage-prepare") as ahead, \
+            Progress("dedup: probabilistic linkage", len(configs), unit="resource types") as progress:
         upcoming = ahead.submit(prepare_type_config, engine, tables, configs[0]) if configs else None
         for i, conf in enumerate(configs):
+            progress.update(0, detail=conf.name)
             prepared = upcoming.result()
             if i + 1 < len(configs):
                 upcoming = ahead.submit(prepare_type_config, engine, tables, configs[i + 1])
@@ -289,6 +296,7 @@ def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
             for t in conf.resource_types:
                 thresholds[t] = {"review": conf.review, "accept": conf.accept}
                 stats[t] = dict(st, type_config=conf.name)
+            progress.update(detail=f"{conf.name}: {len(pairs):,} pairs")
     frames = [f for f in frames if not f.empty]
     pairs = pd.concat(frames, ignore_index=True) if frames else _normalise_pairs(pd.DataFrame())
     return LinkageResult(pairs=pairs, thresholds=thresholds, stats=stats)

@@ -2,6 +2,10 @@
 [--dedup-rounds 1] [--dedup-spark] [--portal-records 100000] [--stack-scale 5000]` — run the
 benchmarks, write .bench/*.json.
 
+Each pipeline scale writes ``.bench/pipeline_vs_copy_<scale>.json`` (the whole run against a
+plain PySpark read-raw-write-Parquet job, ``ratio``) and ``.bench/pipeline_local_<scale>.json``
+(tests/bench/pipeline_run.py).
+
 By default the dedup stage is measured at 1M records against the peer, one round each (about
 half an hour with the preparation on 2 cores): ``.bench/dedup_scale_1000000.json`` and
 ``.bench/dedup_accuracy_1000000.json``.  4M (``--dedup-scales 1000000,4000000``), more rounds
@@ -17,6 +21,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="5000,1000000",
                         help="pipeline scales to time, comma-separated (default 5000,1000000)")
+    parser.add_argument("--rounds", type=int, default=0,
+                        help="pipeline/copy alternations per scale (default: 3 up to 200,000 records, 1 above)")
     parser.add_argument("--portal-records", type=int, default=100_000,
                         help="golden records in the portal search benchmark's index (0: skip it)")
     parser.add_argument("--stack-scale", default="5000",
@@ -33,7 +39,7 @@ def main() -> None:
     if args.service_log_lines:
         __import__("tests.bench.service_logs", fromlist=["run"]).run(args.service_log_lines)
     for scale in [int(s) for s in args.scales.split(",") if s]:
-        pipeline_run.run(scale)
+        pipeline_run.run(scale, rounds=args.rounds or None)
     __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
     if args.portal_records:  # over make run's var/ if it holds a catalogue, else a fresh 5,000 sample
         __import__("tests.bench.portal_search", fromlist=["run"]).run(records=args.portal_records)
