@@ -13,15 +13,25 @@ A local drop folder resolves every path it lists (symbolic links and the folders
 a file whose real path leaves the folder — a link to a system file, a linked folder pointing
 elsewhere — is listed, so that the run says so, but :meth:`LocalDropFolder.local_copy` refuses
 it with :class:`OutsideDropFolder` before anything opens it (the extraction quarantines it with
-that reason, no size, no checksum). The real path is what the readers open, so a link swapped
-after the check is not followed either.
+that reason, no size, no checksum). The real path is then opened one segment at a time from the
+folder's own descriptor with ``O_NOFOLLOW`` (``openat``: no symbolic link is followed at any
+level), checked to be a regular file on the descriptor itself (``fstat``) and copied into the
+spool from that descriptor — the readers only ever see the spool copy. A file or folder swapped
+for a link between the check and the open is therefore refused, never followed (no TOCTOU).
+
+An HDFS drop folder refuses the same way: a listed entry that is not a plain file (a symbolic
+link, should the cluster allow them), a name with ``.``/``..``/``.reserved`` segments, a path
+whose normal form leaves the folder, and a file replaced (another inode id) between the listing
+and the copy.
 """
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import posixpath
 import shutil
+import stat
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
@@ -45,6 +55,40 @@ class OutsideDropFolder(Exception):
     file); it is refused unopened."""
 
 
+_NOFOLLOW = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_inside(root: Path, parts: tuple[str, ...], name: str) -> int:
+    """A read-only descriptor of the regular file ``root/parts…``, every segment opened from its
+    folder's descriptor with ``O_NOFOLLOW`` (folders also ``O_DIRECTORY``, the file
+    ``O_NONBLOCK`` so a FIFO cannot block): a symbolic link anywhere below ``root`` — one
+    swapped in after the path was checked — makes the open fail, and the file is refused."""
+    if not parts or any(p in ("", ".", "..") for p in parts):
+        raise OutsideDropFolder(f"refused, not opened: {name} is not a path inside the drop folder")
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            flags = _NOFOLLOW | (os.O_NONBLOCK if last else os.O_DIRECTORY)
+            try:
+                nxt = os.open(part, flags, dir_fd=fd)
+            except OSError as e:
+                if e.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
+                    raise OutsideDropFolder(
+                        f"refused, not opened: {name}: {'/'.join(parts[:i + 1])} was replaced by a "
+                        "symbolic link (or a non-folder) after the path was checked; not followed") from e
+                raise OutsideDropFolder(f"refused, not opened: {name}: {e.strerror}") from e
+            os.close(fd)
+            fd = nxt
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutsideDropFolder(f"refused, not opened: {name} is not a regular file")
+        os.set_blocking(fd, True)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class LocalDropFolder:
     def __init__(self, root: os.PathLike | str):
         self.root = Path(root)
@@ -58,7 +102,8 @@ class LocalDropFolder:
         return sorted(found)
 
     def local_copy(self, name: str, handle: Path, spool: Path) -> Path:
-        """The real path of ``handle``, once it is known to be a regular file inside the folder."""
+        """A spool copy of ``handle``, read from a descriptor opened without following any link,
+        once it is known to be a regular file inside the folder."""
         root = self.root.resolve()
         try:
             real = handle.resolve(strict=True)
@@ -67,9 +112,18 @@ class LocalDropFolder:
         if not real.is_relative_to(root):
             raise OutsideDropFolder(f"refused, not opened: {name} resolves outside the drop folder "
                                     f"(to {real})")
-        if not real.is_file():
-            raise OutsideDropFolder(f"refused, not opened: {name} is not a regular file")
-        return real
+        local = Path(spool, "drop", *name.split("/"))
+        local.parent.mkdir(parents=True, exist_ok=True)
+        fd = open_inside(root, real.relative_to(root).parts, name)
+        with os.fdopen(fd, "rb") as src:
+            before = os.fstat(src.fileno())
+            with open(local, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            after = os.fstat(src.fileno())
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) \
+                or local.stat().st_size != after.st_size:
+            raise FileChanged("file changed while it was copied out of the drop folder")
+        return local
 
     def __repr__(self) -> str:
         return f"LocalDropFolder({self.root})"
