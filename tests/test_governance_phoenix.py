@@ -137,6 +137,28 @@ def test_each_audience_reads_through_phoenix_only_what_it_may_see(published):
     assert len({r["PERSON_NAME"] for r in analyst}) == len(ROWS)
 
 
+def test_the_portal_reader_of_an_audience_reads_its_own_schema(published):
+    """The portal's Phoenix reader for an audience runs the query library on that audience's
+    views: the public portal gets no contact of anyone, Hong Kong's none of the unconsenting
+    mainland person."""
+    from bayres.portal.reader import PhoenixReader
+
+    def reader(audience):
+        return PhoenixReader(published["url"], schema=audience_schema(audience, published["prefix"]))
+
+    public, hk = reader("public"), reader("platform_hk")
+    try:
+        for row in ROWS:
+            got = public.resource(row["cstr_id"])
+            assert got["cstr_id"] == row["cstr_id"] and got["name"] == row["name"]
+            assert got.get("contact_phone") is None and got.get("person_name") is None
+        assert hk.resource(ROWS[0]["cstr_id"]).get("contact_phone") is None
+        assert hk.resource(ROWS[1]["cstr_id"])["contact_phone"] == "+86 ****4321"
+    finally:
+        public.close()
+        hk.close()
+
+
 def test_the_public_tables_hold_no_personal_cell_at_all(published):
     """The bytes, not only the view: the public audience's HBase table has no cell of a personal
     or internal field (withheld values are not written), the steward's has them."""
