@@ -63,7 +63,8 @@ class HBaseWriter:
     def __init__(self, host: str = "localhost", port: int = 9090, *, pool_size: int = 1,
                  timeout_ms: int | None = 60_000, batch_size: int = 1000, retries: int = 4,
                  backoff_s: float = 1.0, max_backoff_s: float = 30.0,
-                 table_prefix: str | None = None, transport: str = "buffered",
+                 table_prefix: str | None = None, table_prefix_separator: bytes = b"_",
+                 transport: str = "buffered",
                  protocol: str = "binary", sleep: Callable[[float], None] = time.sleep):
         if batch_size < 1 or retries < 0 or pool_size < 1:
             raise ValueError("batch_size and pool_size must be >= 1, retries >= 0")
@@ -71,7 +72,8 @@ class HBaseWriter:
         self.batch_size, self.retries = batch_size, retries
         self.backoff_s, self.max_backoff_s = backoff_s, max_backoff_s
         self._pool_args = dict(size=pool_size, host=host, port=port, timeout=timeout_ms,
-                               table_prefix=table_prefix, transport=transport, protocol=protocol)
+                               table_prefix=table_prefix, table_prefix_separator=table_prefix_separator,
+                               transport=transport, protocol=protocol)
         self._pool = None
         self._sleep = sleep
 
@@ -310,4 +312,67 @@ def replace_frames(frames: dict[str, DataFrame], *, host: str, port: int = 9090,
             if deleted[table]:
                 log.info("HBase %s: %d row(s) of earlier runs deleted", table, deleted[table])
     out["deleted"] = deleted
+    return out
+
+
+# ---------------------------------------------------------------- governance audiences
+def audience_schema(audience: str, prefix: str = "BAYRES_") -> str:
+    """The Phoenix schema of an audience's serving tables: its views are ``"<schema>"."<TABLE>"``
+    over the HBase tables ``<schema>.<TABLE>`` (Phoenix's naming without namespace mapping), and
+    its portal connects with ``schema=<schema>`` so the query library runs unchanged."""
+    return f"{prefix}{audience}".upper()
+
+
+def _governed_partition(rows, rules, audience: str, columns: list[str]):
+    from bayres.jobs.governance import apply_rows
+
+    yield from apply_rows(rules, audience, [dict(_as_mapping(r)) for r in rows], columns)
+
+
+def replace_audience_frames(frames: dict[str, DataFrame], rules, *, host: str, port: int = 9090,
+                            schema_prefix: str = "BAYRES_", batch_size: int = 1000, retries: int = 4,
+                            create: bool = True, **options) -> dict:
+    """Per governance audience (conf/governance/rules.yaml), its own copy of every serving table
+    — HBase ``<schema>.<TABLE>`` (:func:`audience_schema`) — whose cells already hold what that
+    audience may see (jobs/governance.apply_rows on every row, on the executors): a masked
+    phone is stored masked, a withheld value is no cell at all. Replaced as
+    :func:`replace_frames` replaces the full tables (puts, then the rows this run no longer has
+    deleted); ``create`` makes missing tables (declared families). Row keys are made of public
+    fields, so every audience's tables have the full tables' keys."""
+    if getattr(rules, "_key", None) is None and getattr(rules, "allow_dev_key", None) is not None:
+        rules.set_key(rules.allow_dev_key)  # read once here, shipped to the executors
+    put_options = dict(timestamp=options.pop("timestamp", None),
+                       delete_nulls=options.pop("delete_nulls", False))
+    keep = {}
+    for table, frame in frames.items():
+        key_fields = list(dict.fromkeys(
+            [f.name for f in SERVING_TABLES_BY_NAME[table].key]
+            + [c for c in ("cstr_id", "updated_date") if c in frame.columns]))
+        keep[table] = set(frame.select(*key_fields).rdd.mapPartitions(
+            lambda rows, t=table: _key_partition(rows, t)).collect())
+    out = {}
+    for audience in rules.audiences:
+        schema = audience_schema(audience, schema_prefix)
+        writer_options = dict(options, table_prefix=schema, table_prefix_separator=b".")
+        if create:
+            import happybase
+
+            connection = happybase.Connection(host, port, table_prefix=schema,
+                                              table_prefix_separator=b".")
+            try:
+                ensure_tables(connection, list(frames))
+            finally:
+                connection.close()
+        rows, deleted = {}, {}
+        for table, frame in frames.items():
+            governed = frame.rdd.mapPartitions(
+                lambda part, a=audience, c=list(frame.columns): _governed_partition(part, rules, a, c))
+            rows[table] = sum(governed.mapPartitions(
+                lambda part, t=table: _put_partition(part, t, host, port, batch_size, retries,
+                                                     put_options, writer_options)).collect())
+        with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **writer_options) as writer:
+            for table in frames:
+                deleted[table] = writer.delete_stale(table, keep[table])
+        out[audience] = {"store": f"hbase {schema}.*", "schema": schema, "rows": rows,
+                         "deleted": deleted}
     return out

@@ -87,13 +87,18 @@ class PortalQueries:
     """The portal's queries over one DB-API connection (phoenixdb, SQLAlchemy raw, DuckDB).
 
     ``table_prefix`` renames the tables the queries read to ``<prefix>_BAYRES_*`` (isolated test
-    tables, as happybase's ``table_prefix``); portals leave it empty.
+    tables, as happybase's ``table_prefix``); portals leave it empty. ``schema`` reads the tables
+    of that Phoenix schema, ``"<schema>".BAYRES_*`` (a governance audience's own views).
     """
 
-    def __init__(self, connection, *, queries_dir: Path | str = QUERIES_DIR, table_prefix: str = ""):
+    def __init__(self, connection, *, queries_dir: Path | str = QUERIES_DIR, table_prefix: str = "",
+                 schema: str = ""):
         self.connection = connection
         self.queries = load_queries(queries_dir)
         self.table_prefix = table_prefix
+        if schema and not re.fullmatch(r"[A-Z][A-Z0-9_]*", schema):
+            raise ValueError(f"not a Phoenix schema name: {schema!r}")
+        self.schema = schema
 
     @classmethod
     def open(cls, url: str, **kwargs) -> PortalQueries:
@@ -115,6 +120,8 @@ class PortalQueries:
         sql = self.queries[name].sql
         if self.table_prefix:
             sql = _TABLE.sub(lambda m: f"{self.table_prefix}_{m.group(0)}", sql)
+        if self.schema:
+            sql = _TABLE.sub(lambda m: f'"{self.schema}".{m.group(0)}', sql)
         return sql
 
     def run(self, name: str, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ NORMALISED_FIELDS: list[tuple[str, Callable]] = [
     ("inst_serial_no", identifiers.normalise_serial_no),
     ("contact_email", contacts.validate_email),
     ("access_url", contacts.validate_url),
+    ("consent_cross_border", contacts.parse_consent),
 ]
 #: amounts: (amount field, currency field, CNY field)
 MONEY_FIELDS = [("inst_original_value", "inst_currency", "inst_value_cny"),

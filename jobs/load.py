@@ -97,7 +97,17 @@ def to_serving(ctx, golden: DataFrame, lineage: DataFrame, records: DataFrame) -
 
         # delete_nulls: a value that became empty is removed, so Phoenix never serves a stale one;
         # rows this run no longer has (merged, retired, moved index rows) are deleted after the puts
-        return replace_frames(frames, host=str(ctx.profile.get("serving.thrift_host")),
-                            port=int(ctx.profile.get("serving.thrift_port") or 9090),
-                            delete_nulls=True)
+        host, port = str(ctx.profile.get("serving.thrift_host")), int(ctx.profile.get("serving.thrift_port") or 9090)
+        result = replace_frames(frames, host=host, port=port, delete_nulls=True)
+        if ctx.profile.get("serving.audiences", True):
+            # governance: per audience, HBase tables whose cells already hold what it may see,
+            # read through the Phoenix views "<BAYRES_AUDIENCE>"."<TABLE>" (hbase/README.md)
+            from bayres.connectors.hbase_store import replace_audience_frames
+            from bayres.jobs.governance import rules_for
+
+            rules = rules_for(ctx)
+            result["audiences"] = replace_audience_frames(frames, rules, host=host, port=port,
+                                                          delete_nulls=True)
+            result["rule_version"] = rules.version
+        return result
     raise ValueError(f"profile {ctx.profile.name}: unknown serving.kind {kind!r}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import date
 from functools import partial
 from pathlib import Path
 
@@ -216,6 +217,100 @@ def run_quality(ctx: RunContext, spark: SparkSession) -> None:
         info["scores"] = [r.asDict() for r in scores.orderBy("src_platform").collect()]
 
 
+#: the publication's commits, in the order they are made: Hive's golden partition, the serving
+#: store (full store, then each audience's), the audiences' Hive views, the audit, the portal's
+#: index. Each replaces what it publishes, so doing one again rewrites the same state.
+PUBLISH_STEPS = ("hive", "serving", "hive_views", "governance", "portal_index")
+#: the publish journal, in the lake: present while a publication is under way (issue 19)
+PUBLISH_JOURNAL = "publish/_journal.json"
+
+
+def _journal_write(lake, journal: dict) -> None:
+    import json
+
+    lake.write_bytes(PUBLISH_JOURNAL, json.dumps(journal, ensure_ascii=False, indent=1,
+                                                 default=str).encode("utf-8"))
+
+
+def pending_publish(lake) -> dict | None:
+    """The journal of a publication that a kill interrupted, if any."""
+    import json
+
+    if not lake.exists(PUBLISH_JOURNAL):
+        return None
+    return json.loads(lake.read_bytes(PUBLISH_JOURNAL).decode("utf-8"))
+
+
+def _publish_step(ctx: RunContext, spark: SparkSession, name: str, info: dict):
+    db = str(ctx.profile.get("spark.hive_database") or "bayres")
+    if name == "hive":
+        golden = spark.read.parquet(ctx.zone("curated", "golden_resource"))
+        return load.to_hive(spark, golden, GOLDEN_RESOURCE, db, ctx.run_date)
+    if name == "serving":
+        return load.to_serving(ctx, spark.read.parquet(ctx.zone("curated", "golden_resource")),
+                               spark.read.parquet(ctx.zone("curated", "record_lineage")),
+                               spark.read.parquet(ctx.zone("curated", "resource_record")))
+    from .governance import publish_audit, publish_hive_views, rules_for
+
+    if name == "hive_views":
+        # governance (issue 20): per-audience Hive views over the curated tables
+        return publish_hive_views(
+            spark, rules_for(ctx), db,
+            (RESOURCE_RECORD, GOLDEN_RESOURCE, RECORD_LINEAGE, CSTR_CHANGE, QUARANTINE, QUALITY_SCORE))
+    if name == "governance":  # the audit of what went to which audience
+        return publish_audit(ctx, spark, info["serving"], info["hive_views"])
+    if name == "portal_index":  # the portal's search index and statistics (bayres serve, portal/)
+        from bayres.portal.publish import build_portal_index
+
+        return build_portal_index(ctx, spark)
+    raise ValueError(f"unknown publish step {name!r}")
+
+
+def publish_in_order(ctx: RunContext, spark: SparkSession, info: dict, still_ours=lambda: None,
+                     journal: dict | None = None) -> None:
+    """Make the publication's commits (:data:`PUBLISH_STEPS`) in their order, journalled: the
+    journal (``publish/_journal.json`` in the lake) is written before the first commit, records
+    each commit (and what it returned) once it is made, and is removed after the last. A run
+    killed between two commits leaves it behind, and the next run — whatever its stages —
+    completes that publication first (:func:`complete_pending_publish`): readers of Hive and of
+    the serving store may see two runs mixed only until then, and the state it leaves is the
+    state an uninterrupted publication leaves."""
+    lake = _lake(ctx)
+    journal = journal or {"run_id": ctx.run_id, "run_date": ctx.run_date.isoformat(),
+                          "steps": list(PUBLISH_STEPS), "done": {}}
+    info.update(journal["done"])
+    _journal_write(lake, journal)
+    for name in PUBLISH_STEPS:
+        if name in journal["done"]:
+            continue
+        still_ours()
+        info[name] = _publish_step(ctx, spark, name, info)
+        journal["done"][name] = info[name]
+        _journal_write(lake, journal)
+    lake.delete(PUBLISH_JOURNAL)
+
+
+def complete_pending_publish(profile, spark: SparkSession) -> dict | None:
+    """Complete the publication a killed run left journalled (its own run id and date, the
+    commits it had not made), under the publish lock; returns what it did, or None."""
+    ctx = RunContext(profile=profile, run_date=date.today())  # only for the lake's location
+    journal = pending_publish(_lake(ctx))
+    if journal is None:
+        return None
+    ctx = RunContext(profile=profile, run_date=date.fromisoformat(journal["run_date"]),
+                     run_id=journal["run_id"])
+    missing = [s for s in PUBLISH_STEPS if s not in journal["done"]]
+    log.warning("[%s] its publication was interrupted after %s: completing %s", ctx.run_id,
+                ", ".join(journal["done"]) or "no commit", ", ".join(missing))
+    info: dict = {}
+    with publish_lock(profile, f"{ctx.run_id} (recovery)") as still_ours:
+        journal = pending_publish(_lake(ctx))  # another run may have completed it meanwhile
+        if journal is not None:
+            publish_in_order(ctx, spark, info, still_ours, journal)
+    return {"run_id": ctx.run_id, "run_date": ctx.run_date.isoformat(),
+            "completed": missing, "was_done": [s for s in PUBLISH_STEPS if s not in missing]}
+
+
 def run_publish(ctx: RunContext, spark: SparkSession) -> None:
     """Golden records to Hive and the serving store — only when quality raised no critical failure."""
     with ctx.stage("publish") as info:
@@ -229,26 +324,8 @@ def run_publish(ctx: RunContext, spark: SparkSession) -> None:
             log.error("[%s] not publishing: critical quality failures: %s", ctx.run_id,
                       "; ".join(quality["critical_failures"]))
             return
-        db = str(ctx.profile.get("spark.hive_database") or "bayres")
-        golden = spark.read.parquet(ctx.zone("curated", "golden_resource"))
-        lineage = spark.read.parquet(ctx.zone("curated", "record_lineage"))
-        records = spark.read.parquet(ctx.zone("curated", "resource_record"))
         with publish_lock(ctx.profile, ctx.run_id) as still_ours:
-            still_ours()
-            info["hive"] = load.to_hive(spark, golden, GOLDEN_RESOURCE, db, ctx.run_date)
-            still_ours()
-            info["serving"] = load.to_serving(ctx, golden, lineage, records)
-            # governance (issue 20): per-audience Hive views over the curated tables, the audit
-            from .governance import publish_audit, publish_hive_views, rules_for
-
-            info["hive_views"] = publish_hive_views(
-                spark, rules_for(ctx), db,
-                (RESOURCE_RECORD, GOLDEN_RESOURCE, RECORD_LINEAGE, CSTR_CHANGE, QUARANTINE, QUALITY_SCORE))
-            info["governance"] = publish_audit(ctx, spark, info["serving"], info["hive_views"])
-            # the portal's search index and precomputed statistics (bayres serve, portal/)
-            from bayres.portal.publish import build_portal_index
-
-            info["portal_index"] = build_portal_index(ctx, spark)
+            publish_in_order(ctx, spark, info, still_ours)
         info["published"] = True
 
 
@@ -334,6 +411,13 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
         ctx.stages.update({k: v for k, v in report.previous_stages(ctx).items() if k not in stages})
         session = None
         try:
+            if pending_publish(_lake(ctx)) is not None:
+                # a publication killed between two commits: completed before anything else
+                from .spark_session import SessionOnDemand
+
+                session = SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx))
+                with ctx.stage("recovered_publish") as info:
+                    info.update(complete_pending_publish(profile, session.get()) or {})
             if "extract" in stages:
                 run_extract(ctx, sources=sources)
             needs_spark = [s for s in stages if s != "extract"]
@@ -341,8 +425,8 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
                 from .spark_session import SessionOnDemand
 
                 dedup_on_spark = dedup.needs_spark(profile)
-                session = SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx),
-                                          **session_role(needs_spark, dedup_on_spark))
+                session = session or SessionOnDemand(profile, spark, then=partial(report.load_progress, ctx),
+                                                     **session_role(needs_spark, dedup_on_spark))
                 warm = None
                 for name in needs_spark:
                     if name == "dedup":

@@ -82,6 +82,11 @@ class Rules:
         return field
 
 
+#: golden flags that hold only if every record of the cluster holds them: a consent given for
+#: one record's personal data is not a consent for the others' (conf/governance/rules.yaml)
+ALL_MEMBERS_FIELDS = ("consent_cross_border",)
+
+
 def carried_fields() -> list[str]:
     """Golden fields whose values come from the cluster's records, in GOLDEN_RESOURCE order."""
     from bayres.schemas.resource import RESOURCE_RECORD
@@ -121,6 +126,12 @@ def golden_sql(engine, members: str, rules: Rules) -> str:
     values, sources, single_values, single_sources = [], [], [], []
     for c in carried:
         if c == DERIVED:
+            continue
+        if c in ALL_MEMBERS_FIELDS:  # true only if every record says so (no value: false)
+            values.append(f"bool_and(coalesce({c}, false)) AS {c}")
+            sources.append(f"CAST(NULL AS STRING) AS _src_{c}")
+            single_values.append(f"coalesce({c}, false) AS {c}")
+            single_sources.append(f"CASE WHEN {c} IS NOT NULL THEN _rid_json END AS _src_{c}")
             continue
         lead = rules.lead(c)
         ordered = f"CASE WHEN {lead} IS NOT NULL THEN {order(c)} END"

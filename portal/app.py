@@ -505,10 +505,12 @@ def serve_profile(profile, host: str, port: int, *, log_level: str = "info") -> 
     if not config.index_path.exists():
         raise FileNotFoundError(f"no search index at {config.index_path}: publish a run first "
                                 "(make run, or bayres run)")
-    if profile.get("serving.kind") == "duckdb" and profile.get("serving.audience_dir"):
-        # each audience reads its own governed serving store (conf/governance/rules.yaml)
+    if (profile.get("serving.kind") == "duckdb" and profile.get("serving.audience_dir")) \
+            or (profile.get("serving.kind") == "hbase" and profile.get("serving.audiences", True)):
+        # each audience reads its own governed serving store (conf/governance/rules.yaml): its
+        # DuckDB file, or its Phoenix schema BAYRES_<AUDIENCE> (cells already masked)
         app = create_app(config, {name: reader_for(profile, name) for name in config.audiences})
-    else:  # one store (Phoenix): the service applies each audience's rules to what it reads
+    else:  # one full store: the service applies each audience's rules to what it reads
         app = create_app(config, reader_for(profile))
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 

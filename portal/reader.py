@@ -59,8 +59,8 @@ class ServingStoreReader:
 class PhoenixReader:
     """Phoenix Query Server (``serving.phoenix_url``), phoenixdb."""
 
-    def __init__(self, url: str, table_prefix: str = ""):
-        self.url, self.table_prefix = url, table_prefix
+    def __init__(self, url: str, table_prefix: str = "", schema: str = ""):
+        self.url, self.table_prefix, self.schema = url, table_prefix, schema
         self._lock = threading.Lock()
         self._pq: PortalQueries | None = None
 
@@ -68,7 +68,8 @@ class PhoenixReader:
         with self._lock:
             for attempt in (1, 2):  # one reconnect: Avatica connections time out when idle
                 if self._pq is None:
-                    self._pq = PortalQueries(connect(self.url), table_prefix=self.table_prefix)
+                    self._pq = PortalQueries(connect(self.url), table_prefix=self.table_prefix,
+                                             schema=self.schema)
                 try:
                     return fn(self._pq)
                 except Exception:
@@ -106,5 +107,10 @@ def reader_for(profile, audience: str | None = None) -> CatalogueReader:
             return ServingStoreReader(audience_path(profile.path("serving.audience_dir"), audience))
         return ServingStoreReader(profile.path("serving.path"))
     if kind == "hbase":
+        if audience is not None and profile.get("serving.audiences", True):
+            from bayres.connectors.hbase_store import audience_schema
+
+            # the audience's own Phoenix views, over cells that already hold what it may see
+            return PhoenixReader(str(profile.get("serving.phoenix_url")), schema=audience_schema(audience))
         return PhoenixReader(str(profile.get("serving.phoenix_url")))
     raise ValueError(f"profile {profile.name}: unknown serving.kind {kind!r}")

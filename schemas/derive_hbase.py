@@ -285,9 +285,13 @@ def phoenix_columns(table_name: str) -> list[tuple[str, str]]:
     return [(qualifier(f), f.phoenix_type) for f in t.key + t.columns]
 
 
-def phoenix_ddl(table_name: str) -> str:
-    """``CREATE VIEW IF NOT EXISTS "<TABLE>" (...) COLUMN_ENCODED_BYTES=0`` (no semicolon)."""
+def phoenix_ddl(table_name: str, schema: str | None = None) -> str:
+    """``CREATE VIEW IF NOT EXISTS "<TABLE>" (...) COLUMN_ENCODED_BYTES=0`` (no semicolon);
+    with ``schema``, the view ``"<schema>"."<TABLE>"`` over the HBase table ``<schema>.<TABLE>``
+    (a governance audience's copy, connectors/hbase_store.replace_audience_frames)."""
     t = SERVING_TABLES_BY_NAME[table_name]
+    name = f'"{schema}"."{t.name}"' if schema else f'"{t.name}"'
+
     if len(t.key) == 1:
         lines = [f'"{qualifier(t.key[0])}" VARCHAR PRIMARY KEY']
     else:
@@ -295,7 +299,7 @@ def phoenix_ddl(table_name: str) -> str:
     lines += [f'"{family_of(f)}"."{qualifier(f)}" {f.phoenix_type}' for f in t.columns]
     if len(t.key) > 1:
         lines.append("CONSTRAINT pk PRIMARY KEY (" + ", ".join(f'"{qualifier(f)}"' for f in t.key) + ")")
-    return (f'CREATE VIEW IF NOT EXISTS "{t.name}" (\n'
+    return (f'CREATE VIEW IF NOT EXISTS {name} (\n'
             + ",\n".join("    " + line for line in lines)
             + "\n) COLUMN_ENCODED_BYTES=0")
 

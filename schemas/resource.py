@@ -56,6 +56,10 @@ CORE = (
                       "document no. (发文字号), registration no."),
     Field("cstr", pattern=CSTR_PATTERN, gbt30523="资源标识符(来源CSTR)", obligation="O",
           description="CSTR identifier (GB/T 32843) published by the source, if any"),
+    Field("consent_cross_border", type="boolean",
+          description="The source record's consent to showing its personal data across the "
+                      "border (conf/governance/rules.yaml); absent: no consent. A golden record "
+                      "has it only if every record merged into it has"),
 )
 
 # ---------------------------------------------------------------- per-type groups

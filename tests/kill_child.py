@@ -11,13 +11,19 @@ replacement and its recovery are then what is killed). The scenarios:
 
 * ``extract``: extract WORKDIR/drop into the lake WORKDIR/lake (one CSV source, run date
   2024-06-01), replacing the run directory an earlier run published;
-* ``zone``: the DuckDB engine replaces WORKDIR/zone/run_date=2024-06-01 with new rows.
+* ``zone``: the DuckDB engine replaces WORKDIR/zone/run_date=2024-06-01 with new rows;
+* ``publish``: ``bayres run`` of 2026-11-01 in the home WORKDIR (its stages from ``STAGES``,
+  default ``publish``) where the counted writes are the publication's commits instead: each
+  step of :data:`bayres.jobs.pipeline.PUBLISH_STEPS` and, within ``serving``, the full serving
+  store before the audiences' stores. A run that ends prints a digest of everything published
+  (Hive tables and views, serving stores, portal index, the journal) as its last line, JSON.
 """
 from __future__ import annotations
 
 import os
 import signal
 import sys
+from datetime import date
 from pathlib import Path
 
 WRITES = 0
@@ -33,6 +39,61 @@ def _counted(fn):
             os.kill(os.getpid(), signal.SIGKILL)
         return result
     return wrapper
+
+
+def instrument_publish() -> None:
+    from bayres.connectors import serving_duckdb
+    from bayres.jobs import pipeline
+
+    pipeline._publish_step = _counted(pipeline._publish_step)
+    serving_duckdb.replace_tables = _counted(serving_duckdb.replace_tables)
+
+
+def _digest(rows) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(sorted(json.dumps(r, ensure_ascii=False, default=str, sort_keys=True)
+                                            for r in rows)).encode()).hexdigest()[:16]
+
+
+def published_state(spark, profile) -> dict:
+    """A digest per published thing: what a reader of each finds, order aside, run stamps aside."""
+    import sqlite3
+
+    import duckdb
+
+    from bayres.jobs.pipeline import PUBLISH_JOURNAL, _lake
+    from bayres.jobs.run_context import RunContext
+
+    out = {}
+    db = profile.get("spark.hive_database")
+    volatile = {"published_at", "at", "built_at"}
+    for database in sorted(r[0] for r in spark.sql("SHOW DATABASES").collect()
+                           if r[0] == db or r[0].startswith(f"{db}_")):
+        for t in sorted(r.tableName for r in spark.sql(f"SHOW TABLES IN {database}").collect()
+                        if not r.isTemporary):
+            if t in ("run_stage", "platform_assessment"):
+                continue  # the run tables: one row per run, the recovering run's too
+            rows = [{k: v for k, v in r.asDict().items() if k not in volatile}
+                    for r in spark.table(f"{database}.{t}").collect()]
+            out[f"hive {database}.{t}"] = _digest(rows)
+    serving = profile.path("serving.path")
+    stores = [serving, *sorted(profile.path("serving.audience_dir").glob("*.duckdb"))]
+    for store in stores:
+        with duckdb.connect(str(store), read_only=True) as con:
+            for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall():
+                rows = con.execute(f"SELECT * FROM {t}").fetchall()
+                out[f"serving {store.name}/{t}"] = _digest([list(r) for r in rows])
+    con = sqlite3.connect(profile.path("portal.index"))
+    for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                            "AND name NOT LIKE 'doc_fts%'").fetchall():
+        rows = [list(r) for r in con.execute(f"SELECT * FROM {t}")
+                if not (t == "meta" and r[0] in volatile)]
+        out[f"index {t}"] = _digest(rows)
+    con.close()
+    out["journal"] = _lake(RunContext(profile, date(2026, 11, 1))).exists(PUBLISH_JOURNAL)
+    return out
 
 
 def instrument() -> None:
@@ -63,6 +124,21 @@ def run(scenario: str, workdir: Path) -> None:
         engine = DuckDBEngine()
         engine.write_parquet("SELECT range AS n, 'new' AS v FROM range(5)",
                              "file://" + str(workdir / "zone" / "run_date=2024-06-01"))
+    elif scenario == "publish":
+        import json
+
+        from pyspark.sql import SparkSession
+
+        from bayres.jobs.config import load_profile
+        from bayres.jobs.pipeline import run_pipeline
+
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
+        environ["BAYRES_HOME"] = str(workdir)
+        profile = load_profile("local", environ=environ)
+        stages = tuple(os.environ.get("STAGES", "publish").split(","))
+        run_pipeline(profile, date(2026, 11, 1), stages=stages)
+        spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+        print(json.dumps(published_state(spark, profile), sort_keys=True))
     else:
         raise SystemExit(f"unknown scenario {scenario}")
 
@@ -73,6 +149,9 @@ if __name__ == "__main__":
     import tempfile
 
     tempfile.tempdir = str(workdir / "tmp")
-    instrument()
+    if scenario == "publish":
+        instrument_publish()
+    else:
+        instrument()
     run(scenario, workdir)
     print(WRITES)

@@ -144,39 +144,157 @@ def test_field_by_audience_read_back(runs, local_profile, spark, rules):
     # quarantine has no key an audience without `internal` can see)
     db = local_profile.get("spark.hive_database")
     checked = 0
-
-    def values(series):
-        return sorted(str(v) for v in series if v is not None and v == v)
-
     for audience in rules.audiences:
-        aud = rules.audience(audience)
         vdb = gov.view_database(db, audience)
-        for table in ("golden_resource", "resource_record", "record_lineage", "quarantine"):
+        for table in HIVE_VIEWS:
             base = spark.table(f"{db}.{table}").toPandas()
             view = spark.table(f"{vdb}.{table}").toPandas()
-            assert len(base) == len(view) and list(base.columns) == list(view.columns)
-            for col in base.columns:
-                checked += 1
-                tier = cls.tier_of(col)
-                act = aud.tiers[tier]
-                raw, pub = values(base[col]), values(view[col])
-                if act == "show" and tier not in ("personal", "sensitive_personal"):
-                    assert raw == pub, (audience, table, col)
-                elif act == "withhold":
-                    assert pub == [], (audience, table, col, pub[:3])
-                elif act == "show":  # personal, shown: except mainland people across the border
-                    j = [cls.jurisdiction_of(r, p) for r, p in zip(
-                        base["region"] if "region" in base else [None] * len(base),
-                        base["src_platform"] if "src_platform" in base else [None] * len(base))]
-                    if aud.jurisdiction in ("hk", "mo"):
-                        hidden = set(values(base[col][[x == "mainland" for x in j]]))
-                        shown = set(values(base[col][[x != "mainland" for x in j]]))
-                        assert not (set(pub) & (hidden - shown)), (audience, table, col)
-                    else:
-                        assert raw == pub, (audience, table, col)
-                else:  # masked / pseudonymised / generalised: no original value is left
-                    assert not (set(pub) & set(raw)), (audience, table, col, sorted(set(pub) & set(raw))[:3])
+            checked += check_view(rules, audience, table, base, view)
     assert checked > 0
+
+
+HIVE_VIEWS = ("golden_resource", "resource_record", "record_lineage", "quarantine")
+
+
+def _values(series):
+    return sorted(str(v) for v in series if v is not None and v == v)
+
+
+def check_view(rules, audience, table, base, view) -> int:
+    """Column by column, what ``audience``'s view of ``table`` holds against the base table
+    (as multisets: the quarantine has no key every audience sees); returns the columns checked."""
+    aud = rules.audience(audience)
+    assert len(base) == len(view) and list(base.columns) == list(view.columns), (audience, table)
+    consent = base[rules.consent_field].fillna(False).astype(bool).tolist() \
+        if rules.consent_field in base else [False] * len(base)
+    for col in base.columns:
+        tier = cls.tier_of(col)
+        act = aud.tiers[tier]
+        raw, pub = _values(base[col]), _values(view[col])
+        if act == "show" and tier not in ("personal", "sensitive_personal"):
+            assert raw == pub, (audience, table, col)
+        elif act == "withhold":
+            assert pub == [], (audience, table, col, pub[:3])
+        elif act == "show":  # personal, shown: except mainland people across the border
+            j = [cls.jurisdiction_of(r, p) for r, p in zip(
+                base["region"] if "region" in base else [None] * len(base),
+                base["src_platform"] if "src_platform" in base else [None] * len(base))]
+            if aud.jurisdiction in ("hk", "mo"):
+                hidden = set(_values(base[col][[x == "mainland" and not c for x, c in zip(j, consent)]]))
+                shown = set(_values(base[col][[x != "mainland" or c for x, c in zip(j, consent)]]))
+                assert not (set(pub) & (hidden - shown)), (audience, table, col)
+            else:
+                assert raw == pub, (audience, table, col)
+        else:  # masked / pseudonymised / generalised: no original value is left
+            assert not (set(pub) & set(raw)), (audience, table, col, sorted(set(pub) & set(raw))[:3])
+    return len(base.columns)
+
+
+@pytest.mark.servers
+def test_hive_views_read_through_hiveserver2_per_audience(runs, local_profile, spark, rules):
+    """Each audience's Hive views as HiveServer2 (Spark's Thrift server, over the metastore the
+    pipeline wrote to) returns them to a PyHive connection of that audience's user — not only
+    through the pipeline's own session — checked field by field against the base tables."""
+    from tests import server_endpoints as ep
+
+    ep.require("hiveserver2")
+    hive = pytest.importorskip("pyhive.hive")
+    uri = str(local_profile.get("spark.metastore_uri") or "")
+    if uri.rstrip("/") != ep.HIVE_METASTORE_URI.rstrip("/"):
+        pytest.skip(f"the suite's Spark metastore ({uri or 'embedded'}) is not HiveServer2's")
+    import pandas as pd
+
+    db = local_profile.get("spark.hive_database")
+    checked = 0
+    for audience in rules.audiences:
+        conn = hive.connect(host=ep.HIVESERVER2_HOST, port=ep.HIVESERVER2_PORT, username=audience)
+        try:
+            cur = conn.cursor()
+            for table in HIVE_VIEWS:
+                cur.execute(f"SELECT * FROM {gov.view_database(db, audience)}.{table}")
+                view = pd.DataFrame(cur.fetchall(), columns=[d[0].split(".")[-1] for d in cur.description])
+                base = spark.table(f"{db}.{table}").toPandas()
+                for col in base.columns:  # HiveServer2 returns dates as text
+                    if base[col].map(lambda v: hasattr(v, "isoformat")).any():
+                        base[col] = base[col].map(lambda v: v.isoformat() if hasattr(v, "isoformat") else v)
+                checked += check_view(rules, audience, table, base, view)
+        finally:
+            conn.close()
+    assert checked >= len(rules.audiences) * len(HIVE_VIEWS) * 5
+
+
+def test_consent_parsed_both_ways_and_anything_else_flagged():
+    from bayres.jobs.calibration.contacts import parse_consent
+    from bayres.jobs.calibration.errors import CalibrationError
+
+    assert [parse_consent(v) for v in ("是", "否", "Yes", "no", "Sim", "não", "1", "0", "", None)] == \
+        [True, False, True, False, True, False, True, False, None, None]
+    with pytest.raises(CalibrationError, match="not a yes/no consent flag"):
+        parse_consent("maybe")
+
+
+def test_a_golden_record_consents_only_if_every_merged_record_does():
+    import duckdb
+
+    from bayres.jobs.dedup_engine import DuckDBEngine
+    from bayres.jobs.survivorship import Rules as SurvivorRules, carried_fields, golden_sql
+
+    con = duckdb.connect()
+    cols = carried_fields()
+    rows = [("c1", "gz:a:1", "gz", True), ("c1", "sz:t:1", "sz", True),    # both consent
+            ("c2", "gz:a:2", "gz", True), ("c2", "sz:t:2", "sz", None),    # one not asked
+            ("c3", "sz:t:3", "sz", True), ("c4", "sz:t:4", "sz", None)]    # alone
+    select = ", ".join(f"CAST(NULL AS VARCHAR) AS {c}" if c not in ("consent_cross_border", "updated_date")
+                       else ("CAST(NULL AS DATE) AS updated_date" if c == "updated_date" else "x AS consent_cross_border")
+                       for c in cols)
+    con.execute(f"""CREATE TABLE members AS SELECT cl AS _cluster, rid AS record_id, plat AS src_platform,
+        count(*) OVER (PARTITION BY cl) AS _size, {select}
+        FROM (VALUES {', '.join(f"('{a}', '{b}', '{c}', {('NULL' if d is None else str(d).lower())})" for a, b, c, d in rows)})
+        t(cl, rid, plat, x)""")
+    sql = golden_sql(DuckDBEngine(), "members", SurvivorRules.from_dict({"default": ["gz", "sz", "hk", "mo"]}))
+    got = dict(con.execute(f"SELECT _cluster, consent_cross_border FROM ({sql}) g").fetchall())
+    assert got == {"c1": True, "c2": False, "c3": True, "c4": False}
+
+
+def test_consent_from_the_generated_sources_decides_what_hk_and_mo_see(runs, local_profile, sample, rules):
+    """The generator's sz talent pool carries 是/否/NULL; a mainland golden record's personal
+    fields reach the Hong Kong and Macao platforms' stores (masked) exactly when every source
+    record merged into it consented — expected here from the source database and the lineage."""
+    import sqlite3
+
+    import duckdb
+
+    src = sqlite3.connect(sample / "sz" / "sz_platform.sqlite")
+    consent = {str(i): c for i, c in src.execute("SELECT id, cross_border_consent FROM talent")}
+    src.close()
+    assert {"是", "否", None} <= set(consent.values())  # the generator emits both ways (and none)
+    with duckdb.connect(str(local_profile.path("serving.path")), read_only=True) as con:
+        full = {r[0]: r[1:] for r in con.execute(
+            "SELECT CSTR_ID, REGION, SOURCE_PLATFORMS, CONTACT_PHONE, PERSON_NAME FROM BAYRES_RESOURCE")}
+        members: dict = {}
+        for cstr, plat, source, rid in con.execute(
+                "SELECT CSTR_ID, SRC_PLATFORM, SRC_SOURCE, SRC_RECORD_ID FROM BAYRES_LINEAGE"):
+            members.setdefault(cstr, []).append((plat.lower(), source, rid))
+    expected = {c: all(p == "sz" and s == "talent" and consent.get(r) == "是" for p, s, r in m)
+                for c, m in members.items()}
+    seen = {"consented": 0, "withheld": 0}
+    for audience in ("platform_hk", "platform_mo"):
+        path = local_profile.path("serving.audience_dir") / f"{audience}.duckdb"
+        with duckdb.connect(str(path), read_only=True) as con:
+            got = {r[0]: r[1:] for r in con.execute(
+                "SELECT CSTR_ID, CONTACT_PHONE, PERSON_NAME FROM BAYRES_RESOURCE")}
+        for cstr, (region, platforms, phone, person) in full.items():
+            if cls.jurisdiction_of(region, platforms) != "mainland" or person is None:
+                continue
+            g_phone, g_person = got[cstr]
+            if expected.get(cstr):
+                assert g_person is not None and "*" in g_person and g_person != person, (audience, cstr)
+                assert phone is None or ("****" in g_phone and g_phone != phone), (audience, cstr)
+                seen["consented"] += 1
+            else:
+                assert g_person is None and g_phone is None, (audience, cstr)
+                seen["withheld"] += 1
+    assert seen["consented"] > 0 and seen["withheld"] > 0, seen
 
 
 def test_audit_and_governance_report(runs, local_profile):

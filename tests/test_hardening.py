@@ -85,6 +85,81 @@ def test_local_copy_checks_the_real_path(feeds_root, tmp_path):
         drop.local_copy(name, handle, tmp_path)
 
 
+def test_a_file_swapped_for_a_link_after_the_check_is_not_followed(feeds_root, tmp_path):
+    """The check (the real path is inside) and the open are two steps: what is swapped in
+    between — the file, or a folder on its way, replaced by a link — is refused (O_NOFOLLOW at
+    every segment, from the folder's own descriptor), never read."""
+    from bayres.connectors.drop_folder import open_inside
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("id,name\nS1,secret\n", encoding="utf-8")
+    feeds = feeds_root / "sz" / "feeds"
+    (feeds / "a.csv").write_text("id,name\nA1,a\n", encoding="utf-8")
+    root = feeds_root.resolve()
+    fd = open_inside(root, ("sz", "feeds", "a.csv"), "sz/feeds/a.csv")  # checked, then opened
+    assert os.read(fd, 7) == b"id,name"
+    os.close(fd)
+    # the swap: the file checked as sz/feeds/a.csv is now a link to a file outside
+    (feeds / "a.csv").unlink()
+    (feeds / "a.csv").symlink_to(secret)
+    with pytest.raises(OutsideDropFolder, match="replaced by a symbolic link"):
+        open_inside(root, ("sz", "feeds", "a.csv"), "sz/feeds/a.csv")
+    # a folder on the way swapped for a link to a folder outside holding a same-named file
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "a.csv").write_text("id,name\nE1,elsewhere\n", encoding="utf-8")
+    os.rename(feeds, feeds_root / "sz" / "old-feeds")
+    feeds.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(OutsideDropFolder, match="sz/feeds was replaced by a symbolic link"):
+        open_inside(root, ("sz", "feeds", "a.csv"), "sz/feeds/a.csv")
+    # a FIFO named like a feed is refused, not waited on
+    os.mkfifo(feeds_root / "sz" / "old-feeds" / "pipe.csv")
+    with pytest.raises(OutsideDropFolder, match="not a regular file"):
+        open_inside(root, ("sz", "old-feeds", "pipe.csv"), "sz/old-feeds/pipe.csv")
+
+
+def test_a_racing_swap_never_gets_an_outside_file_read(feeds_root, tmp_path):
+    """A thread swaps a feed file and a link to a file outside as fast as it can while the
+    drop folder copies it out again and again: every copy holds the inside file's bytes or the
+    copy is refused — the outside bytes are never read."""
+    import threading
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("id,name\nS1,SECRET\n", encoding="utf-8")
+    feeds = feeds_root / "sz" / "feeds"
+    body = b"id,name\nA1,inside\n"
+    stop = threading.Event()
+
+    def swapper():
+        while not stop.is_set():
+            # a.csv: alternately a regular file inside and a link to the file outside
+            (feeds / ".in").write_bytes(body)
+            os.rename(feeds / ".in", feeds / "a.csv")
+            os.symlink(secret, feeds / ".tmp-link")
+            os.rename(feeds / ".tmp-link", feeds / "a.csv")
+
+    (feeds / "a.csv").write_bytes(body)
+    drop = LocalDropFolder(feeds_root)
+    [(name, handle)] = drop.files("sz/feeds/a.csv")
+    thread = threading.Thread(target=swapper, daemon=True)
+    thread.start()
+    outcomes = {"read": 0, "refused": 0}
+    try:
+        for i in range(3000):
+            try:
+                copy = drop.local_copy(name, handle, tmp_path / f"spool{i % 2}")
+            except OutsideDropFolder:
+                outcomes["refused"] += 1
+                continue
+            data = copy.read_bytes()
+            assert b"SECRET" not in data
+            assert data == body
+            outcomes["read"] += 1
+    finally:
+        stop.set()
+        thread.join()
+    assert outcomes["read"] > 0 and outcomes["refused"] > 0, outcomes
+
+
 # ------------------------------------------------------------------ 3. truncated files are counted
 
 def test_records_read_before_a_cut_are_counted_as_discarded(feeds_root, lake):

@@ -14,7 +14,7 @@ import pytest
 import requests
 from hdfs import InsecureClient
 
-from bayres.connectors.drop_folder import HdfsDropFolder, LocalDropFolder, drop_folder_for
+from bayres.connectors.drop_folder import FileChanged, HdfsDropFolder, LocalDropFolder, drop_folder_for
 from bayres.connectors.lake import HdfsLake, LocalLake
 from bayres.jobs.config import Profile
 from bayres.jobs.extract import extract_source
@@ -162,3 +162,84 @@ def test_the_profile_picks_the_drop_folder(tmp_path):
     with pytest.raises(ValueError, match="feeds_kind"):
         drop_folder_for(Profile("x", {"sources": {"feeds_kind": "ftp", "feeds_root": "/x"}}))
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- issue 19: no escape on HDFS either
+@pytest.mark.cluster
+def test_the_hdfs_drop_folder_refuses_links_and_paths_leaving_it(hdfs, client, tmp_path):
+    """The real NameNode refuses to create a symbolic link (so none can be planted in a drop
+    folder there); a listing entry that is one anyway is refused unopened, and so are names
+    that leave the folder or address inodes (``/.reserved``)."""
+    from bayres.connectors.drop_folder import OutsideDropFolder
+
+    upload(client, feed_files(tmp_path / "drop"), f"{hdfs.root}/drop")
+    answer = hdfs.session.put(f"{hdfs.url}/webhdfs/v1{hdfs.root}/drop/sz/feeds/grants_evil.csv",
+                              params={"op": "CREATESYMLINK", "destination": "/etc/passwd",
+                                      "user.name": "bayres"})
+    assert answer.status_code >= 400 and "Symlinks not supported" in answer.text
+    assert client.status(f"{hdfs.root}/drop/sz/feeds/grants_evil.csv", strict=False) is None
+    remote = HdfsDropFolder(f"{hdfs.root}/drop", client=client)
+    assert [n for n, _ in remote.files("sz/feeds/grants_*.csv")] == \
+        ["sz/feeds/grants_a.csv", "sz/feeds/grants_b.csv"]
+    [(name, status)] = remote.files("sz/feeds/grants_a.csv")
+    link = {**status, "type": "SYMLINK", "symlink": "/etc/passwd"}  # as a cluster with links lists one
+    with pytest.raises(OutsideDropFolder, match="is a symlink \\(to /etc/passwd\\), not a regular file"):
+        remote.local_copy("sz/feeds/grants_evil.csv", link, tmp_path / "spool")
+    for bad in ("sz/../../etc/passwd", "sz/./feeds/grants_a.csv", ".reserved/.inodes/16386"):
+        with pytest.raises(OutsideDropFolder, match="not a path inside the drop folder"):
+            remote.local_copy(bad, status, tmp_path / "spool")
+    with pytest.raises(ValueError, match="reserved"):
+        HdfsDropFolder("/.reserved/.inodes", client=client)
+    assert not (tmp_path / "spool" / "drop" / "sz" / "feeds" / "grants_evil.csv").exists()
+
+
+@pytest.mark.cluster
+def test_a_file_renamed_onto_a_listed_name_is_never_read(hdfs, client, tmp_path):
+    """Between the listing and the copy another file — one from outside the folder — is renamed
+    onto a listed name: the copy reads the listed inode (``/.reserved/.inodes/<fileId>``), which
+    is gone, and refuses; the other file's bytes are never read. A file renamed away and back
+    (same inode) is read."""
+    upload(client, feed_files(tmp_path / "drop"), f"{hdfs.root}/drop")
+    remote = HdfsDropFolder(f"{hdfs.root}/drop", client=client)
+    listed = dict(remote.files("sz/feeds/grants_*.csv"))
+    client.write(f"{hdfs.root}/outside.csv", b"id,name,amount\n9,SECRET,1\n", overwrite=True)
+    answer = hdfs.session.put(f"{hdfs.url}/webhdfs/v1{hdfs.root}/outside.csv", params={
+        "op": "RENAME", "destination": f"{hdfs.root}/drop/sz/feeds/grants_b.csv",
+        "renameoptions": "OVERWRITE", "user.name": "bayres"})  # rename(2)-style replace
+    assert answer.status_code == 200, answer.text
+    with client.read(f"{hdfs.root}/drop/sz/feeds/grants_b.csv") as now:
+        assert b"SECRET" in now.read()
+    hdfs.requests.clear()
+    with pytest.raises(FileChanged, match="replaced or removed after it was listed"):
+        remote.local_copy("sz/feeds/grants_b.csv", listed["sz/feeds/grants_b.csv"], tmp_path / "spool")
+    spooled = tmp_path / "spool" / "drop" / "sz" / "feeds" / "grants_b.csv"
+    assert not spooled.exists() or b"SECRET" not in spooled.read_bytes()
+    assert [r[2] for r in hdfs.requests if r[1] == "OPEN"][:1] == \
+        [f"/.reserved/.inodes/{listed['sz/feeds/grants_b.csv']['fileId']}"]
+    # renamed away and back: the same inode, read
+    a = f"{hdfs.root}/drop/sz/feeds/grants_a.csv"
+    client.rename(a, f"{hdfs.root}/elsewhere.csv")
+    client.rename(f"{hdfs.root}/elsewhere.csv", a)
+    copy = remote.local_copy("sz/feeds/grants_a.csv", listed["sz/feeds/grants_a.csv"], tmp_path / "spool")
+    assert copy.read_bytes() == (tmp_path / "drop" / "sz" / "feeds" / "grants_a.csv").read_bytes()
+    # through the extraction: the replaced file is quarantined with the reason, the other read
+    manifest = extract_source(csv_source(), feeds_root=_Listed(remote, listed), database_urls={},
+                              lake=LocalLake(tmp_path / "lake"), run_date=DAY1, run_id="r")
+    assert [f["name"] for f in manifest["files_read"]] == ["sz/feeds/grants_a.csv"]
+    [bad] = manifest["files_quarantined"]
+    assert bad["name"] == "sz/feeds/grants_b.csv" and bad["sha256"] is None
+    assert "replaced or removed after it was listed" in bad["reason"]
+
+
+class _Listed:
+    """The drop folder as it was listed before the swap (the listing and the copy of one run
+    are apart in time: here the swap falls between them)."""
+
+    def __init__(self, folder, listed):
+        self.folder, self.listed = folder, listed
+
+    def files(self, pattern):
+        return sorted(self.listed.items())
+
+    def local_copy(self, name, handle, spool):
+        return self.folder.local_copy(name, handle, spool)

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS `bayres`.`resource_record` (
   `region` STRING COMMENT 'GBA city code of the resource (GB/T 30523: 所属区域)',
   `official_no` STRING COMMENT 'Official number it is published under: standard no. (标准编号), document no. (发文字号), registration no. (GB/T 30523: 资源标识符(发布编号))',
   `cstr` STRING COMMENT 'CSTR identifier (GB/T 32843) published by the source, if any (GB/T 30523: 资源标识符(来源CSTR))',
+  `consent_cross_border` BOOLEAN COMMENT 'The source record\'s consent to showing its personal data across the border (conf/governance/rules.yaml); absent: no consent. A golden record has it only if every record merged into it has',
   `inst_model` STRING COMMENT 'Model / specification (型号规格)',
   `inst_manufacturer` STRING COMMENT 'Manufacturer (生产厂家)',
   `inst_serial_no` STRING COMMENT 'Manufacturer serial number (出厂编号)',

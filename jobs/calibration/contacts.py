@@ -90,3 +90,23 @@ def validate_url(s) -> str | None:
     query = quote(parts.query, safe=_QUERY_SAFE)
     fragment = quote(parts.fragment, safe=_QUERY_SAFE)
     return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+#: how the platforms write yes and no (zh-Hans, zh-Hant, en, pt), lower-cased
+_YES = {"1", "y", "yes", "true", "t", "是", "同意", "sim", "s"}
+_NO = {"0", "n", "no", "false", "f", "否", "不同意", "não", "nao"}
+
+
+def parse_consent(s) -> bool | None:
+    """A consent flag as the source writes it → True/False; blank → None (no consent);
+    anything else raises :class:`CalibrationError` (flagged, and no consent)."""
+    if s is None or isinstance(s, bool):
+        return s
+    text = str(s).strip().lower()
+    if not text:
+        return None
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise CalibrationError(f"not a yes/no consent flag: {str(s)[:40]!r}")

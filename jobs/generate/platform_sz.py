@@ -4,6 +4,8 @@ English status codes; patents arrive as JSON lines, standards as a GB18030 CSV w
 """
 from __future__ import annotations
 
+import zlib
+
 from . import catalogue as cat
 from . import rendering as r
 from .feeds import CsvSink, JsonLinesSink
@@ -54,7 +56,18 @@ def render_instruments(b: Batch) -> dict[str, list]:
 TALENT = (("id", "INTEGER"), ("full_name", "VARCHAR(50)"), ("name_pinyin", "VARCHAR(100)"),
           ("affiliation", "VARCHAR(200)"), ("research_field", "VARCHAR(50)"), ("professional_title", "VARCHAR(50)"),
           ("orcid", "VARCHAR(40)"), ("email", "VARCHAR(100)"), ("phone", "VARCHAR(30)"), ("city", "VARCHAR(20)"),
-          ("registered_on", "VARCHAR(10)"), ("updated_at", "DATETIME"), ("profile", "TEXT"))
+          ("registered_on", "VARCHAR(10)"), ("updated_at", "DATETIME"), ("cross_border_consent", "VARCHAR(4)"),
+          ("profile", "TEXT"))
+
+
+def consents(ids: list) -> list:
+    """The person's consent to cross-border transfer (PIPL art. 39), as the platform records
+    it: 是 / 否, or not asked (NULL). From the id alone (no draw: the rest of the sample stays)."""
+    out = []
+    for i in ids:
+        h = zlib.crc32(f"consent:{i}".encode())
+        out.append(None if h % 5 == 0 else ("是" if h % 3 == 0 else "否"))
+    return out
 
 
 def render_talent(b: Batch) -> dict[str, list]:
@@ -65,6 +78,7 @@ def render_talent(b: Batch) -> dict[str, list]:
         "professional_title": [titles[t % len(titles)][0] for t in b.col("title")],
         "orcid": r.orcids(b, "plain"), "email": b.col("email"), "phone": r.phones(b, "86"),
         "city": r.region_labels(b, "hans"), "registered_on": r.dates(b, "date", "iso"), "updated_at": r.updated(b),
+        "cross_border_consent": consents(b.ids),
     }
     # the description (GB/T 30523 资源描述), in the platform's words, from the published values
     out["profile"] = r.describe(
