@@ -1,0 +1,191 @@
+"""The current state (jobs/state.py, issue 18): days of full snapshots, append and lastmodified
+deltas, tombstones, late older versions and re-runs merged into a real Delta table.
+
+Each day's inputs are written as conform writes them (standardized and quarantine zones, the raw
+directory of a source with a delete flag); the expected catalogue after each day is computed here
+from the scenario, independently of the merge."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from bayres.jobs import state
+from bayres.schemas.resource import QUARANTINE, RESOURCE_RECORD
+
+ARROW = {"string": pa.string(), "date": pa.date32(), "double": pa.float64(), "long": pa.int64(),
+         "boolean": pa.bool_()}
+
+SOURCES = [
+    {"platform": "gz", "source": "inst", "format": "sql", "id_field": "ID", "sql": {"mode": "full"}},
+    {"platform": "sz", "source": "inst", "format": "sql", "id_field": "ID",
+     "sql": {"mode": "lastmodified", "check_column": "T"},
+     "state": {"deleted_when": {"field": "ZT", "values": ["D"]}}},
+    {"platform": "hk", "source": "talent", "format": "sql", "id_field": "ID",
+     "sql": {"mode": "append", "check_column": "ID"}},
+    {"platform": "mo", "source": "feed", "format": "xml", "id_field": "ID",
+     "file": {"on_removed": "drop"}},
+]
+
+
+def _zone(path: Path, table, rows: list[dict]) -> str:
+    path.mkdir(parents=True, exist_ok=True)
+    schema = pa.schema([(f.name, ARROW[f.type]) for f in table.fields])
+    cols = {f.name: [r.get(f.name) for r in rows] for f in table.fields}
+    pq.write_table(pa.table(cols, schema=schema), path / "part-00000.parquet")
+    return path.as_uri()
+
+
+def _record(platform, source, rid, name, updated=None, **more) -> dict:
+    return {"record_id": f"{platform}:{source}:{rid}", "src_platform": platform, "src_source": source,
+            "src_record_id": rid, "name": name, "resource_type": "02", "region": "GZ",
+            "updated_date": date.fromisoformat(updated) if updated else None,
+            "src_location": f"row {rid}", "src_run_id": "run", **more}
+
+
+class Lake:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def run(self, day: str, records: list[dict], refused: list[tuple] = (), tombstones: list[str] = ()):
+        """One day: the day's accepted records, refused (platform, source, id), sz tombstones."""
+        d = date.fromisoformat(day)
+        std = _zone(self.root / "standardized" / f"run_date={day}", RESOURCE_RECORD,
+                    [{**r, "run_date": d, "src_raw_path": f"raw/{day}"} for r in records])
+        quarantine = _zone(self.root / "quarantine" / f"run_date={day}", QUARANTINE,
+                           [{"run_id": day, "src_platform": p, "src_source": s, "src_record_id": i,
+                             "src_location": "?", "stage": "standardize", "run_date": d}
+                            for p, s, i in refused])
+        raw = self.root / "raw" / "sz" / "inst" / day
+        raw.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"ID": [f" {t} " for t in tombstones] or pa.array([], pa.string()),
+                                 "ZT": ["D"] * len(tombstones) or pa.array([], pa.string())}),
+                       raw / "part-00000.parquet")
+        return state.apply_day(
+            state_path=self.root / "state" / "current",
+            changes_uri=(self.root / "changes" / f"run_date={day}").as_uri(),
+            current_uri=(self.root / "current" / f"run_date={day}").as_uri(),
+            run_date=d, run_id=f"test-{day}", sources=SOURCES, standardized_uri=std,
+            quarantine_uri=quarantine, raw_dirs={"sz/inst": raw.as_uri()},
+            duckdb={"memory_limit": "1GB", "threads": 1})
+
+    def current(self, day: str) -> dict:
+        t = pq.read_table(self.root / "current" / f"run_date={day}")
+        return {(r["src_platform"], r["src_source"], r["src_record_id"]): r["name"] for r in t.to_pylist()}
+
+    def changes(self, day: str) -> list[tuple]:
+        t = pq.read_table(self.root / "changes" / f"run_date={day}")
+        return sorted((r["change"], r["src_platform"], r["src_record_id"], r["changed_fields"])
+                      for r in t.to_pylist())
+
+
+def test_days_of_snapshots_and_deltas(tmp_path):
+    lake = Lake(tmp_path)
+    day1 = [_record("gz", "inst", "1", "质谱仪"), _record("gz", "inst", "2", "电镜"),
+            _record("sz", "inst", "10", "光谱仪", "2026-10-01"), _record("sz", "inst", "11", "色谱仪", "2026-10-01"),
+            _record("hk", "talent", "100", "陳大文"), _record("mo", "feed", "x1", "Microscópio")]
+    out = lake.run("2026-11-01", day1)
+    assert out["insert"] == 6 and out["records"] == 6 and not out["rerun"]
+    assert lake.current("2026-11-01") == {("gz", "inst", "1"): "质谱仪", ("gz", "inst", "2"): "电镜",
+                                          ("sz", "inst", "10"): "光谱仪", ("sz", "inst", "11"): "色谱仪",
+                                          ("hk", "talent", "100"): "陳大文", ("mo", "feed", "x1"): "Microscópio"}
+
+    # day 2: gz's snapshot lost row 2, renamed row 1; sz's delta updates 10 (newer) and brings a
+    # late older version of 11; hk appends 101; mo's feed file was withdrawn (on_removed: drop)
+    out = lake.run("2026-11-02", [
+        _record("gz", "inst", "1", "质谱仪（高分辨）"),
+        _record("sz", "inst", "10", "光谱仪 II", "2026-10-20"), _record("sz", "inst", "11", "旧名", "2026-09-01"),
+        _record("hk", "talent", "101", "李小明")])
+    assert (out["insert"], out["update"], out["delete"], out["stale"]) == (1, 2, 2, 1)
+    expected2 = {("gz", "inst", "1"): "质谱仪（高分辨）", ("sz", "inst", "10"): "光谱仪 II",
+                 ("sz", "inst", "11"): "色谱仪", ("hk", "talent", "100"): "陳大文",
+                 ("hk", "talent", "101"): "李小明"}
+    assert lake.current("2026-11-02") == expected2
+    assert lake.changes("2026-11-02") == [
+        ("delete", "gz", "2", None), ("delete", "mo", "x1", None), ("insert", "hk", "101", None),
+        ("update", "gz", "1", "name"), ("update", "sz", "10", "name,updated_date")]
+
+    # day 3: a tombstone for sz 10; gz's row 1 is refused by conform (kept, not deleted);
+    # an empty lastmodified window changes nothing else
+    out = lake.run("2026-11-03", [], refused=[("gz", "inst", "1")], tombstones=["10"])
+    assert (out["delete"], out["insert"], out["update"]) == (1, 0, 0)
+    expected3 = {k: v for k, v in expected2.items() if k != ("sz", "inst", "10")}
+    assert lake.current("2026-11-03") == expected3
+    # the tombstone's history row shows the record as it was
+    deleted = pq.read_table(tmp_path / "changes" / "run_date=2026-11-03").to_pylist()
+    assert [(r["change"], r["name"]) for r in deleted] == [("delete", "光谱仪 II")]
+
+    # day 4: a late older version of the deleted record does not bring it back; a newer one of 11 does update
+    out = lake.run("2026-11-04", [_record("sz", "inst", "10", "光谱仪 II", "2026-10-02"),
+                                  _record("sz", "inst", "11", "色谱仪（新）", "2026-11-03"),
+                                  _record("gz", "inst", "1", "质谱仪（高分辨）"),
+                                  _record("gz", "inst", "3", "离心机")])
+    assert (out["stale"], out["update"], out["insert"]) == (1, 1, 1)
+    expected4 = {**expected3, ("sz", "inst", "11"): "色谱仪（新）", ("gz", "inst", "3"): "离心机"}
+    assert lake.current("2026-11-04") == expected4
+
+    # a re-run of the newest day gives the same state and the same history (no duplicates)
+    again = lake.run("2026-11-04", [_record("sz", "inst", "10", "光谱仪 II", "2026-10-02"),
+                                    _record("sz", "inst", "11", "色谱仪（新）", "2026-11-03"),
+                                    _record("gz", "inst", "1", "质谱仪（高分辨）"),
+                                    _record("gz", "inst", "3", "离心机")])
+    assert again["rerun"] and lake.current("2026-11-04") == expected4
+    assert {k: again[k] for k in ("insert", "update", "delete", "stale")} == \
+        {k: out[k] for k in ("insert", "update", "delete", "stale")}
+    assert state.applied_days(tmp_path / "state" / "current") == \
+        ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
+
+    # a backfill of an older day is refused, naming both days
+    with pytest.raises(state.StateConflict, match="2026-11-02 is before 2026-11-04"):
+        lake.run("2026-11-02", [])
+    # … and after a rewind it is applied, and the days after it re-run give today's state again
+    assert state.rewind(tmp_path / "state" / "current", "2026-11-03") == ["2026-11-01", "2026-11-02"]
+    lake.run("2026-11-03", [], refused=[("gz", "inst", "1")], tombstones=["10"])
+    lake.run("2026-11-04", [_record("sz", "inst", "11", "色谱仪（新）", "2026-11-03"),
+                            _record("gz", "inst", "1", "质谱仪（高分辨）"), _record("gz", "inst", "3", "离心机")])
+    assert lake.current("2026-11-04") == expected4
+
+
+def test_killed_run_leaves_the_state_unchanged(tmp_path, monkeypatch):
+    """A run killed before its commit: the table is as before, the re-run applies the day once."""
+    lake = Lake(tmp_path)
+    lake.run("2026-11-01", [_record("gz", "inst", "1", "a"), _record("gz", "inst", "2", "b")])
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(state, "_merge", killed)
+    with pytest.raises(KeyboardInterrupt):
+        lake.run("2026-11-02", [_record("gz", "inst", "1", "a2")])
+    assert state.applied_days(tmp_path / "state" / "current") == ["2026-11-01"]
+    monkeypatch.undo()
+    out = lake.run("2026-11-02", [_record("gz", "inst", "1", "a2")])
+    assert not out["rerun"] and (out["update"], out["delete"]) == (1, 1)
+    assert lake.current("2026-11-02") == {("gz", "inst", "1"): "a2"}
+
+
+def test_history_answers_as_of_and_field_changes(tmp_path):
+    """What the catalogue said on a date, and when a field changed, from the change rows alone."""
+    import duckdb
+
+    lake = Lake(tmp_path)
+    lake.run("2026-11-01", [_record("gz", "inst", "1", "a"), _record("gz", "inst", "2", "b")])
+    lake.run("2026-11-02", [_record("gz", "inst", "1", "a2"), _record("gz", "inst", "2", "b")])
+    lake.run("2026-11-03", [_record("gz", "inst", "1", "a2")])
+    changes = f"read_parquet('{tmp_path.as_posix()}/changes/*/*.parquet', hive_partitioning = true)"
+    as_of = f"""SELECT src_record_id, name FROM (
+        SELECT *, row_number() OVER (PARTITION BY src_platform, src_source, src_record_id
+                                     ORDER BY run_date DESC) AS n
+        FROM {changes} WHERE run_date <= DATE '{{day}}') WHERE n = 1 AND change <> 'delete'
+        ORDER BY src_record_id"""
+    assert duckdb.sql(as_of.format(day="2026-11-01")).fetchall() == [("1", "a"), ("2", "b")]
+    assert duckdb.sql(as_of.format(day="2026-11-02")).fetchall() == [("1", "a2"), ("2", "b")]
+    assert duckdb.sql(as_of.format(day="2026-11-03")).fetchall() == [("1", "a2")]
+    when = duckdb.sql(f"SELECT CAST(run_date AS VARCHAR) FROM {changes} WHERE src_record_id = '1' "
+                      "AND list_contains(string_split(changed_fields, ','), 'name')").fetchall()
+    assert when == [("2026-11-02",)]
+    json.dumps(state.applied_days(tmp_path / "state" / "current"))
