@@ -49,7 +49,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -178,38 +178,70 @@ def rewind(path: Path, day: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- one day
-def apply_day(*, state_path: Path, changes_uri: str, current_uri: str, run_date: date, run_id: str,
-              sources: list[dict], standardized_uri: str, quarantine_uri: str | None,
-              raw_dirs: dict[str, str], duckdb: dict | None = None) -> dict:
+@dataclass(frozen=True)
+class DayZones:
+    """Where one day's inputs and outputs are (URIs)."""
+
+    standardized: str
+    quarantine: str | None
+    raw_dirs: dict            # "platform/source" → the day's raw directory (tombstones)
+    changes: str              # out: the day's history rows
+    current: str              # out: the state after the day, shaped like the standardized zone
+
+
+def apply_day(*, state_path: Path, run_date: date, run_id: str, sources: list[dict], zones,
+              duckdb: dict | None = None) -> dict:
     """Merge one day's standardized records into the state; write the day's changes and the
-    current state (shaped like the standardized zone) for the stages after. ``raw_dirs``:
-    ``"platform/source"`` → the day's raw directory (tombstones are read there)."""
+    current state for the stages after. ``zones``: a day (ISO) → its :class:`DayZones`.
+
+    Re-running the newest day restores the state to before it first. A day before the newest
+    one (a backfill) rewinds the state to before it and replays the later days from their own
+    zones, so the state is what applying every day in order gives; their curated outputs must
+    then be re-run (``replayed`` names them). A later day whose standardized zone is gone
+    cannot be replayed: :class:`StateConflict`, naming it."""
+    day = run_date.isoformat()
+    days = applied_days(state_path)
+    later = [d for d in days if d > day]
+    for d in later:
+        if not any(local_path(zones(d).standardized).glob("*.parquet")):
+            raise StateConflict(
+                f"state: {day} comes before {', '.join(later)}, already applied to the current "
+                f"state ({state_path}), and {d} cannot be replayed after it: its standardized zone "
+                f"{zones(d).standardized} is gone. Re-run conform for {d} first, or rewind the "
+                f"state (jobs/state.rewind) to before {day} and re-run every day from there")
+    was_applied = day in days
+    if day in days or later:
+        days = rewind(state_path, day if day in days else later[0])
+    result = _apply(state_path, day, run_id, days, sources, zones(day), duckdb)
+    result["rerun"] = was_applied
+    replayed = []
+    for d in later:
+        _apply(state_path, d, f"{run_id}-replay-{d}", applied_days(state_path), sources, zones(d), duckdb)
+        replayed.append(d)
+    if replayed:
+        log.warning("[%s] state: %s applied before the later days %s, which were replayed: re-run "
+                    "their dedup and the stages after it", run_id, day, ", ".join(replayed))
+    result["replayed"] = replayed
+    return result
+
+
+def _apply(state_path: Path, day: str, run_id: str, days: list[str], sources: list[dict],
+           zones: DayZones, duckdb: dict | None) -> dict:
     from deltalake import CommitProperties
 
     from .duckdb_connection import connect
 
     started = time.perf_counter()
-    day = run_date.isoformat()
-    days = applied_days(state_path)
-    if days and day < days[-1]:
-        raise StateConflict(
-            f"state: {day} is before {days[-1]}, the newest day already applied to the current "
-            f"state ({state_path}); applying it now would put an older extract over newer ones. "
-            f"Rewind the state to before {day} (bayres state rewind --to {day}) and re-run the "
-            f"days from {day} on")
-    rerun = bool(days) and day == days[-1]
-    if rerun:
-        days = rewind(state_path, day)
     rules = [SourceRule.of(s) for s in sources]
     con = connect(duckdb)
     try:
         table = _table(state_path)
         _register_current(con, table)
-        _incoming(con, rules, standardized_uri, raw_dirs, day)
-        present = _present(con, rules, quarantine_uri)
-        changes = _changes(con, rules, day, present)
+        _incoming(con, rules, zones.standardized, zones.raw_dirs, day)
+        present = _present(con, rules, zones.quarantine)
+        _changes(con, rules, day, present)
         counts = dict(con.execute("SELECT change, count(*) FROM state_actions GROUP BY change").fetchall())
-        _write_parquet(con, f"SELECT * FROM state_changes", changes_uri, run_id)
+        _write_parquet(con, "SELECT * FROM state_changes", zones.changes, run_id)
         metadata = CommitProperties(custom_metadata={DAYS: json.dumps(days + [day]),
                                                      "bayres.run_id": run_id})
         batch = _arrow(con.sql("SELECT * FROM state_merge").arrow())
@@ -223,14 +255,14 @@ def apply_day(*, state_path: Path, changes_uri: str, current_uri: str, run_date:
         _register_current(con, table)
         _write_parquet(con, f"""SELECT {', '.join(RECORD_COLUMNS)}, CAST(NULL AS VARCHAR) AS cstr_id,
                                 DATE {_q(day)} AS run_date
-                                FROM state_current WHERE NOT _deleted""", current_uri, run_id)
+                                FROM state_current WHERE NOT _deleted""", zones.current, run_id)
         live = con.execute("SELECT count(*) FROM state_current WHERE NOT _deleted").fetchone()[0]
         by_source = {f"{p}/{s}": n for p, s, n in con.execute(
             "SELECT src_platform, src_source, count(*) FROM state_current WHERE NOT _deleted "
             "GROUP BY ALL ORDER BY ALL").fetchall()}
     finally:
         con.close()
-    return {"day": day, "rerun": rerun, "days": len(days) + 1, "version": table.version(),
+    return {"day": day, "days": len(days) + 1, "version": table.version(),
             "records": int(live), "by_source": by_source,
             **{c: int(counts.get(c, 0)) for c in (*CHANGES, "stale", "unchanged")},
             "merge_seconds": merged, "seconds": round(time.perf_counter() - started, 3)}
@@ -404,17 +436,30 @@ def run_state(ctx) -> dict:
     """The conform stage's last step: merge the day into the state (see the module)."""
     from .dedup import duckdb_settings
 
+    if ctx.profile.get("lake.kind") == "hdfs":
+        log.warning("[%s] current state: not kept on an HDFS lake yet; dedup reads the day's "
+                    "records", ctx.run_id)
+        return {"skipped": "the state is kept on local lakes only (jobs/state.py)"}
     sources = ctx.profile.sources
-    return apply_day(
-        state_path=state_path(ctx), changes_uri=ctx.zone("changes"), current_uri=ctx.zone("current"),
-        run_date=ctx.run_date, run_id=ctx.run_id, sources=sources,
-        standardized_uri=ctx.zone("standardized"), quarantine_uri=ctx.zone("quarantine"),
-        raw_dirs={f"{s['platform']}/{s['source']}": ctx.raw_dir(s["platform"], s["source"])
-                  for s in sources},
-        duckdb=duckdb_settings(ctx.profile))
+
+    def zones(day: str) -> DayZones:
+        other = replace(ctx, run_date=date.fromisoformat(day))
+        return DayZones(standardized=other.zone("standardized"), quarantine=other.zone("quarantine"),
+                        raw_dirs={f"{s['platform']}/{s['source']}": other.raw_dir(s["platform"], s["source"])
+                                  for s in sources},
+                        changes=other.zone("changes"), current=other.zone("current"))
+
+    return apply_day(state_path=state_path(ctx), run_date=ctx.run_date, run_id=ctx.run_id,
+                     sources=sources, zones=zones, duckdb=duckdb_settings(ctx.profile))
+
+
+def has_changes(ctx) -> bool:
+    return local_path(ctx.zone("changes")).is_dir() if ctx.profile.get("lake.kind") != "hdfs" else False
 
 
 def records_zone(ctx) -> str:
     """What dedup reads: the current state of the day when the state ran, else the day's records."""
     current = ctx.zone("current")
-    return current if local_path(current).is_dir() else ctx.zone("standardized")
+    if ctx.profile.get("lake.kind") == "hdfs" or not local_path(current).is_dir():
+        return ctx.zone("standardized")
+    return current

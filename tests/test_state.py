@@ -54,9 +54,9 @@ class Lake:
     def run(self, day: str, records: list[dict], refused: list[tuple] = (), tombstones: list[str] = ()):
         """One day: the day's accepted records, refused (platform, source, id), sz tombstones."""
         d = date.fromisoformat(day)
-        std = _zone(self.root / "standardized" / f"run_date={day}", RESOURCE_RECORD,
+        _zone(self.root / "standardized" / f"run_date={day}", RESOURCE_RECORD,
                     [{**r, "run_date": d, "src_raw_path": f"raw/{day}"} for r in records])
-        quarantine = _zone(self.root / "quarantine" / f"run_date={day}", QUARANTINE,
+        _zone(self.root / "quarantine" / f"run_date={day}", QUARANTINE,
                            [{"run_id": day, "src_platform": p, "src_source": s, "src_record_id": i,
                              "src_location": "?", "stage": "standardize", "run_date": d}
                             for p, s, i in refused])
@@ -66,12 +66,16 @@ class Lake:
                                  "ZT": ["D"] * len(tombstones) or pa.array([], pa.string())}),
                        raw / "part-00000.parquet")
         return state.apply_day(
-            state_path=self.root / "state" / "current",
-            changes_uri=(self.root / "changes" / f"run_date={day}").as_uri(),
-            current_uri=(self.root / "current" / f"run_date={day}").as_uri(),
-            run_date=d, run_id=f"test-{day}", sources=SOURCES, standardized_uri=std,
-            quarantine_uri=quarantine, raw_dirs={"sz/inst": raw.as_uri()},
-            duckdb={"memory_limit": "1GB", "threads": 1})
+            state_path=self.root / "state" / "current", run_date=d, run_id=f"test-{day}",
+            sources=SOURCES, zones=self.zones, duckdb={"memory_limit": "1GB", "threads": 1})
+
+    def zones(self, day: str) -> state.DayZones:
+        return state.DayZones(
+            standardized=(self.root / "standardized" / f"run_date={day}").as_uri(),
+            quarantine=(self.root / "quarantine" / f"run_date={day}").as_uri(),
+            raw_dirs={"sz/inst": (self.root / "raw" / "sz" / "inst" / day).as_uri()},
+            changes=(self.root / "changes" / f"run_date={day}").as_uri(),
+            current=(self.root / "current" / f"run_date={day}").as_uri())
 
     def current(self, day: str) -> dict:
         t = pq.read_table(self.root / "current" / f"run_date={day}")
@@ -139,15 +143,39 @@ def test_days_of_snapshots_and_deltas(tmp_path):
     assert state.applied_days(tmp_path / "state" / "current") == \
         ["2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"]
 
-    # a backfill of an older day is refused, naming both days
-    with pytest.raises(state.StateConflict, match="2026-11-02 is before 2026-11-04"):
-        lake.run("2026-11-02", [])
-    # … and after a rewind it is applied, and the days after it re-run give today's state again
-    assert state.rewind(tmp_path / "state" / "current", "2026-11-03") == ["2026-11-01", "2026-11-02"]
-    lake.run("2026-11-03", [], refused=[("gz", "inst", "1")], tombstones=["10"])
-    lake.run("2026-11-04", [_record("sz", "inst", "11", "色谱仪（新）", "2026-11-03"),
-                            _record("gz", "inst", "1", "质谱仪（高分辨）"), _record("gz", "inst", "3", "离心机")])
+    # a backfill of an older day (day 2 again, now with one more record) rewinds the state and
+    # replays the days after it: the state is what applying the days in order gives
+    out = lake.run("2026-11-02", [
+        _record("gz", "inst", "1", "质谱仪（高分辨）"), _record("gz", "inst", "4", "补录"),
+        _record("sz", "inst", "10", "光谱仪 II", "2026-10-20"), _record("sz", "inst", "11", "旧名", "2026-09-01"),
+        _record("hk", "talent", "101", "李小明")])
+    assert out["replayed"] == ["2026-11-03", "2026-11-04"] and out["rerun"]
+    # gz is a full snapshot: days 3 and 4 did not list row 4, so it is deleted again on day 4 —
+    # as applying the four days in order from nothing gives
+    assert lake.current("2026-11-02") == {**expected2, ("gz", "inst", "4"): "补录"}
     assert lake.current("2026-11-04") == expected4
+    fresh = Lake(tmp_path / "fresh")
+    for d in ("2026-11-01", "2026-11-02", "2026-11-03", "2026-11-04"):
+        for zone in ("standardized", "quarantine"):
+            target = fresh.root / zone / f"run_date={d}"
+            target.mkdir(parents=True)
+            (target / "part-00000.parquet").write_bytes(
+                (tmp_path / zone / f"run_date={d}" / "part-00000.parquet").read_bytes())
+        raw = fresh.root / "raw" / "sz" / "inst" / d
+        raw.mkdir(parents=True)
+        (raw / "part-00000.parquet").write_bytes(
+            (tmp_path / "raw" / "sz" / "inst" / d / "part-00000.parquet").read_bytes())
+        state.apply_day(state_path=fresh.root / "state" / "current", run_date=date.fromisoformat(d),
+                        run_id="fresh", sources=SOURCES, zones=fresh.zones)
+        assert fresh.current(d) == lake.current(d), d
+        assert fresh.changes(d) == lake.changes(d), d
+
+    # a later day that cannot be replayed (its standardized zone is gone) refuses the backfill
+    import shutil
+
+    shutil.rmtree(tmp_path / "standardized" / "run_date=2026-11-04")
+    with pytest.raises(state.StateConflict, match="2026-11-04 cannot be replayed"):
+        lake.run("2026-11-03", [], tombstones=["10"])
 
 
 def test_killed_run_leaves_the_state_unchanged(tmp_path, monkeypatch):
