@@ -234,6 +234,7 @@ def _apply(state_path: Path, day: str, run_id: str, days: list[str], sources: li
     started = time.perf_counter()
     rules = [SourceRule.of(s) for s in sources]
     con = connect(duckdb)
+    con.execute("SET enable_progress_bar = false")
     try:
         table = _table(state_path)
         _register_current(con, table)
@@ -241,6 +242,7 @@ def _apply(state_path: Path, day: str, run_id: str, days: list[str], sources: li
         present = _present(con, rules, zones.quarantine)
         _changes(con, rules, day, present)
         counts = dict(con.execute("SELECT change, count(*) FROM state_actions GROUP BY change").fetchall())
+        compared = time.perf_counter()
         _write_parquet(con, "SELECT * FROM state_changes", zones.changes, run_id)
         metadata = CommitProperties(custom_metadata={DAYS: json.dumps(days + [day]),
                                                      "bayres.run_id": run_id})
@@ -250,12 +252,13 @@ def _apply(state_path: Path, day: str, run_id: str, days: list[str], sources: li
             _create(state_path, batch, metadata)
         else:
             _merge(table, batch, metadata)
-        merged = round(time.perf_counter() - merge_started, 3)
+        merged = time.perf_counter()
         table = _table(state_path)
         _register_current(con, table)
         _write_parquet(con, f"""SELECT {', '.join(RECORD_COLUMNS)}, CAST(NULL AS VARCHAR) AS cstr_id,
                                 DATE {_q(day)} AS run_date
                                 FROM state_current WHERE NOT _deleted""", zones.current, run_id)
+        exported = time.perf_counter()
         live = con.execute("SELECT count(*) FROM state_current WHERE NOT _deleted").fetchone()[0]
         by_source = {f"{p}/{s}": n for p, s, n in con.execute(
             "SELECT src_platform, src_source, count(*) FROM state_current WHERE NOT _deleted "
@@ -265,18 +268,26 @@ def _apply(state_path: Path, day: str, run_id: str, days: list[str], sources: li
     return {"day": day, "days": len(days) + 1, "version": table.version(),
             "records": int(live), "by_source": by_source,
             **{c: int(counts.get(c, 0)) for c in (*CHANGES, "stale", "unchanged")},
-            "merge_seconds": merged, "seconds": round(time.perf_counter() - started, 3)}
+            "step_seconds": {"compare": round(compared - started, 3),
+                             "history": round(merge_started - compared, 3),
+                             "merge": round(merged - merge_started, 3),
+                             "current_zone": round(exported - merged, 3)},
+            "seconds": round(time.perf_counter() - started, 3)}
 
 
 def _register_current(con, table) -> None:
-    """``state_current``: the state's rows (an empty relation of the right shape before day 1)."""
-    if table is None:
+    """``state_current``: the state's rows (an empty relation of the right shape before day 1).
+    DuckDB reads the live Parquet files of the table's version itself (delta-rs writes no
+    deletion vectors, so the file list is the table; the partition columns are in the paths)."""
+    files = table.file_uris() if table is not None else []
+    if not files:
         cols = ", ".join([f"CAST(NULL AS {_duck_type(c)}) AS {c}" for c in RECORD_COLUMNS]
                          + [f"CAST(NULL AS {t}) AS {c}" for c, t in STATE_COLUMNS])
         con.execute(f"CREATE OR REPLACE TEMP VIEW state_current AS SELECT {cols} WHERE false")
         return
-    con.register("state_current_ds", table.to_pyarrow_dataset())
-    con.execute("CREATE OR REPLACE TEMP VIEW state_current AS SELECT * FROM state_current_ds")
+    listed = ", ".join(_q(local_path(f).as_posix()) for f in files)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW state_current AS SELECT * FROM read_parquet([{listed}], "
+                f"hive_partitioning = true, hive_types_autocast = false, union_by_name = true)")
 
 
 def _duck_type(column: str) -> str:
