@@ -248,6 +248,10 @@ def governance_report(profile, as_json: bool) -> None:
 from .cli_ops import register  # noqa: E402
 
 register(main)
+# the current state of every source (issue 18): its days, a rewind before a backfill
+from .state_cli import register as register_state  # noqa: E402
+
+register_state(main)
 
 if __name__ == "__main__":
     main()

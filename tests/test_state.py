@@ -217,3 +217,19 @@ def test_history_answers_as_of_and_field_changes(tmp_path):
                       "AND list_contains(string_split(changed_fields, ','), 'name')").fetchall()
     assert when == [("2026-11-02",)]
     json.dumps(state.applied_days(tmp_path / "state" / "current"))
+
+
+def test_state_command_lists_days_and_rewinds(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from bayres.jobs.cli import main
+
+    lake = Lake(tmp_path / "lake")  # the local profile's lake under BAYRES_HOME
+    lake.run("2026-11-01", [_record("gz", "inst", "1", "a")])
+    lake.run("2026-11-02", [_record("gz", "inst", "1", "b")])
+    monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(main, ["state", "days"]).output.split() == ["2026-11-01", "2026-11-02"]
+    done = runner.invoke(main, ["state", "rewind", "--to", "2026-11-02"])
+    assert done.exit_code == 0 and "newest 2026-11-01" in done.output
+    assert state.applied_days(tmp_path / "lake" / "state" / "current") == ["2026-11-01"]
