@@ -18,7 +18,8 @@ day's standardized records are merged into ``<lake>/state/current``, a Delta Lak
   *not* missing: its last good version stays), or a tombstone: a raw row whose
   ``state.deleted_when.field`` holds one of ``state.deleted_when.values`` (a source's delete
   flag). A deleted key stays in the table as a tombstone (``_deleted``), so a late older
-  version cannot bring it back; a newer one can.
+  version — or the deleted version itself, arriving late — cannot bring it back; a strictly
+  newer one can, and so can a full snapshot that lists the key again.
 
 History: every change of a day is a row of ``<lake>/changes/run_date=<day>`` (the record as it
 became — for a delete, as it was — with ``change`` and ``changed_fields``), loaded into the Hive
@@ -103,6 +104,7 @@ class SourceRule:
     deleted_field: str | None = None
     deleted_values: tuple = ()
     id_field: str = ""
+    version_column: str | None = None   # the raw column the version field is mapped from
 
     @staticmethod
     def of(source: dict) -> "SourceRule":
@@ -118,7 +120,8 @@ class SourceRule:
         return SourceRule(platform=source["platform"], source=source["source"], snapshot=mode == "full",
                           version_field=version, deleted_field=deleted.get("field"),
                           deleted_values=tuple(str(v) for v in deleted.get("values") or ()),
-                          id_field=source["id_field"])
+                          id_field=source["id_field"],
+                          version_column=(source.get("mapping") or {}).get(version))
 
 
 def local_path(uri: str) -> Path:
@@ -312,12 +315,15 @@ def _incoming(con, rules: list[SourceRule], standardized_uri: str, raw_dirs: dic
         if r.deleted_field not in cols or r.id_field not in cols:
             continue
         values = ", ".join(_q(v) for v in r.deleted_values)
+        # the tombstone's own modification date, when the raw row carries it
+        version = (f"try_cast(left(trim({r.version_column}), 10) AS DATE)"
+                   if r.version_column in cols else "CAST(NULL AS DATE)")
         tombs.append(f"""SELECT {', '.join(
             f"{_q(r.platform)} AS {c}" if c == 'src_platform' else
             f"{_q(r.source)} AS {c}" if c == 'src_source' else
             f"NULLIF(trim({r.id_field}), '') AS {c}" if c == 'src_record_id' else
             f"CAST(NULL AS {_duck_type(c)}) AS {c}" for c in RECORD_COLUMNS)},
-            CAST(NULL AS DATE) AS _modified, true AS _tomb
+            {version} AS _modified, true AS _tomb
             FROM {_parquet(raw)} WHERE trim({r.deleted_field}) IN ({values})
               AND NULLIF(trim({r.id_field}), '') IS NOT NULL""")
     union = " UNION ALL ".join(["SELECT * FROM state_day"] + tombs)
@@ -353,11 +359,17 @@ def _changes(con, rules: list[SourceRule], day: str, snapshot_of: str) -> None:
     changed = "concat_ws(',', " + ", ".join(
         f"CASE WHEN s.{c} IS DISTINCT FROM t.{c} THEN {_q(c)} END" for c in CONTENT) + ")"
     newer = "coalesce(s._modified, DATE '0001-01-01') >= coalesce(t._modified, DATE '0001-01-01')"
+    # a deleted key comes back in a full snapshot that lists it, or with a strictly newer version
+    snapshot = " OR ".join(f"(s.src_platform = {_q(r.platform)} AND s.src_source = {_q(r.source)})"
+                           for r in rules if r.snapshot) or "false"
+    back = f"({snapshot}) OR coalesce(s._modified, DATE '0001-01-01') > coalesce(t._modified, DATE '0001-01-01')"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE state_actions AS
         SELECT s.*, t._modified AS _t_modified, t._inserted_on AS _t_inserted,
-          CASE WHEN s._tomb THEN CASE WHEN t.src_record_id IS NULL OR t._deleted THEN 'none' ELSE 'delete' END
+          CASE WHEN s._tomb THEN CASE WHEN t.src_record_id IS NULL THEN 'tombstone'
+                                      WHEN t._deleted THEN 'none' ELSE 'delete' END
                WHEN t.src_record_id IS NULL THEN 'insert'
                WHEN NOT ({newer}) THEN 'stale'
+               WHEN t._deleted AND NOT ({back}) THEN 'stale'
                WHEN t._deleted THEN 'insert'
                WHEN {differs} THEN 'update'
                ELSE 'unchanged' END AS change,
@@ -373,19 +385,23 @@ def _changes(con, rules: list[SourceRule], day: str, snapshot_of: str) -> None:
     # the record as it became (a tombstone: as it was, so its history row shows it)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE state_changed AS
         SELECT a.change, nullif(a.changed_fields, '') AS changed_fields,
-               CASE WHEN a.change = 'delete' THEN coalesce(t._modified, a._modified)
+               CASE WHEN a.change = 'delete' AND a._modified IS NOT NULL AND t._modified IS NOT NULL
+                    THEN greatest(a._modified, t._modified)
+                    WHEN a.change = 'delete' THEN coalesce(a._modified, t._modified)
                     ELSE a._modified END AS modified_date,
                {', '.join(f"CASE WHEN a._tomb THEN t.{c} ELSE a.{c} END AS {c}" if c not in KEY
                           else f"a.{c} AS {c}" for c in RECORD_COLUMNS)},
                DATE {_q(day)} AS run_date, t._inserted_on AS _t_inserted
         FROM state_actions a LEFT JOIN state_current t
           ON {' AND '.join(f"a.{k} = t.{k}" for k in KEY)}
-        WHERE a.change IN ('insert', 'update', 'delete')""")
+        WHERE a.change IN ('insert', 'update', 'delete', 'tombstone')""")
+    # a tombstone for a key never seen is kept (a late copy of it must not appear), not history
     con.execute(f"""CREATE OR REPLACE TEMP VIEW state_changes AS
-        SELECT {', '.join(f.name for f in RECORD_CHANGE.fields)} FROM state_changed""")
+        SELECT {', '.join(f.name for f in RECORD_CHANGE.fields)} FROM state_changed
+        WHERE change <> 'tombstone'""")
     con.execute(f"""CREATE OR REPLACE TEMP VIEW state_merge AS
         SELECT {', '.join(RECORD_COLUMNS)}, modified_date AS _modified,
-               change = 'delete' AS _deleted,
+               change IN ('delete', 'tombstone') AS _deleted,
                coalesce(_t_inserted, DATE {_q(day)}) AS _inserted_on,
                DATE {_q(day)} AS _changed_on
         FROM state_changed""")
