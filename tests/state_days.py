@@ -100,6 +100,9 @@ def main(home: str, out: str) -> None:
     fresh = home / "fresh"
     shutil.copytree(home / "sources", fresh / "sources")
     shutil.copytree(home / "linkage" / "models", fresh / "linkage" / "models")
+    Path(out).write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
+    # parts of the pipeline read BAYRES_HOME from the environment: the fresh home's, for its run
+    os.environ["BAYRES_HOME"] = str(fresh)
     run_pipeline(_profile(fresh), DAY2, spark=spark)
     result["fresh"] = observe(spark, fresh, DAY2)
     Path(out).write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
