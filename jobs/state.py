@@ -30,8 +30,10 @@ adds time travel (``DeltaTable(path, version=…)``) and is how re-runs are made
 Runs: each day is one Delta commit carrying ``bayres.days`` (the days applied so far) in its
 commit metadata. Re-running the newest day first restores the table to the version before it
 (Delta ``RESTORE``), then applies the day again — the same result as the first time. A day
-before the newest applied one is refused with :class:`StateConflict` naming both days (a
-backfill must rewind: :func:`rewind`, then re-run the days from there on). A run killed before
+before the newest applied one (a backfill) rewinds the table to before it and replays the later
+days from their own zones, so the state is what applying every day in order gives; when a later
+day's standardized zone is gone the backfill is refused with :class:`StateConflict`, naming it
+(``bayres state rewind --to DAY`` then re-running the days is the way out). A run killed before
 its commit leaves the table as it was; one killed after it is a re-run of the newest day.
 
 Why Delta Lake through delta-rs (the ``deltalake`` package) and not Spark's Delta or Iceberg:
@@ -211,7 +213,7 @@ def apply_day(*, state_path: Path, run_date: date, run_id: str, sources: list[di
                 f"state: {day} comes before {', '.join(later)}, already applied to the current "
                 f"state ({state_path}), and {d} cannot be replayed after it: its standardized zone "
                 f"{zones(d).standardized} is gone. Re-run conform for {d} first, or rewind the "
-                f"state (jobs/state.rewind) to before {day} and re-run every day from there")
+                f"state (bayres state rewind --to {day}) and re-run every day from there")
     was_applied = day in days
     if day in days or later:
         days = rewind(state_path, day if day in days else later[0])
