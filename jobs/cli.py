@@ -338,6 +338,10 @@ def export_gbt30523(profile, cstr: str | None, out: Path | None, run_date: str |
 from .cli_ops import register  # noqa: E402
 
 register(main)
+# the current state of every source (issue 18): its days, a rewind before a backfill
+from .state_cli import register as register_state  # noqa: E402
+
+register_state(main)
 
 if __name__ == "__main__":
     main()

@@ -286,7 +286,10 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
 
         warm_up(conf)  # romanisation dictionaries load while the first types are prepared
     engine = engine_for(backend, spark, duckdb)
-    engine.read_parquet(RECORDS, ctx.zone("standardized"), cache=True)
+    from .state import records_zone
+
+    # the current state of every source (jobs/state.py), not the day's extract alone
+    engine.read_parquet(RECORDS, records_zone(ctx), cache=True)
     previous, previous_day = read_registry(engine, lake, ctx.lake_root, ctx.run_date)
     review_dir = ctx.profile.path("linkage.review_dir")
     result = deduplicate(

@@ -141,6 +141,11 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
             r.asDict() for r in spark.read.parquet(ctx.zone("quarantine"))
             .groupBy("src_platform", "stage", "field").count().orderBy("src_platform", "stage", "field")
             .collect()]
+        # the day merged into the current state of every source (jobs/state.py, issue 18): what
+        # dedup and the stages after it read
+        from .state import run_state
+
+        info["state"] = run_state(ctx)
 
 
 def run_dedup(ctx: RunContext, spark: SparkSession, retrain: bool = False) -> None:
@@ -160,6 +165,11 @@ def run_load(ctx: RunContext, spark: SparkSession) -> None:
                             (QUARANTINE, ctx.zone("quarantine"))):
             info["hive"][table.name] = load.to_hive(spark, spark.read.parquet(path), table, db,
                                                     ctx.run_date)
+        from .state import RECORD_CHANGE, has_changes
+
+        if has_changes(ctx):  # the catalogue's history: the day's changes of the current state
+            info["hive"][RECORD_CHANGE.name] = load.to_hive(
+                spark, spark.read.parquet(ctx.zone("changes")), RECORD_CHANGE, db, ctx.run_date)
 
 
 def raw_index(ctx: RunContext, spark: SparkSession):

@@ -1,6 +1,6 @@
 """`python -m tests.bench [--scales 5000,1000000] [--dedup-scales 1000000,4000000]
-[--dedup-rounds 1] [--dedup-spark] [--portal-records 100000] [--stack-scale 5000]` — run the
-benchmarks, write .bench/*.json.
+[--dedup-rounds 1] [--dedup-spark] [--portal-records 100000] [--stack-scale 5000]
+[--incremental-records 1000000]` — run the benchmarks, write .bench/*.json.
 
 Each pipeline scale writes ``.bench/pipeline_vs_copy_<scale>.json`` (the whole run against a
 plain PySpark read-raw-write-Parquet job, ``ratio``) and ``.bench/pipeline_local_<scale>.json``
@@ -31,11 +31,16 @@ def main() -> None:
     parser.add_argument("--dedup-scales", default="1000000",
                         help="dedup stage vs a plain Splink-DuckDB script at these scales (default 1000000; "
                              "'' for none)")
+    parser.add_argument("--incremental-records", type=int, default=1_000_000,
+                        help="the current state's full day vs incremental days of 0.1/1/10 %% changed "
+                             "at this catalogue size (.bench/incremental_<n>.json; 0: skip it)")
     parser.add_argument("--dedup-rounds", type=int, default=1, help="ours/peer alternations per scale")
     parser.add_argument("--dedup-spark", action="store_true", help="also the Spark backend at 1M")
     parser.add_argument("--service-log-lines", type=int, default=1_000_000,
                         help="lines of service logs through the Flume collector vs cat (0: skip)")
     args = parser.parse_args()
+    if args.incremental_records:  # first: a few minutes, before the long runs load the machine
+        __import__("tests.bench.incremental", fromlist=["run"]).run(args.incremental_records)
     if args.service_log_lines:
         __import__("tests.bench.service_logs", fromlist=["run"]).run(args.service_log_lines)
     for scale in [int(s) for s in args.scales.split(",") if s]:
