@@ -32,7 +32,7 @@ Relational sources (``format: sql``), Sqoop-style — the ``sql:`` keys (:func:`
   changes while the splits are read may be read twice or not at all;
 * ``fetch_size`` (rows per fetch and per Arrow batch, default 50,000; the fast path also ends
   a batch at 4 MiB); ``fast`` (default true: MySQL/MariaDB rows are cut out of the protocol
-  buffer column-wise, see :mod:`bayres.connectors.sql_source`).
+  buffer column-wise, see :mod:`bayres.connectors.mysql_protocol`).
 
 Incremental runs and the watermark (key ``watermarks/<platform>/<source>`` of the state store):
 
@@ -87,7 +87,8 @@ import pyarrow.parquet as pq
 from ..connectors.drop_folder import FileChanged, LocalDropFolder, OutsideDropFolder
 from ..connectors.feeds import FORMATS, FeedError, Record, read_feed
 from ..connectors.lake import MANIFEST, Lake, _tag
-from ..connectors.sql_source import Cancelled, Split, SqlReader, Window, decode_value, encode_value
+from ..connectors.sql_predicates import Split, Window, decode_value, encode_value
+from ..connectors.sql_source import Cancelled, SqlReader
 from ..connectors.state_store import StateConflict, StateStore, watermark_key
 from .feed_ledger import ON_REMOVED, FeedLedger
 

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from bayres.connectors import sql_source
+from bayres.connectors import mysql_protocol
 from bayres.connectors.lake import LocalLake
 from bayres.connectors.sql_source import SqlReader
 from bayres.connectors.state_store import LocalStateStore, StateConflict, ZkStateStore, watermark_key
@@ -651,8 +651,8 @@ def _fake_result(stream: bytes, step: int):
 
 def _read_all(stream: bytes, step: int, max_rows: int, columns):
     conn, result = _fake_result(stream, step)
-    reader = sql_source._RowChunks(conn, result, len(columns), chunk_bytes=4096)
-    arrays = [sql_source._cut_fields(data, starts, ends, columns)
+    reader = mysql_protocol.RowChunks(conn, result, len(columns), chunk_bytes=4096)
+    arrays = [mysql_protocol.cut_fields(data, starts, ends, columns)
               for data, starts, ends in reader.chunks(max_rows)]
     assert not result.unbuffered_active
     return [list(row) for a in arrays for row in zip(*(x.to_pylist() for x in a))]
@@ -665,7 +665,7 @@ EOF_PACKET = b"\xfe\x00\x00\x22\x00"
 def test_row_packet_reader_edge_cases(step):
     """Rows of every length class — up to one above 16 MiB split over two packets — NULLs, empty
     strings, a buffer that arrives a byte at a time; the reader never reads past the EOF packet."""
-    columns = [sql_source._FastColumn("a", "text"), sql_source._FastColumn("b", "text")]
+    columns = [mysql_protocol.FastColumn("a", "text"), mysql_protocol.FastColumn("b", "text")]
     huge = "巨" * 6_000_000  # 18 MB: an 8-byte length and a payload over two packets
     rows = [["1", None], ["", "x" * 300], ["中文", "y" * 70_000], ["2", huge], [None, "end"]]
     if step < 1024:
@@ -680,7 +680,7 @@ def test_row_packet_reader_edge_cases(step):
 def test_row_packet_reader_raises_server_errors_and_bad_sequences():
     import pymysql
 
-    columns = [sql_source._FastColumn("a", "text")]
+    columns = [mysql_protocol.FastColumn("a", "text")]
     error = b"\xff" + (1317).to_bytes(2, "little") + b"#70100Query execution was interrupted"
     stream = _packets([_lcs(b"1"), _lcs(b"2"), error], seq=1)
     with pytest.raises(pymysql.err.OperationalError, match="interrupted"):
