@@ -7,7 +7,7 @@
     bayres lock-status                       who holds / waits for each lock
 
 ZooKeeper comes from the profile (``state.hosts``, ``state.root``) or ``--zk HOST:PORT[,…]``.
-``jobs/cli.py`` adds these commands with ``from .cli_ops import register; register(main)``.
+``jobs/cli.py`` adds these commands with :func:`register` (``register(main)``).
 """
 from __future__ import annotations
 

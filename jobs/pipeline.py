@@ -27,7 +27,8 @@ from .conform import conform_sources, split_conformed
 from ..connectors.commit import write_spark_directory
 from ..connectors.drop_folder import drop_folder_for
 from ..connectors.state_store import state_store_for
-from .extract import extract_source, needs_state, raw_path
+from .extract import extract_source, needs_state
+from .extract_parts import raw_path
 from .locks import publish_lock
 from .progress import Progress, spark_tasks
 from .run_context import RunContext

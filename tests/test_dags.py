@@ -422,7 +422,7 @@ def start_partitioned_runs() -> set:
 def extracted(airflow_db, dagbag, dag_profile):
     """The four platform DAGs for DAY (gz first, and gz again at the end: a re-run), with what
     the scheduler would start after each."""
-    from bayres.jobs.extract import raw_path
+    from bayres.jobs.extract_parts import raw_path
 
     runs, started = {}, {}
     for platform in PLATFORMS:
@@ -482,7 +482,7 @@ def test_aggregation_starts_once_all_four_platforms_landed(extracted):
 def test_platform_dag_rerun_is_idempotent(extracted, dag_profile):
     """The same date again: same raw data, each source once in the run's report, the other
     platforms' manifests kept."""
-    from bayres.jobs.extract import raw_path
+    from bayres.jobs.extract_parts import raw_path
 
     run, states = extracted["gz_rerun"]
     assert run.state == "success" and states == {"extract": "success"}

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from bayres.connectors.lake import HdfsLake, LocalLake
-from bayres.jobs import extract as extract_mod
-from bayres.jobs.extract import SRC_COLUMNS, extract_source
+from bayres.jobs import extract_files
+from bayres.jobs.extract import extract_source
+from bayres.jobs.extract_parts import SRC_COLUMNS
 
 RUN_DATE = "2024-06-01"
 
@@ -137,7 +138,7 @@ def test_failure_midway_leaves_no_partial_directory(feeds_root, lake, monkeypatc
     write_csv(feeds_root, "grants_1.csv", ["1,a,1"])
     run(source, feeds_root, lake, run_id="good")
     write_csv(feeds_root, "grants_2.csv", [f"{i},b,{i}" for i in range(2, 30)])
-    real = extract_mod.read_feed
+    real = extract_files.read_feed
 
     def failing(*args, **kwargs):
         for n, record in enumerate(real(*args, **kwargs)):
@@ -145,7 +146,7 @@ def test_failure_midway_leaves_no_partial_directory(feeds_root, lake, monkeypatc
                 raise RuntimeError("connection lost")
             yield record
 
-    monkeypatch.setattr(extract_mod, "read_feed", failing)
+    monkeypatch.setattr(extract_files, "read_feed", failing)
     with pytest.raises(RuntimeError, match="connection lost"):
         run(source, feeds_root, lake, run_id="bad", batch_rows=5)
     directory = run_dir(lake, source)

@@ -27,14 +27,17 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from bayres.connectors import sql_source
+from bayres.connectors import mysql_protocol
 from bayres.connectors.lake import LocalLake
 from bayres.connectors.sql_source import SqlReader
 from bayres.connectors.state_store import LocalStateStore, StateConflict, ZkStateStore, watermark_key
 from bayres.connectors.zookeeper import ZkCoordinator
 from bayres.jobs import extract as extract_mod
+from bayres.jobs import extract_parts
 from bayres.jobs.config import load_yaml
-from bayres.jobs.extract import extract_source, raw_path, sql_config
+from bayres.jobs.extract import extract_source
+from bayres.jobs.extract_parts import raw_path
+from bayres.jobs.extract_sql import sql_config
 from bayres.jobs.generate import generate
 from bayres.jobs.generate.sqlite_db import load_into_database
 
@@ -175,7 +178,7 @@ def test_full_extraction_of_a_generated_platform(gz, lake):
     assert [r["_src_location"] for r in rows[:2]] == ["table T_YQSB row 1", "table T_YQSB row 2"]
     assert manifest["sql_read"]["path"] == "fast" and manifest["watermark"] is None
     assert manifest["sql"] == {"database": "gz", "order_by": "YQBH", "table": "T_YQSB"}
-    assert manifest["rows"] == len(rows) and manifest["columns"][-3:] == list(extract_mod.SRC_COLUMNS)
+    assert manifest["rows"] == len(rows) and manifest["columns"][-3:] == list(extract_parts.SRC_COLUMNS)
     # values as published: decimals keep their scale, datetimes are ISO
     first = rows[0]
     assert Decimal(first["YZ"]) >= 0 and "." in first["YZ"]
@@ -250,7 +253,7 @@ def test_query_source_with_where(sz, lake):
     rows = read_rows(lake, src, DAY1)
     assert rows and all(int(r["id"]) % 2 == 0 for r in rows)
     assert len(rows) == scalar(sz, "SELECT COUNT(*) FROM instrument WHERE id % 2 = 0")
-    assert list(rows[0]) == ["id", "instrument_name", "updated_at", *extract_mod.SRC_COLUMNS]
+    assert list(rows[0]) == ["id", "instrument_name", "updated_at", *extract_parts.SRC_COLUMNS]
     assert rows[0]["_src_location"] == "query row 1"
     assert manifest["sql"]["where"] == "id % 2 = 0" and "query" in manifest["sql"]
 
@@ -282,14 +285,14 @@ def test_splits_give_the_same_rows_as_one_split(sz, tmp_path, split_by):
 def test_split_output_does_not_depend_on_thread_timing(sz, tmp_path, monkeypatch):
     src = source("sz_instruments", splits=3, fetch_size=5)
     first = run(src, sz, LocalLake(tmp_path / "a"), batch_rows=8)
-    write = extract_mod._write
+    write = extract_parts._write
     rng = random.Random(3)
 
     def jittery(table, path):  # splits finish their parts in another order
         time.sleep(rng.random() * 0.02)
         write(table, path)
 
-    monkeypatch.setattr(extract_mod, "_write", jittery)
+    monkeypatch.setattr(extract_parts, "_write", jittery)
     second = run(src, sz, LocalLake(tmp_path / "b"), batch_rows=8)
     assert first["sha256"] == second["sha256"] and first["parts"] == second["parts"]
     assert len(first["parts"]) > 3
@@ -385,13 +388,13 @@ def test_killed_extraction_leaves_nothing_and_a_rerun_is_exact(sz, lake, state, 
         import json, sys, time
         from bayres.connectors.lake import LocalLake
         from bayres.connectors.state_store import LocalStateStore
-        from bayres.jobs import extract
-        write = extract._write
+        from bayres.jobs import extract, extract_parts
+        write = extract_parts._write
         def slow_write(table, path):
             write(table, path)
             print("part", path.name, flush=True)
             time.sleep(0.3)
-        extract._write = slow_write
+        extract_parts._write = slow_write
         extract.extract_source(json.loads(sys.argv[1]), feeds_root=None,
                                database_urls={{"sz": sys.argv[2]}}, lake=LocalLake(sys.argv[3]),
                                run_date="{DAY2}", run_id="doomed", batch_rows=5,
@@ -651,8 +654,8 @@ def _fake_result(stream: bytes, step: int):
 
 def _read_all(stream: bytes, step: int, max_rows: int, columns):
     conn, result = _fake_result(stream, step)
-    reader = sql_source._RowChunks(conn, result, len(columns), chunk_bytes=4096)
-    arrays = [sql_source._cut_fields(data, starts, ends, columns)
+    reader = mysql_protocol.RowChunks(conn, result, len(columns), chunk_bytes=4096)
+    arrays = [mysql_protocol.cut_fields(data, starts, ends, columns)
               for data, starts, ends in reader.chunks(max_rows)]
     assert not result.unbuffered_active
     return [list(row) for a in arrays for row in zip(*(x.to_pylist() for x in a))]
@@ -665,7 +668,7 @@ EOF_PACKET = b"\xfe\x00\x00\x22\x00"
 def test_row_packet_reader_edge_cases(step):
     """Rows of every length class — up to one above 16 MiB split over two packets — NULLs, empty
     strings, a buffer that arrives a byte at a time; the reader never reads past the EOF packet."""
-    columns = [sql_source._FastColumn("a", "text"), sql_source._FastColumn("b", "text")]
+    columns = [mysql_protocol.FastColumn("a", "text"), mysql_protocol.FastColumn("b", "text")]
     huge = "巨" * 6_000_000  # 18 MB: an 8-byte length and a payload over two packets
     rows = [["1", None], ["", "x" * 300], ["中文", "y" * 70_000], ["2", huge], [None, "end"]]
     if step < 1024:
@@ -680,7 +683,7 @@ def test_row_packet_reader_edge_cases(step):
 def test_row_packet_reader_raises_server_errors_and_bad_sequences():
     import pymysql
 
-    columns = [sql_source._FastColumn("a", "text")]
+    columns = [mysql_protocol.FastColumn("a", "text")]
     error = b"\xff" + (1317).to_bytes(2, "little") + b"#70100Query execution was interrupted"
     stream = _packets([_lcs(b"1"), _lcs(b"2"), error], seq=1)
     with pytest.raises(pymysql.err.OperationalError, match="interrupted"):

@@ -10,7 +10,7 @@ import pytest
 
 from bayres.connectors import feeds as feeds_mod
 from bayres.connectors.lake import LocalLake
-from bayres.jobs import extract as extract_mod
+from bayres.jobs import extract_files
 from bayres.jobs.extract import extract_source
 
 DAY1, DAY2, DAY3 = "2026-11-01", "2026-11-02", "2026-11-03"
@@ -43,7 +43,7 @@ def parsed(monkeypatch):
         calls.append(kw["name"])
         return real(path, file_conf, **kw)
 
-    monkeypatch.setattr(extract_mod, "read_feed", spy)
+    monkeypatch.setattr(extract_files, "read_feed", spy)
     return calls
 
 

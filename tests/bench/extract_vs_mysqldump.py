@@ -31,9 +31,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bayres.connectors import sql_source
+from bayres.connectors import mysql_protocol, sql_source
 from bayres.connectors.lake import LocalLake
 from bayres.jobs import extract as extract_mod
+from bayres.jobs import extract_parts
 from bayres.jobs.extract import extract_source
 
 from .record import write_result
@@ -197,7 +198,7 @@ def stage_breakdown(fetch_size: int) -> dict:
                 cpu[name] += time.thread_time() - c
         return wrapper
 
-    chunks = sql_source._RowChunks.chunks
+    chunks = mysql_protocol.RowChunks.chunks
 
     def timed_chunks(self, max_rows):
         iterator = chunks(self, max_rows)
@@ -212,10 +213,10 @@ def stage_breakdown(fetch_size: int) -> dict:
                 cpu[socket_stage] += time.thread_time() - c
             yield item
 
-    patches = [(sql_source._RowChunks, "chunks", timed_chunks),
-               (sql_source, "_cut_fields", timed("fields → arrow columns (numpy, arrow take)", sql_source._cut_fields)),
+    patches = [(mysql_protocol.RowChunks, "chunks", timed_chunks),
+               (mysql_protocol, "cut_fields", timed("fields → arrow columns (numpy, arrow take)", mysql_protocol.cut_fields)),
                (sql_source, "_locations", timed("_src_location column", sql_source._locations)),
-               (extract_mod, "_write", timed("parquet write (zstd)", extract_mod._write)),
+               (extract_parts, "_write", timed("parquet write (zstd)", extract_parts._write)),
                (extract_mod, "_publish_parts", timed("hash + move parts into the lake", extract_mod._publish_parts))]
     originals = [(obj, name, getattr(obj, name)) for obj, name, _ in patches]
     for obj, name, replacement in patches:

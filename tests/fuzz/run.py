@@ -33,6 +33,7 @@ def child(target: str, args: list[str]) -> None:
 
     with atheris.instrument_imports(include=["bayres"]):
         import bayres.connectors.feeds  # noqa: F401
+        import bayres.connectors.mysql_protocol  # noqa: F401
         import bayres.connectors.sql_source  # noqa: F401
         import bayres.jobs.standardize  # noqa: F401
     from tests.fuzz.targets import TARGETS

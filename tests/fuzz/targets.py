@@ -95,11 +95,11 @@ def xlsx_feed(data: bytes) -> None:
 
 
 def sql_row_packets(data: bytes) -> None:
-    """MySQL text-protocol row payloads as the fast path cuts them (``_cut_fields``): the first
+    """MySQL text-protocol row payloads as the fast path cuts them (``cut_fields``): the first
     byte chooses the column kinds, the rest is split into rows at 0x00 0x00."""
     import pyarrow as pa
 
-    from bayres.connectors.sql_source import _cut_fields, _FastColumn
+    from bayres.connectors.mysql_protocol import FastColumn, cut_fields
 
     import numpy as np
 
@@ -107,14 +107,14 @@ def sql_row_packets(data: bytes) -> None:
         return
     kinds = ("text", "plain", "float", "datetime", "zerofill")
     k = 1 + data[0] % 4
-    columns = [_FastColumn(f"c{i}", kinds[(data[0] >> (2 + i)) % len(kinds)], fsp=data[0] % 7)
+    columns = [FastColumn(f"c{i}", kinds[(data[0] >> (2 + i)) % len(kinds)], fsp=data[0] % 7)
                for i in range(k)]
     rows = data[1:].split(b"\x00\x00") or [b""]
     payload = b"".join(rows)
     ends = np.cumsum([len(r) for r in rows])
     starts = ends - np.array([len(r) for r in rows])
     try:
-        arrays = _cut_fields(payload, starts, ends, columns)
+        arrays = cut_fields(payload, starts, ends, columns)
     except RuntimeError as e:
         assert "protocol error" in str(e) or "chunk too large" in str(e), e
         return
