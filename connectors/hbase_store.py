@@ -324,7 +324,7 @@ def audience_schema(audience: str, prefix: str = "BAYRES_") -> str:
 
 
 def _governed_partition(rows, rules, audience: str, columns: list[str]):
-    from bayres.jobs.governance import apply_rows
+    from bayres.jobs.publish.governance import apply_rows
 
     yield from apply_rows(rules, audience, [dict(_as_mapping(r)) for r in rows], columns)
 
@@ -334,7 +334,7 @@ def replace_audience_frames(frames: dict[str, DataFrame], rules, *, host: str, p
                             create: bool = True, **options) -> dict:
     """Per governance audience (conf/governance/rules.yaml), its own copy of every serving table
     — HBase ``<schema>.<TABLE>`` (:func:`audience_schema`) — whose cells already hold what that
-    audience may see (jobs/governance.apply_rows on every row, on the executors): a masked
+    audience may see (jobs/publish/governance.apply_rows on every row, on the executors): a masked
     phone is stored masked, a withheld value is no cell at all. Replaced as
     :func:`replace_frames` replaces the full tables (puts, then the rows this run no longer has
     deleted); ``create`` makes missing tables (declared families). Row keys are made of public

@@ -49,10 +49,10 @@ def audience_path(audience_dir: Path, audience: str) -> Path:
 
 def publish_audiences(db_path: Path, audience_dir: Path, rules, tables: list[str]) -> dict:
     """Per governance audience, a store of its own whose tables hold the values it may see
-    (jobs/governance.apply_frame on every table of the full store), each replaced in one
+    (jobs/publish/governance.apply_frame on every table of the full store), each replaced in one
     transaction. Returns per audience the rows per table and the values masked/pseudonymised/
     generalised/withheld."""
-    from bayres.jobs.governance import apply_frame
+    from bayres.jobs.publish.governance import apply_frame
 
     Path(audience_dir).mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(db_path), read_only=True) as src:

@@ -296,6 +296,6 @@ def state_store_for(profile, coordinator: Optional[ZkCoordinator] = None,
         if coordinator is not None:
             return ZkStateStore(coordinator)
         return ZkStateStore(coordinator_for(profile, hosts).start(), owns_coordinator=True)
-    from bayres.jobs.config import ConfigError
+    from bayres.jobs.run.config import ConfigError
 
     raise ConfigError(f"profile {profile.name}: state.kind {kind!r} is not local or zookeeper")

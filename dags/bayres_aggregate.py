@@ -9,7 +9,7 @@ tables share the one-slot pool ``bayres_load``; one run at a time. ``publish`` f
 quality refused publication; on success it emits ``bayres://curated/golden_resource``.
 
 Profile ``cluster`` (BAYRES_PROFILE): every stage is a ``SparkSubmitOperator`` task —
-``spark-submit …/bayres/jobs/submit.py --profile cluster run --stage <stage> --date <date>`` on
+``spark-submit …/bayres/jobs/run/submit.py --profile cluster run --stage <stage> --date <date>`` on
 the Airflow connection ``spark_bayres`` (master, deploy mode, queue; BAYRES_SPARK_CONN_ID names
 another). Other profiles: ``@task`` functions calling the package in the task's process.
 """

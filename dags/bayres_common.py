@@ -60,13 +60,13 @@ def spark_conn_id() -> str:
 
 
 def submit_application() -> str:
-    """The file spark-submit runs (``bayres/jobs/submit.py`` of the installed package), found
+    """The file spark-submit runs (``bayres/jobs/run/submit.py`` of the installed package), found
     without importing it: parsing the DAG files stays light."""
     import importlib.util
 
-    spec = importlib.util.find_spec("bayres.jobs.submit")
+    spec = importlib.util.find_spec("bayres.jobs.run.submit")
     if spec is None or not spec.origin:
-        raise ImportError("bayres.jobs.submit not found: is the bayres package installed?")
+        raise ImportError("bayres.jobs.run.submit not found: is the bayres package installed?")
     return spec.origin
 
 
@@ -106,7 +106,7 @@ def platform_schedules(sources: list[dict]) -> dict[str, str]:
 
 def configured_platforms() -> dict[str, str]:
     """Platform → schedule for the profile named by BAYRES_PROFILE (read when the DAGs are parsed)."""
-    from bayres.jobs.config import load_profile
+    from bayres.jobs.run.config import load_profile
 
     return platform_schedules(load_profile(profile_name()).sources)
 
@@ -179,7 +179,7 @@ def task_profile(lookup: Callable[[str], Any] | None = None, environ: dict | Non
     """The profile a task runs with: BAYRES_PROFILE, then Airflow connections as overrides.
     A ``BAYRES__…`` variable already set in the environment wins over a connection. Nothing
     is written to ``os.environ``: the overrides go to the profile loader only."""
-    from bayres.jobs.config import load_profile
+    from bayres.jobs.run.config import load_profile
 
     environ = dict(os.environ if environ is None else environ)
     platforms = sorted({s["platform"] for s in load_profile(profile_name(), environ=environ).sources})
@@ -216,7 +216,7 @@ def run_date_macro(dag_run, logical_date=None) -> str:
 def extract_platform(platform: str, context) -> dict:
     """Extract every source of one platform for the run date; on success, the platform's raw
     asset event carries the date as partition key and the manifests' figures as extra."""
-    from bayres.jobs.pipeline import run_pipeline
+    from bayres.jobs.run.pipeline import run_pipeline
 
     profile = task_profile()
     day = run_date_of(context).isoformat()
@@ -249,7 +249,7 @@ def check_stage(stage: str, rep: dict) -> None:
 
 def run_stage(stage: str, context) -> dict:
     """One aggregation stage for the run date (run id derived from the date, as the CLI does)."""
-    from bayres.jobs.pipeline import run_pipeline
+    from bayres.jobs.run.pipeline import run_pipeline
 
     day = run_date_of(context)
     rep = run_pipeline(task_profile(), day, stages=[stage])
@@ -284,8 +284,8 @@ def _one_line(text: str, limit: int = 2000) -> str:
 def run_of(context) -> tuple[str, Path]:
     """``(run id, <reports.root>/<run id>/run.log)`` — the log beside the run's report (run id
     from the date); ``("-", <reports.root>/run.log)`` when the date cannot be told."""
-    from bayres.jobs.config import load_profile
-    from bayres.jobs.run_context import RunContext
+    from bayres.jobs.run.config import load_profile
+    from bayres.jobs.run.context import RunContext
 
     profile = load_profile(profile_name())
     root = profile.path("reports.root")
@@ -324,11 +324,11 @@ def _record(context, event: str, alert: bool) -> None:
     text = (f"{event.upper()} {payload['dag_id']}.{payload['task_id']} try {payload['try_number']} "
             f"run {payload['dag_run_id']} date {day}: {payload['error']}")
     try:
-        from bayres.jobs.run_log import event_line
+        from bayres.jobs.run.run_log import event_line
 
         run_id, path = run_of(context)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # a line of the run's JSON-lines log (jobs/run_log.py)
+        # a line of the run's JSON-lines log (jobs/run/run_log.py)
         line = event_line(run_id, payload["task_id"], "ERROR" if event == "failed" else "WARNING",
                           "bayres.dags", text, **payload)
         with open(path, "a", encoding="utf-8") as fh:

@@ -1,7 +1,7 @@
 """One extraction DAG per platform — ``bayres_extract_<platform>`` — generated from conf/sources/.
 
 Each runs on its platform's schedule (a source may carry ``schedule:``; default ``@daily``),
-extracts every source of the platform for the run's date (``bayres.jobs.pipeline``, run id
+extracts every source of the platform for the run's date (``bayres.jobs.run.pipeline``, run id
 derived from the date, so a re-run or a backfill replaces that day's raw zone) and, once the raw
 files and manifests have landed, emits the platform's asset ``bayres://raw/<platform>`` with the
 date as partition key. ``bayres_aggregate`` runs when all four have landed for a date.

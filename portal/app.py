@@ -68,7 +68,7 @@ class ServiceConfig:
     index_path: Path
     request_log: Path | None
     audiences: dict[str, Audience]
-    #: the governance rules (jobs/governance.Rules) the audiences come from
+    #: the governance rules (jobs/publish/governance.Rules) the audiences come from
     governance: object = None
     default_page_size: int = 20
     max_page_size: int = 100
@@ -78,17 +78,17 @@ class ServiceConfig:
     def load(cls, path: Path | str, *, index_path: Path | str, request_log: Path | str | None,
              env: dict[str, str] | None = None, governance=None,
              allow_dev_key: bool = False) -> ServiceConfig:
-        """``governance``: the rules (jobs/governance.Rules; default: those of the conf
+        """``governance``: the rules (jobs/publish/governance.Rules; default: those of the conf
         directory service.yaml lives in). Each audience must be a governance audience; the fields
         it may not see are those its governance tier rules withhold (masked fields come masked
         from its own serving store, portal/reader.py)."""
-        from bayres.jobs.governance import load_rules
+        from bayres.jobs.publish.governance import load_rules
         from bayres.schemas.classification import FIELD_TIERS
 
         env = os.environ if env is None else env
         conf = yaml.safe_load(Path(path).read_text("utf-8")) or {}
         # the pseudonymisation key is needed when the service governs a full store itself
-        # (jobs/governance.py: BAYRES_GOVERNANCE_KEY; the dev key only where allowed)
+        # (jobs/publish/governance.py: BAYRES_GOVERNANCE_KEY; the dev key only where allowed)
         rules = governance or load_rules(Path(path).resolve().parent.parent,
                                          allow_dev_key=allow_dev_key)
         audiences = {}
@@ -253,7 +253,7 @@ def create_app(config: ServiceConfig, reader: CatalogueReader) -> FastAPI:
             self.aud = aud
 
         def _apply(self, rows: list[dict]) -> list[dict]:
-            from bayres.jobs.governance import apply_rows
+            from bayres.jobs.publish.governance import apply_rows
 
             rules = config.governance
             if rules is None:

@@ -2,7 +2,7 @@
 
 Every name function the portal uses goes through this module, and only through it: the search
 index (portal/index.py) calls these at publish time and on each query. The pipeline's
-cross-language matching (jobs/match_keys.py, jobs/linkage/, jobs/calibration/names.py) is being
+cross-language matching (jobs/dedup/match_keys.py, jobs/dedup/linkage/, jobs/conform/calibration/names.py) is being
 rewritten; when the new functions land, switch the bodies below to them and nothing else changes.
 
 * :func:`simplified` / :func:`traditional` — OpenCC script conversion (HK variants folded);
@@ -11,10 +11,10 @@ rewritten; when the new functions land, switch the bodies below to them and noth
   ``香港科技大学|广州``), so HKUST, 香港科技大學 and the English name meet;
 * :func:`english_key` — the normalised English / Portuguese key;
 * :func:`romanised_keys` — pinyin and Cantonese (HK spelling) renderings, folded and sorted, of a
-  person's name (jobs/linkage/romanise.py);
+  person's name (jobs/dedup/linkage/romanise.py);
 * :func:`pinyin_words` — toneless Mandarin syllables of any Chinese name (search by pinyin);
 * :func:`org_signatures` — the matcher's language-neutral signatures of an organisation name
-  (jobs/linkage/org_tokens.py), so a name in one language finds a record published in another
+  (jobs/dedup/linkage/org_tokens.py), so a name in one language finds a record published in another
   without an alias;
 * :func:`acronyms` — initials of an English name (``The Hong Kong University of Science and
   Technology`` → ``HKUST``) — derived, so it works for organisations the alias table lacks.
@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bayres.jobs.calibration import names as _names
-from bayres.jobs.calibration.text import normalise_text, to_simplified
+from bayres.jobs.conform.calibration import names as _names
+from bayres.jobs.conform.calibration.text import normalise_text, to_simplified
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[^\W\d_][^\W_]*")
@@ -80,14 +80,14 @@ def english_key(text: str | None) -> str | None:
 def romanised_keys(name: str | None, name_en: str | None = None) -> list[str]:
     """Romanised keys of a person's name (pinyin, Cantonese HK spelling, the published English
     name), each folded with its words sorted: 陳大文 and 'CHAN Tai Man' share 'chan man tai'."""
-    from bayres.jobs.linkage import romanise
+    from bayres.jobs.dedup.linkage import romanise
 
     return romanise.name_keys(name, name_en)
 
 
 def romanised_query_key(text: str | None) -> str | None:
     """The key a romanised query is compared with (:func:`romanised_keys`' form)."""
-    from bayres.jobs.linkage import romanise
+    from bayres.jobs.dedup.linkage import romanise
 
     return romanise.latin_key(text)
 
@@ -122,10 +122,10 @@ def acronyms(text: str | None) -> list[str]:
 
 
 def org_signatures(text: str | None) -> list[str]:
-    """The matcher's language-neutral signatures of an organisation name (jobs/linkage/
+    """The matcher's language-neutral signatures of an organisation name (jobs/dedup/linkage/
     org_tokens.py: institutional vocabulary, romanised proper names, dictionary glosses), so that
     香港中央圖書館 and "Hong Kong Central Library" meet without an alias; none for an acronym."""
-    from bayres.jobs.linkage.org_tokens import org_tokens
+    from bayres.jobs.dedup.linkage.org_tokens import org_tokens
 
     text = normalise_text(text)
     return org_tokens([text]).signatures if text else []

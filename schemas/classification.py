@@ -2,7 +2,7 @@
 
 Every field of the canonical record (schemas/resource.py) and of every published table — Hive
 tables, serving tables — carries one of :data:`TIERS`, lowest first.  Rules per audience × tier
-live in ``conf/governance/rules.yaml`` (jobs/governance.py applies them); this module only says
+live in ``conf/governance/rules.yaml`` (jobs/publish/governance.py applies them); this module only says
 *what* a field is.  A field with no tier is refused everywhere (``bayres schema check`` names it,
 publication raises :class:`UntieredField`): nothing is shown by default.
 
@@ -64,7 +64,7 @@ for _tier, _names in (("public", _PUBLIC), ("internal", _INTERNAL), ("personal",
             raise ValueError(f"field {_n}: classified twice ({FIELD_TIERS[_n]}, {_tier})")
         FIELD_TIERS[_n] = _tier
 
-#: how a masked value is written (jobs/governance.mask)
+#: how a masked value is written (jobs/publish/governance.mask)
 FIELD_KIND = {
     "contact_phone": "phone", "contact_phone_raw": "phone",
     "contact_email": "email",

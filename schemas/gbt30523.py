@@ -138,7 +138,7 @@ def json_schema(table=GOLDEN_RESOURCE) -> dict:
     }
 
 
-#: elements BayRes may fill by a rule (jobs/gbt30523.py); gbt_derived names the rule per record
+#: elements BayRes may fill by a rule (jobs/conform/gbt30523.py); gbt_derived names the rule per record
 DERIVABLE = ("keywords", "rights", "access_url", "metadata_date")
 
 __all__ = ["DERIVABLE", "elements", "required", "missing_sql", "missing_of", "json_schema", "condition",

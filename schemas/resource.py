@@ -195,7 +195,7 @@ RECORD_LINEAGE = Table(
     "Merge edges: which source records make up each golden record",
     key=("record_id",), partition_by=("run_date",))
 
-#: golden identifiers over time (jobs/id_registry.py): one row per id the run kept, issued or retired
+#: golden identifiers over time (jobs/dedup/id_registry.py): one row per id the run kept, issued or retired
 CSTR_CHANGE = Table(
     "cstr_change", (
         Field("cstr_id", mandatory=True, pattern=CSTR_PATTERN, derived=True),

@@ -5,7 +5,7 @@
 Run by tests/test_cluster_e2e.py with the environment of stack/cluster-env.sh: Airflow (SQLite
 metadata DB in AIRFLOW_HOME) parses dags/ as the cluster profile's DAG processor does, so every
 stage is a ``SparkSubmitOperator`` on the connection ``spark_bayres`` (``AIRFLOW_CONN_SPARK_BAYRES
-= spark://yarn?deploy-mode=client``): ``spark-submit --master yarn …/bayres/jobs/submit.py
+= spark://yarn?deploy-mode=client``): ``spark-submit --master yarn …/bayres/jobs/run/submit.py
 --profile cluster run --stage <stage> --date <date>`` against this machine's YARN. ``dag.test()``
 does not raise when a task fails, so this prints the DagRun's state and every task instance's
 state as one JSON line (the last line of stdout) for the test to assert on.

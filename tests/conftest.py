@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from bayres.jobs.config import load_profile
+from bayres.jobs.run.config import load_profile
 
 #: the logical date of the end-to-end runs
 RUN_DATE = date(2026, 11, 1)
@@ -39,7 +39,7 @@ def local_profile(test_home):
 @pytest.fixture(scope="session")
 def spark(local_profile):
     """The run's only SparkSession (Hive support, embedded metastore under test_home)."""
-    from bayres.jobs.spark_session import build_spark
+    from bayres.jobs.run.spark_session import build_spark
 
     session = build_spark(local_profile, app_name="bayres-tests")
     if local_profile.get("spark.metastore_uri"):  # a shared metastore outlives test runs
@@ -61,7 +61,7 @@ def sample(local_profile):
 @pytest.fixture(scope="session")
 def runs(spark, local_profile, sample):
     """The same day run twice: (first report, snapshot after it, second report, snapshot)."""
-    from bayres.jobs.pipeline import run_pipeline
+    from bayres.jobs.run.pipeline import run_pipeline
 
     first = run_pipeline(local_profile, RUN_DATE, spark=spark)
     snap1 = _snapshot(spark, local_profile)

@@ -14,7 +14,7 @@ replacement and its recovery are then what is killed). The scenarios:
 * ``zone``: the DuckDB engine replaces WORKDIR/zone/run_date=2024-06-01 with new rows;
 * ``publish``: ``bayres run`` of 2026-11-01 in the home WORKDIR (its stages from ``STAGES``,
   default ``publish``) where the counted writes are the publication's commits instead: each
-  step of :data:`bayres.jobs.pipeline.PUBLISH_STEPS` and, within ``serving``, the full serving
+  step of :data:`bayres.jobs.run.pipeline.PUBLISH_STEPS` and, within ``serving``, the full serving
   store before the audiences' stores. A run that ends prints a digest of everything published
   (Hive tables and views, serving stores, portal index, the journal) as its last line, JSON.
 """
@@ -43,7 +43,7 @@ def _counted(fn):
 
 def instrument_publish() -> None:
     from bayres.connectors import serving_duckdb
-    from bayres.jobs import pipeline
+    from bayres.jobs.run import pipeline
 
     pipeline._publish_step = _counted(pipeline._publish_step)
     serving_duckdb.replace_tables = _counted(serving_duckdb.replace_tables)
@@ -63,8 +63,8 @@ def published_state(spark, profile) -> dict:
 
     import duckdb
 
-    from bayres.jobs.pipeline import PUBLISH_JOURNAL, _lake
-    from bayres.jobs.run_context import RunContext
+    from bayres.jobs.run.pipeline import PUBLISH_JOURNAL, _lake
+    from bayres.jobs.run.context import RunContext
 
     out = {}
     db = profile.get("spark.hive_database")
@@ -113,13 +113,13 @@ SOURCE = {"platform": "sz", "source": "grants", "format": "csv", "id_field": "id
 def run(scenario: str, workdir: Path) -> None:
     if scenario == "extract":
         from bayres.connectors.lake import LocalLake
-        from bayres.jobs.extract import extract_source
+        from bayres.jobs.extract.stage import extract_source
 
         extract_source(SOURCE, feeds_root=workdir / "drop", database_urls={},
                        lake=LocalLake(workdir / "lake"), run_date="2024-06-01",
                        run_id=os.environ.get("RUN_ID", "run-x"), batch_rows=2)
     elif scenario == "zone":
-        from bayres.jobs.dedup_engine import DuckDBEngine
+        from bayres.jobs.dedup.engine import DuckDBEngine
 
         engine = DuckDBEngine()
         engine.write_parquet("SELECT range AS n, 'new' AS v FROM range(5)",
@@ -129,8 +129,8 @@ def run(scenario: str, workdir: Path) -> None:
 
         from pyspark.sql import SparkSession
 
-        from bayres.jobs.config import load_profile
-        from bayres.jobs.pipeline import run_pipeline
+        from bayres.jobs.run.config import load_profile
+        from bayres.jobs.run.pipeline import run_pipeline
 
         environ = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
         environ["BAYRES_HOME"] = str(workdir)

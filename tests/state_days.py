@@ -22,7 +22,7 @@ DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
 
 
 def _profile(home: Path):
-    from bayres.jobs.config import load_profile
+    from bayres.jobs.run.config import load_profile
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
     env.update(BAYRES_HOME=str(home),
@@ -81,8 +81,8 @@ def change_platforms(sources: Path, current: list[dict]) -> dict:
 
 def main(home: str, out: str) -> None:
     from bayres.jobs.generate import generate
-    from bayres.jobs.pipeline import run_pipeline
-    from bayres.jobs.spark_session import build_spark
+    from bayres.jobs.run.pipeline import run_pipeline
+    from bayres.jobs.run.spark_session import build_spark
 
     home = Path(home)
     profile = _profile(home)

@@ -1,4 +1,4 @@
-"""Unit tests of the calibration rules (jobs/calibration/): one section per module."""
+"""Unit tests of the calibration rules (jobs/conform/calibration/): one section per module."""
 from __future__ import annotations
 
 import pickle
@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bayres.jobs.calibration import contacts, dates, identifiers, money, names, phones, text
-from bayres.jobs.calibration.errors import CalibrationError
+from bayres.jobs.conform.calibration import contacts, dates, identifiers, money, names, phones, text
+from bayres.jobs.conform.calibration.errors import CalibrationError
 from bayres.schemas.resource import CSTR_PATTERN, E164, EMAIL, URL
 
 
@@ -680,7 +680,7 @@ def test_stable_local_id_is_deterministic_and_pinned():
 
 # ---------------------------------------------------------------- bench (smoke only)
 def test_bench_measures_every_hot_rule():
-    from bayres.jobs.calibration import bench
+    from bayres.jobs.conform.calibration import bench
 
     results = bench.measure(n=50)
     assert {"name_key", "parse_date", "parse_amount", "to_cny", "to_e164"} <= set(results)

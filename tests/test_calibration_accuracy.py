@@ -3,7 +3,7 @@
 
 The end-to-end tests share the suite's one pipeline run (``runs`` fixture, first run's Hive
 snapshot); how each field is compared is documented in
-:func:`bayres.jobs.evaluate.calibration_accuracy`.
+:func:`bayres.jobs.dedup.evaluate.calibration_accuracy`.
 """
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from bayres.jobs.calibration.names import OrgAliases
-from bayres.jobs.evaluate import GENERATOR_FX_TOLERANCE, calibration_accuracy
+from bayres.jobs.conform.calibration.names import OrgAliases
+from bayres.jobs.dedup.evaluate import GENERATOR_FX_TOLERANCE, calibration_accuracy
 
 #: the issue's target, for every field the generator knows
 TARGET = 0.999

@@ -5,8 +5,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from bayres.jobs.cli import main
-from bayres.jobs.config import DEFAULT_CONF, ConfigError, load_profile, load_sources
+from bayres.jobs.run.cli import main
+from bayres.jobs.run.config import DEFAULT_CONF, ConfigError, load_profile, load_sources
 
 
 def _commands(group: click.Group, prefix=()):
@@ -103,8 +103,8 @@ def test_spark_reads_the_cluster_lake_through_hdfs_not_webhdfs(monkeypatch):
     import re
     from pathlib import Path
 
-    from bayres.jobs.config import Profile
-    from bayres.jobs.run_context import RunContext
+    from bayres.jobs.run.config import Profile
+    from bayres.jobs.run.context import RunContext
 
     for var in ("BAYRES_NAMENODE", "BAYRES_HDFS_PORT", "BAYRES__LAKE__SPARK_URI"):
         monkeypatch.delenv(var, raising=False)

@@ -125,7 +125,7 @@ def test_cli_lists_no_import_errors_and_parsing_stays_light(airflow_db):
     probe = ("import json, sys\nfrom airflow.dag_processing.dagbag import DagBag\n"
              f"bag = DagBag(dag_folder={str(DAGS)!r})\n"
              "print(json.dumps([sorted(bag.dag_ids), 'pyspark' in sys.modules,"
-             " 'bayres.jobs.pipeline' in sys.modules]))\n")
+             " 'bayres.jobs.run.pipeline' in sys.modules]))\n")
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     ids, spark_loaded, pipeline_loaded = json.loads(out.stdout.strip().splitlines()[-1])
@@ -204,7 +204,7 @@ def test_aggregate_dag_cluster_profile_spark_submits_every_stage(cluster_dagbag,
     from airflow.providers.apache.spark.hooks.spark_submit import SparkSubmitHook
     from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOperator
 
-    import bayres.jobs.submit
+    import bayres.jobs.run.submit
 
     dag = cluster_dagbag.dags["bayres_aggregate"]
     assert sorted(dag.task_ids) == sorted(AGGREGATE_ORDER)
@@ -214,7 +214,7 @@ def test_aggregate_dag_cluster_profile_spark_submits_every_stage(cluster_dagbag,
     for stage in AGGREGATE_ORDER:
         task = dag.get_task(stage)
         assert isinstance(task, SparkSubmitOperator), stage
-        assert task.application == bayres.jobs.submit.__file__
+        assert task.application == bayres.jobs.run.submit.__file__
         assert task.application_args == ["--profile", "cluster", "run", "--stage", stage, "--date",
                                          "{{ bayres_run_date(dag_run, logical_date) }}"]
         assert task._conn_id == "spark_bayres"
@@ -230,18 +230,18 @@ def test_aggregate_dag_cluster_profile_spark_submits_every_stage(cluster_dagbag,
     # the command spark-submit gets: master, deploy mode and queue from the Airflow connection
     hook = SparkSubmitHook(conn_id="spark_bayres", name="bayres-dedup",
                            application_args=["--profile", "cluster", "run", "--stage", "dedup"])
-    command = hook._build_spark_submit_command(bayres.jobs.submit.__file__)
+    command = hook._build_spark_submit_command(bayres.jobs.run.submit.__file__)
     assert command[:1] == ["spark-submit"]
     for flag, value in (("--master", "yarn"), ("--deploy-mode", "client"), ("--queue", "bayres")):
         assert command[command.index(flag) + 1] == value
-    assert command[-6:] == [bayres.jobs.submit.__file__, "--profile", "cluster", "run", "--stage", "dedup"]
+    assert command[-6:] == [bayres.jobs.run.submit.__file__, "--profile", "cluster", "run", "--stage", "dedup"]
 
 
 def test_spark_submit_application_is_the_bayres_cli(tmp_path):
     """What spark-submit runs is the bayres command line (here: its help, no Spark needed)."""
-    import bayres.jobs.submit
+    import bayres.jobs.run.submit
 
-    out = subprocess.run([sys.executable, bayres.jobs.submit.__file__, "run", "--help"],
+    out = subprocess.run([sys.executable, bayres.jobs.run.submit.__file__, "run", "--help"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Usage: bayres run" in out.stdout and "--stage" in out.stdout and "--date" in out.stdout
@@ -363,7 +363,7 @@ def test_failure_callback_writes_run_log_and_alerts(common, webhook, monkeypatch
                "logical_date": LOGICAL, "exception": RuntimeError("feed unreadable\nsecond line")}
     common.on_failure(context)
     common.on_retry(context)  # a retry is logged, not alerted
-    # lines of the run's JSON-lines log (jobs/run_log.py), with the run id
+    # lines of the run's JSON-lines log (jobs/run/run_log.py), with the run id
     lines = [json.loads(line) for line in (tmp_path / "reports" / "local-2026-11-03" / "run.log")
              .read_text(encoding="utf-8").splitlines()]
     assert len(lines) == 2
@@ -386,7 +386,7 @@ def test_failure_callback_writes_run_log_and_alerts(common, webhook, monkeypatch
 def dag_profile(local_profile, sample, tmp_path_factory):
     """Lake, Hive database, serving store, quality and reports of the DAG runs' own (sources:
     the suite's sample). Returns the profile the tasks load."""
-    from bayres.jobs.config import load_profile
+    from bayres.jobs.run.config import load_profile
 
     out = tmp_path_factory.mktemp("dag_runs")
     saved = _set_env({"BAYRES__LAKE__ROOT": str(out / "lake"), "BAYRES__SPARK__HIVE_DATABASE": HIVE_DB,
@@ -422,7 +422,7 @@ def start_partitioned_runs() -> set:
 def extracted(airflow_db, dagbag, dag_profile):
     """The four platform DAGs for DAY (gz first, and gz again at the end: a re-run), with what
     the scheduler would start after each."""
-    from bayres.jobs.extract_parts import raw_path
+    from bayres.jobs.extract.parts import raw_path
 
     runs, started = {}, {}
     for platform in PLATFORMS:
@@ -482,7 +482,7 @@ def test_aggregation_starts_once_all_four_platforms_landed(extracted):
 def test_platform_dag_rerun_is_idempotent(extracted, dag_profile):
     """The same date again: same raw data, each source once in the run's report, the other
     platforms' manifests kept."""
-    from bayres.jobs.extract_parts import raw_path
+    from bayres.jobs.extract.parts import raw_path
 
     run, states = extracted["gz_rerun"]
     assert run.state == "success" and states == {"extract": "success"}

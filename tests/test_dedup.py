@@ -1,5 +1,5 @@
 """De-duplication on crafted records (DuckDB engine): strong ids, name keys, ambiguity guard, hard
-negatives, probabilistic pairs (from a labelled test double of jobs/linkage), steward decisions,
+negatives, probabilistic pairs (from a labelled test double of jobs/dedup/linkage), steward decisions,
 survivorship with provenance, CSTR ids on a first run."""
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from bayres.jobs.calibration.identifiers import stable_local_id
-from bayres.jobs.config import DEFAULT_CONF, load_yaml
-from bayres.jobs.conform import RECORD_COLUMNS
-from bayres.jobs.dedup import deduplicate
-from bayres.jobs.dedup_engine import DuckDBEngine
-from bayres.jobs.linkage import LinkageResult
-from bayres.jobs.survivorship import Rules
+from bayres.jobs.conform.calibration.identifiers import stable_local_id
+from bayres.jobs.run.config import DEFAULT_CONF, load_yaml
+from bayres.jobs.conform.stage import RECORD_COLUMNS
+from bayres.jobs.dedup.stage import deduplicate
+from bayres.jobs.dedup.engine import DuckDBEngine
+from bayres.jobs.dedup.linkage import LinkageResult
+from bayres.jobs.dedup.survivorship import Rules
 from bayres.schemas.derive_arrow import arrow_type
 from bayres.schemas.resource import GOLDEN_RESOURCE, RECORD_LINEAGE, RESOURCE_RECORD
 
@@ -50,7 +50,7 @@ def run(rows, **kwargs):
 
 
 def fixed_linker(pairs, review=0.5, accept=0.9):
-    """TEST DOUBLE of bayres.jobs.linkage.link_records: returns fixed scored pairs."""
+    """TEST DOUBLE of bayres.jobs.dedup.linkage.link_records: returns fixed scored pairs."""
     frame = pd.DataFrame(pairs, columns=["record_id_l", "record_id_r", "resource_type",
                                          "match_probability"]).assign(match_weight=0.0)
 
@@ -322,7 +322,7 @@ def test_giant_cluster_that_cannot_be_split_goes_to_review():
 
 
 def test_survivorship_rules_are_checked():
-    from bayres.jobs.config import ConfigError
+    from bayres.jobs.run.config import ConfigError
 
     with pytest.raises(ConfigError, match="not a golden field"):
         Rules.from_dict({"default": ["gz"], "fields": {"nmae": ["hk"]}})
@@ -336,7 +336,7 @@ def _keys(*rows):
 
 
 def test_components_join_keys_and_pairs_transitively():
-    from bayres.jobs.clusters import cluster
+    from bayres.jobs.dedup.clusters import cluster
 
     keys = _keys(("a", "pat:1", True), ("b", "pat:1", True), ("b", "nk:x", False), ("c", "nk:x", False),
                  ("x", "en:y", False), ("y", "en:y", False))
@@ -352,7 +352,7 @@ def test_components_join_keys_and_pairs_transitively():
 
 
 def test_guard_drops_weak_probabilistic_edges_first_and_never_strong_ones():
-    from bayres.jobs.clusters import cluster
+    from bayres.jobs.dedup.clusters import cluster
 
     # a chain r00 - r01 - ... - r09 of probabilistic pairs, weak in the middle; r00..r02 share a patent
     p = [0.9999] * 4 + [0.95] + [0.9999] * 4
@@ -372,7 +372,7 @@ def test_guard_drops_weak_probabilistic_edges_first_and_never_strong_ones():
 
 
 def test_guard_refuses_to_drop_strong_links():
-    from bayres.jobs.clusters import guard_steps
+    from bayres.jobs.dedup.clusters import guard_steps
 
     with pytest.raises(ValueError, match="strong_id"):
         guard_steps({"drop": [{"kind": "strong_id"}]})

@@ -1,5 +1,5 @@
 """The dedup stage gives identical outputs on DuckDB (local profile) and Spark (cluster profile):
-on the crafted records of test_dedup (with a test double of jobs/linkage and steward decisions)
+on the crafted records of test_dedup (with a test double of jobs/dedup/linkage and steward decisions)
 and on the generated sample's standardized zone."""
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from bayres.jobs.config import DEFAULT_CONF, load_yaml
-from bayres.jobs.dedup import deduplicate
-from bayres.jobs.dedup_engine import DuckDBEngine, SparkEngine, local_path
-from bayres.jobs.run_context import RunContext
-from bayres.jobs.survivorship import Rules
+from bayres.jobs.run.config import DEFAULT_CONF, load_yaml
+from bayres.jobs.dedup.stage import deduplicate
+from bayres.jobs.dedup.engine import DuckDBEngine, SparkEngine, local_path
+from bayres.jobs.run.context import RunContext
+from bayres.jobs.dedup.survivorship import Rules
 from bayres.schemas.derive_spark import spark_schema
 from bayres.schemas.resource import RESOURCE_RECORD
 

@@ -1,4 +1,4 @@
-"""The golden-id registry (jobs/id_registry.py) across runs: kept, new, merged, split, retired,
+"""The golden-id registry (jobs/dedup/id_registry.py) across runs: kept, new, merged, split, retired,
 same-day re-runs, and a new record with a smaller id joining an existing cluster."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from bayres.jobs.calibration.identifiers import stable_local_id
-from bayres.jobs.id_registry import Registry, assign, previous_run_date
+from bayres.jobs.conform.calibration.identifiers import stable_local_id
+from bayres.jobs.dedup.id_registry import Registry, assign, previous_run_date
 from bayres.schemas.resource import CSTR_CHANGE, REGISTRY_ID, REGISTRY_MEMBER
 
 D1, D2, D3 = date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)
@@ -129,9 +129,9 @@ def test_stage_keeps_ids_across_days_in_the_lake(tmp_path, monkeypatch, request,
     import pyarrow.parquet as pq
 
     from bayres.connectors.lake import LocalLake
-    from bayres.jobs import dedup
-    from bayres.jobs.config import load_profile
-    from bayres.jobs.run_context import RunContext
+    from bayres.jobs.dedup import stage as dedup
+    from bayres.jobs.run.config import load_profile
+    from bayres.jobs.run.context import RunContext
 
     try:
         from tests.test_dedup import as_table, record

@@ -1,4 +1,4 @@
-"""The review queue round trip (jobs/review_queue.py): uncertain pairs exported as CSV, a steward's
+"""The review queue round trip (jobs/dedup/review_queue.py): uncertain pairs exported as CSV, a steward's
 decisions read back on the next run as overrides; bad decision files are refused clearly."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from bayres.jobs.review_queue import (DecisionError, pairs_columns, read_decisions, write_queue)
+from bayres.jobs.dedup.review_queue import DecisionError, pairs_columns, read_decisions, write_queue
 
 try:
     from tests.test_dedup import ROWS, fixed_linker, record, run
@@ -17,7 +17,7 @@ except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.
 DAY = date(2026, 11, 1)
 EXTRA = [record("sz:o:5", "sz", "04", "港科大", name="港科大"),
          record("sz:o:6", "sz", "04", "科大", name="科大", owner_org="?")]
-#: TEST DOUBLE of jobs/linkage: two uncertain pairs, one accepted
+#: TEST DOUBLE of jobs/dedup/linkage: two uncertain pairs, one accepted
 LINKER = fixed_linker([("gz:o:1", "sz:o:5", "04", 0.7), ("gz:o:2", "sz:o:6", "04", 0.6),
                        ("gz:i:1", "gz:i:2", "02", 0.95)])
 

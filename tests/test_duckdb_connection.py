@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from bayres.jobs.config import load_profile
-from bayres.jobs.dedup import duckdb_settings, engine_for
-from bayres.jobs.duckdb_connection import connect
-from bayres.jobs.linkage.backends import backend_for
+from bayres.jobs.run.config import load_profile
+from bayres.jobs.dedup.stage import duckdb_settings, engine_for
+from bayres.jobs.run.duckdb_connection import connect
+from bayres.jobs.dedup.linkage.backends import backend_for
 
 
 def _setting(con, name: str) -> str:

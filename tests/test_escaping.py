@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from bayres.jobs.report_html import write_html
+from bayres.jobs.ops.report_html import write_html
 
 MARK = "bayres-xss"
 HOSTILE = [
@@ -76,9 +76,9 @@ def test_the_html_report_escapes_hostile_strings(tmp_path):
 
 
 def test_hostile_strings_stay_verbatim_through_standardisation():
-    from bayres.jobs.config import DEFAULT_CONF, load_vocabularies
-    from bayres.jobs.rejections import Rejections
-    from bayres.jobs.standardize import SourceContext, standardize_batch
+    from bayres.jobs.run.config import DEFAULT_CONF, load_vocabularies
+    from bayres.jobs.conform.rejections import Rejections
+    from bayres.jobs.conform.standardize import SourceContext, standardize_batch
 
     source = {"platform": "hk", "source": "equipment", "format": "sql", "id_field": "ID",
               "conventions": {"language": "zh-Hant", "region": "HK"}, "resource_type": "02",

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from bayres.jobs.evaluate import pairwise_scores
+from bayres.jobs.dedup.evaluate import pairwise_scores
 
 
 def test_pairwise_scores_count_pairs():

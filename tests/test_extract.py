@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from bayres.connectors.lake import HdfsLake, LocalLake
-from bayres.jobs import extract_files
-from bayres.jobs.extract import extract_source
-from bayres.jobs.extract_parts import SRC_COLUMNS
+from bayres.jobs.extract import files as extract_files
+from bayres.jobs.extract.stage import extract_source
+from bayres.jobs.extract.parts import SRC_COLUMNS
 
 RUN_DATE = "2024-06-01"
 

@@ -32,12 +32,12 @@ from bayres.connectors.lake import LocalLake
 from bayres.connectors.sql_source import SqlReader
 from bayres.connectors.state_store import LocalStateStore, StateConflict, ZkStateStore, watermark_key
 from bayres.connectors.zookeeper import ZkCoordinator
-from bayres.jobs import extract as extract_mod
-from bayres.jobs import extract_parts
-from bayres.jobs.config import load_yaml
-from bayres.jobs.extract import extract_source
-from bayres.jobs.extract_parts import raw_path
-from bayres.jobs.extract_sql import sql_config
+from bayres.jobs.extract import stage as extract_mod
+from bayres.jobs.extract import parts as extract_parts
+from bayres.jobs.run.config import load_yaml
+from bayres.jobs.extract.stage import extract_source
+from bayres.jobs.extract.parts import raw_path
+from bayres.jobs.extract.sql import sql_config
 from bayres.jobs.generate import generate
 from bayres.jobs.generate.sqlite_db import load_into_database
 
@@ -388,7 +388,7 @@ def test_killed_extraction_leaves_nothing_and_a_rerun_is_exact(sz, lake, state, 
         import json, sys, time
         from bayres.connectors.lake import LocalLake
         from bayres.connectors.state_store import LocalStateStore
-        from bayres.jobs import extract, extract_parts
+        from bayres.jobs.extract import stage as extract, parts as extract_parts
         write = extract_parts._write
         def slow_write(table, path):
             write(table, path)
@@ -715,9 +715,9 @@ def test_append_from_an_empty_table_and_null_check_values(tmp_path, lake, state)
 
 def test_pipeline_extract_keeps_watermarks_in_the_profiles_state_store(sqlite_url, tmp_path):
     """``bayres run --stage extract`` opens the profile's state store for incremental sources."""
-    from bayres.jobs.config import Profile
-    from bayres.jobs.pipeline import run_extract
-    from bayres.jobs.run_context import RunContext
+    from bayres.jobs.run.config import Profile
+    from bayres.jobs.run.pipeline import run_extract
+    from bayres.jobs.run.context import RunContext
 
     profile = Profile("local", {
         "lake": {"kind": "local", "root": str(tmp_path / "lake")},

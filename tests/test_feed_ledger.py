@@ -10,8 +10,8 @@ import pytest
 
 from bayres.connectors import feeds as feeds_mod
 from bayres.connectors.lake import LocalLake
-from bayres.jobs import extract_files
-from bayres.jobs.extract import extract_source
+from bayres.jobs.extract import files as extract_files
+from bayres.jobs.extract.stage import extract_source
 
 DAY1, DAY2, DAY3 = "2026-11-01", "2026-11-02", "2026-11-03"
 

@@ -14,10 +14,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from bayres.jobs import evaluate
-from bayres.jobs.calibration import fx_reference, money
-from bayres.jobs.calibration.errors import CalibrationError
-from bayres.jobs.config import DEFAULT_CONF
+from bayres.jobs.dedup import evaluate
+from bayres.jobs.conform.calibration import fx_reference, money
+from bayres.jobs.conform.calibration.errors import CalibrationError
+from bayres.jobs.run.config import DEFAULT_CONF
 from bayres.jobs.generate import fx as generator_fx
 
 TABLE = DEFAULT_CONF / "reference" / "fx_rates.csv"
@@ -163,7 +163,7 @@ def test_the_generators_rates_are_independent_and_within_the_scoring_tolerance(r
 def test_bayres_fx_refresh_writes_the_table_and_says_what_it_covers(tmp_path):
     from click.testing import CliRunner
 
-    from bayres.jobs.cli import main
+    from bayres.jobs.run.cli import main
 
     result = CliRunner().invoke(main, ["fx", "refresh", "--out", str(tmp_path / "rates.csv")])
     assert result.exit_code == 0, result.output

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from bayres.jobs import gbt30523 as g
+from bayres.jobs.conform import gbt30523 as g
 from bayres.schemas import gbt30523 as decl
 from bayres.schemas.fields import Field
 from bayres.schemas.resource import GOLDEN_RESOURCE, RESOURCE_RECORD
@@ -134,8 +134,8 @@ def test_conformance_per_platform_and_source():
 
 def test_golden_provenance_follows_the_value():
     """gbt_derived of a golden record names the rule of the record each element came from."""
-    from bayres.jobs.dedup_engine import DuckDBEngine
-    from bayres.jobs.survivorship import Rules, golden_sql
+    from bayres.jobs.dedup.engine import DuckDBEngine
+    from bayres.jobs.dedup.survivorship import Rules, golden_sql
 
     cols = RESOURCE_RECORD.names
     base = {c: None for c in cols}
@@ -187,7 +187,7 @@ def test_export_follows_the_audience_governance_rules():
     """The contacts (personal tier) leave only as the audience's rules allow: withheld from the
     public, masked for a platform of the record's jurisdiction, withheld across the border,
     shown to a steward; the mandatory elements (all public) stay, so the document still validates."""
-    from bayres.jobs.governance import GovernanceError, load_rules
+    from bayres.jobs.publish.governance import GovernanceError, load_rules
 
     rules = load_rules()
     row = dict(ROWS[0], contact_name="陈大文", contact_phone="+862012345678",

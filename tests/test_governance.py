@@ -14,9 +14,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from bayres.jobs import governance as gov
-from bayres.jobs.cli import main
-from bayres.jobs.config import REPO_ROOT
+from bayres.jobs.publish import governance as gov
+from bayres.jobs.run.cli import main
+from bayres.jobs.run.config import REPO_ROOT
 from bayres.schemas import classification as cls
 
 
@@ -28,7 +28,7 @@ def rules():
 # ---------------------------------------------------------------- declaration and rules
 def test_every_declared_and_mapped_field_has_a_tier():
     assert cls.check_declared() == []
-    from bayres.jobs.config import load_sources
+    from bayres.jobs.run.config import load_sources
 
     by_file = {s["conf_path"]: s for s in load_sources(REPO_ROOT / "conf")}
     assert cls.check_sources(by_file) == []
@@ -224,8 +224,8 @@ def test_hive_views_read_through_hiveserver2_per_audience(runs, local_profile, s
 
 
 def test_consent_parsed_both_ways_and_anything_else_flagged():
-    from bayres.jobs.calibration.contacts import parse_consent
-    from bayres.jobs.calibration.errors import CalibrationError
+    from bayres.jobs.conform.calibration.contacts import parse_consent
+    from bayres.jobs.conform.calibration.errors import CalibrationError
 
     assert [parse_consent(v) for v in ("是", "否", "Yes", "no", "Sim", "não", "1", "0", "", None)] == \
         [True, False, True, False, True, False, True, False, None, None]
@@ -236,8 +236,8 @@ def test_consent_parsed_both_ways_and_anything_else_flagged():
 def test_a_golden_record_consents_only_if_every_merged_record_does():
     import duckdb
 
-    from bayres.jobs.dedup_engine import DuckDBEngine
-    from bayres.jobs.survivorship import Rules as SurvivorRules, carried_fields, golden_sql
+    from bayres.jobs.dedup.engine import DuckDBEngine
+    from bayres.jobs.dedup.survivorship import Rules as SurvivorRules, carried_fields, golden_sql
 
     con = duckdb.connect()
     cols = carried_fields()

@@ -12,7 +12,7 @@ import happybase
 import pytest
 
 from bayres.connectors.hbase_store import audience_schema, replace_audience_frames
-from bayres.jobs import governance as gov
+from bayres.jobs.publish import governance as gov
 from bayres.schemas import classification as cls
 from bayres.schemas.derive_hbase import SERVING_TABLES_BY_NAME, phoenix_ddl, qualifier
 from tests.test_hbase_serving import _env_endpoint

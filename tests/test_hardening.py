@@ -14,7 +14,7 @@ import pytest
 from bayres.connectors.drop_folder import LocalDropFolder, OutsideDropFolder
 from bayres.connectors.feeds import read_feed
 from bayres.connectors.lake import LocalLake
-from bayres.jobs.extract import extract_source
+from bayres.jobs.extract.stage import extract_source
 
 RUN_DATE = "2024-06-01"
 
@@ -197,12 +197,13 @@ def test_staging_left_by_a_killed_run_of_another_day_is_removed(feeds_root, lake
 def test_control_characters_are_removed_from_every_field_and_flagged():
     from datetime import date
 
-    from bayres.jobs.calibrate import calibrate_batch
-    from bayres.jobs.calibration.money import FxRates
-    from bayres.jobs.calibration.names import OrgAliases
-    from bayres.jobs.config import DEFAULT_CONF, load_vocabularies
-    from bayres.jobs.rejections import Rejections
-    from bayres.jobs.standardize import CONTROL, ONLY_CONTROL, SourceContext, standardize_batch
+    from bayres.jobs.conform.calibrate import calibrate_batch
+    from bayres.jobs.conform.calibration.money import FxRates
+    from bayres.jobs.conform.calibration.names import OrgAliases
+    from bayres.jobs.run.config import DEFAULT_CONF, load_vocabularies
+    from bayres.jobs.conform.rejections import Rejections
+    from bayres.jobs.conform.standardize import (CONTROL, ONLY_CONTROL, SourceContext,
+                                                 standardize_batch)
 
     source = {"platform": "hk", "source": "equipment", "format": "sql", "id_field": "EQ_NO",
               "conventions": {"language": "zh-Hant", "currency": "HKD", "date_format": "DD/MM/YYYY",

@@ -89,7 +89,7 @@ LINEAGE = [
 
 
 def serving_rows() -> dict[str, list[dict]]:
-    """Rows per serving table, as jobs/load.serving_frames shapes them."""
+    """Rows per serving table, as jobs/publish/load.serving_frames shapes them."""
     return {
         "BAYRES_RESOURCE": GOLDEN,
         "BAYRES_RESOURCE_BY_TYPE_REGION": GOLDEN,
@@ -599,7 +599,7 @@ def test_delete_stale_leaves_exactly_the_second_days_rows(hbase):
 
 @pytest.mark.cluster
 def test_the_loader_replaces_the_serving_tables_with_the_runs_state(hbase, spark):
-    """jobs/load.to_serving's HBase path (replace_frames) on Spark frames, two days in a row."""
+    """jobs/publish/load.to_serving's HBase path (replace_frames) on Spark frames, two days in a row."""
     from bayres.connectors.hbase_store import replace_frames
 
     from pyspark.sql.types import StringType, StructField, StructType

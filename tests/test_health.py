@@ -16,17 +16,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
-from bayres.jobs import health
-from bayres.jobs.cli import main
-from bayres.jobs.cli_ops import register
-from bayres.jobs.config import load_profile
+from bayres.jobs.ops import health
+from bayres.jobs.run.cli import main
+from bayres.jobs.ops.cli_ops import register
+from bayres.jobs.run.config import load_profile
 
 try:
     from tests import server_endpoints as ep
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     import server_endpoints as ep
 
-if "health" not in main.commands:  # until jobs/cli.py registers the operations commands
+if "health" not in main.commands:  # until jobs/run/cli.py registers the operations commands
     register(main)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bayres.jobs.evaluate import pairwise_scores
+from bayres.jobs.dedup.evaluate import pairwise_scores
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "heldout_source"
@@ -49,7 +49,7 @@ def _truth() -> pd.DataFrame:
 def test_the_heldout_names_are_nowhere_the_pipeline_or_generator_reads():
     """No held-out name is in conf/ (alias table, vocabulary), the generator or the other
     held-out fixture: the run can only link them through what it derives."""
-    from bayres.jobs.calibration.text import to_simplified
+    from bayres.jobs.conform.calibration.text import to_simplified
 
     places = [REPO / "conf", REPO / "jobs" / "generate", REPO / "tests" / "fixtures" / "heldout_orgs.csv"]
     texts = []

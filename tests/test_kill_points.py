@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bayres.connectors.lake import LocalLake
-from bayres.jobs.extract import extract_source
+from bayres.jobs.extract.stage import extract_source
 from tests.kill_child import SOURCE
 
 ROOT = Path(__file__).resolve().parent.parent

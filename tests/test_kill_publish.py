@@ -39,7 +39,7 @@ def _env(home: Path, **more) -> dict:
 
 
 def bayres(home: Path, *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "bayres.jobs.cli", *args], cwd=ROOT, env=_env(home),
+    done = subprocess.run([sys.executable, "-m", "bayres.jobs.run.cli", *args], cwd=ROOT, env=_env(home),
                           capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
 

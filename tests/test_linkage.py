@@ -1,4 +1,4 @@
-"""Probabilistic linkage (jobs/linkage): romanised name keys, configuration checks, FEBRL 1-4 on
+"""Probabilistic linkage (jobs/dedup/linkage): romanised name keys, configuration checks, FEBRL 1-4 on
 both backends, model persistence across runs and backends, cross-script organisations and
 people, and accuracy against the generator's ground truth.
 
@@ -24,10 +24,10 @@ import pytest
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from bayres.jobs.calibration.names import english_key, name_key
-from bayres.jobs.evaluate import pairwise_scores
-from bayres.jobs.linkage import LinkageResult, link_records, romanise
-from bayres.jobs.linkage.config import LinkageConfigError, load_type_config, load_type_configs
+from bayres.jobs.conform.calibration.names import english_key, name_key
+from bayres.jobs.dedup.evaluate import pairwise_scores
+from bayres.jobs.dedup.linkage import LinkageResult, link_records, romanise
+from bayres.jobs.dedup.linkage.config import LinkageConfigError, load_type_config, load_type_configs
 from bayres.schemas.resource import RESOURCE_RECORD
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "linkage"
@@ -273,9 +273,9 @@ RUN_DATE = date(2026, 11, 1)
 def standardized(spark, tmp_path_factory):
     """A generated sample (seed 7, ~2,000 records) run through extract + conform in a home of its
     own: (standardized records as pandas, truth records)."""
-    from bayres.jobs.config import load_profile
+    from bayres.jobs.run.config import load_profile
     from bayres.jobs.generate import generate
-    from bayres.jobs.pipeline import run_pipeline
+    from bayres.jobs.run.pipeline import run_pipeline
 
     home = tmp_path_factory.mktemp("linkage_home")
     profile = load_profile("local", environ=dict(os.environ, BAYRES_HOME=str(home)))
@@ -285,7 +285,7 @@ def standardized(spark, tmp_path_factory):
     recs = pd.read_parquet(Path(profile.path("lake.root")) / "standardized" / f"run_date={RUN_DATE.isoformat()}")
     truth = pd.read_csv(profile.path("sources.feeds_root") / "truth" / "records.csv", dtype=str).fillna("")
     truth["record_id"] = truth["platform"] + ":" + truth["source"] + ":" + truth["src_record_id"]
-    from bayres.jobs.evaluate import org_groups
+    from bayres.jobs.dedup.evaluate import org_groups
 
     truth = truth.merge(org_groups(profile.path("sources.feeds_root") / "truth" / "entities.csv"),
                         on="entity_id", how="left")
@@ -301,7 +301,7 @@ def sample_models(standardized, tmp_path_factory):
 
 
 def _exact_pairs(recs: pd.DataFrame) -> pd.DataFrame:
-    """What jobs/dedup.py links exactly for organisations: the credit code, and the name keys
+    """What jobs/dedup/stage.py links exactly for organisations: the credit code, and the name keys
     (conf/linkage/exact.yaml: [name_key] for 03/04) within a resource type."""
     out = []
     for key in ("org_credit_code", "name_key", "name_en_key"):
@@ -433,8 +433,8 @@ def test_em_rule_samples_its_pairs_uniformly_and_deterministically():
     from splink import DuckDBAPI
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
-    from bayres.jobs.linkage.engine import _em_rule
-    from bayres.jobs.linkage.settings import blocking_rule
+    from bayres.jobs.dedup.linkage.engine import _em_rule
+    from bayres.jobs.dedup.linkage.settings import blocking_rule
 
     table = pa.table({"record_id": [f"r{i:03d}" for i in range(200)], "resource_type": ["05"] * 200,
                       "created_date": [date(2020, 1, 1)] * 200})
@@ -495,7 +495,7 @@ def _heldout() -> pd.DataFrame:
 
 @pytest.mark.parametrize("parent, branch", HARD_NEGATIVES)
 def test_a_branch_names_its_parent_and_not_itself(parent, branch):
-    from bayres.jobs.linkage.org_tokens import org_tokens
+    from bayres.jobs.dedup.linkage.org_tokens import org_tokens
 
     p, b = org_tokens([parent]), org_tokens([branch])
     assert not set(p.signatures) & set(b.signatures)
@@ -532,7 +532,7 @@ def test_the_organisation_universe_of_the_generator_is_its_own():
 
 
 def test_a_third_of_the_generated_organisations_are_unknown_to_the_reference_data():
-    from bayres.jobs.calibration.names import default_aliases
+    from bayres.jobs.conform.calibration.names import default_aliases
     from bayres.jobs.generate import catalogue as cat
 
     emitted = [o for o in cat.ORGS if o.region]

@@ -1,4 +1,4 @@
-"""Block purging (jobs/linkage/blocking.py): a blocking key held by more than ``max_block_size``
+"""Block purging (jobs/dedup/linkage/blocking.py): a blocking key held by more than ``max_block_size``
 records pairs none of them, the same on DuckDB and Spark, checked when the configuration loads,
 and reported in the type's linkage stats."""
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from bayres.jobs.linkage import link_records
-from bayres.jobs.linkage.blocking import Rule, guard_duckdb, guard_spark
-from bayres.jobs.linkage.config import LinkageConfigError, load_type_config
-from bayres.jobs.linkage.settings import blocking_rule
+from bayres.jobs.dedup.linkage import link_records
+from bayres.jobs.dedup.linkage.blocking import Rule, guard_duckdb, guard_spark
+from bayres.jobs.dedup.linkage.config import LinkageConfigError, load_type_config
+from bayres.jobs.dedup.linkage.settings import blocking_rule
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "linkage"
 

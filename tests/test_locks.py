@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bayres.jobs.config import load_profile
-from bayres.jobs.locks import PublishLockTimeout, publish_lock
+from bayres.jobs.run.config import load_profile
+from bayres.jobs.run.locks import PublishLockTimeout, publish_lock
 from tests import server_endpoints
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bayres.connectors.lake import LocalLake
-from bayres.jobs import log_collector as lc
+from bayres.jobs.service_logs import collector as lc
 
 # a port of its own (not Flume's usual 41414/34545), overridable
 PORT = int(os.environ.get("BAYRES_TEST_COLLECTOR_PORT") or 34677)

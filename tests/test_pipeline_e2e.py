@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from bayres.jobs.evaluate import GENERATOR_FX_TOLERANCE, pairwise_scores
+from bayres.jobs.dedup.evaluate import GENERATOR_FX_TOLERANCE, pairwise_scores
 
 pytestmark = pytest.mark.slow
 
@@ -112,8 +112,8 @@ def test_a_critical_quality_failure_stops_publication(runs, spark, local_profile
     import shutil
     from datetime import date
 
-    from bayres.jobs.pipeline import run_publish, run_quality
-    from bayres.jobs.run_context import RunContext
+    from bayres.jobs.run.pipeline import run_publish, run_quality
+    from bayres.jobs.run.context import RunContext
 
     bad_day, good = date(2026, 11, 2), RunContext(profile=local_profile, run_date=date(2026, 11, 1))
     ctx = RunContext(profile=local_profile, run_date=bad_day)

@@ -397,7 +397,7 @@ def test_bayres_serve_says_when_nothing_was_published(own_home_env):
 
 
 def test_an_organisation_no_alias_lists_is_found_from_another_language():
-    """The matcher's signatures (jobs/linkage/org_tokens.py) are exact keys of an organisation's
+    """The matcher's signatures (jobs/dedup/linkage/org_tokens.py) are exact keys of an organisation's
     names: an English query meets a record published in Chinese only, a branch stays apart, and
     a non-organisation's names get none."""
     library = index.document({"resource_type": "04", "name": "香港中央圖書館", "cstr_id": "x"})

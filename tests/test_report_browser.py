@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from bayres.jobs.report_html import write_html
+from bayres.jobs.ops.report_html import write_html
 
 try:
     from tests.test_report_ops import SOURCES, small_report

@@ -1,5 +1,5 @@
 """Run reports for operations: the Hive tables ``run_stage`` and ``platform_assessment``
-(jobs/assessment.py), the HTML report (jobs/report_html.py), the run's JSON-lines log, and a
+(jobs/ops/assessment.py), the HTML report (jobs/ops/report_html.py), the run's JSON-lines log, and a
 failed stage still reported.
 
 Unit tests work on small hand-made reports; the ``slow`` tests on the suite's end-to-end runs
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bayres.jobs.assessment import platform_rows, stage_rows
-from bayres.jobs.report_html import write_html
+from bayres.jobs.ops.assessment import platform_rows, stage_rows
+from bayres.jobs.ops.report_html import write_html
 
 PLATFORMS = ["gz", "hk", "mo", "sz"]
 SECTIONS = ["stages", "records", "quarantine", "quality", "checks", "dedup", "assessment", "service"]
@@ -168,7 +168,7 @@ def test_html_report_of_a_run_that_failed_early(tmp_path):
 
 # ---------------------------------------------------------------- the run tables in Hive
 def test_a_run_replaces_its_own_rows_and_keeps_other_runs_of_the_day(spark):
-    from bayres.jobs import assessment
+    from bayres.jobs.ops import assessment
 
     db = "bayres_run_tables_test"
     spark.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")
@@ -189,7 +189,7 @@ def test_a_run_replaces_its_own_rows_and_keeps_other_runs_of_the_day(spark):
 
 
 def test_a_run_table_of_an_earlier_layout_is_refused_with_the_fix(spark):
-    from bayres.jobs import assessment
+    from bayres.jobs.ops import assessment
 
     db = "bayres_run_tables_old"
     spark.sql(f"DROP DATABASE IF EXISTS {db} CASCADE")
@@ -205,8 +205,8 @@ def test_a_run_table_of_an_earlier_layout_is_refused_with_the_fix(spark):
 
 
 def test_a_stage_under_way_shows_as_running_until_the_report_replaces_it(spark, local_profile):
-    from bayres.jobs import report
-    from bayres.jobs.run_context import RunContext
+    from bayres.jobs.ops import report
+    from bayres.jobs.run.context import RunContext
 
     ctx = RunContext(profile=local_profile, run_date=date(2026, 11, 5), run_id="progress-test")
     where = "run_id = 'progress-test'"
@@ -305,7 +305,7 @@ def test_html_report_and_run_log_of_a_real_run(runs, local_profile):
 def test_a_failed_stage_is_reported_in_every_form(spark, local_profile):
     """Publishing a run that never ran quality fails for real: the run's report, tables, page
     and log say so, and the error still reaches the caller."""
-    from bayres.jobs.pipeline import run_pipeline
+    from bayres.jobs.run.pipeline import run_pipeline
 
     day, run_id = date(2026, 11, 9), "local-2026-11-09-publish-first"
     with pytest.raises(RuntimeError, match="quality has not run"):
@@ -333,7 +333,7 @@ def test_a_yielding_start_launches_the_jvm_at_a_lower_priority(spark, local_prof
     import subprocess
     import sys
 
-    from bayres.jobs import spark_session
+    from bayres.jobs.run import spark_session
 
     seen = {}
 
@@ -356,7 +356,7 @@ def test_a_session_started_in_the_background_has_the_profile_settings_here(spark
     ``ipc`` of another) became one ambiguous column and ``make run`` failed in conform."""
     import pandas as pd
 
-    from bayres.jobs import spark_session
+    from bayres.jobs.run import spark_session
 
     for name, column in (("a", "IPC"), ("b", "ipc")):
         (tmp_path / name).mkdir()
@@ -377,8 +377,8 @@ def test_a_duckdb_dedup_runs_while_spark_starts(runs, spark, local_profile, monk
     import time
     from datetime import datetime
 
-    from bayres.jobs import spark_session
-    from bayres.jobs.pipeline import run_pipeline
+    from bayres.jobs.run import spark_session
+    from bayres.jobs.run.pipeline import run_pipeline
 
     moments = {}
 
@@ -399,8 +399,8 @@ def test_a_duckdb_dedup_runs_while_spark_starts(runs, spark, local_profile, monk
 
 @pytest.mark.slow
 def test_spark_that_cannot_start_fails_the_run_after_its_report(runs, local_profile, monkeypatch):
-    from bayres.jobs import spark_session
-    from bayres.jobs.pipeline import run_pipeline
+    from bayres.jobs.run import spark_session
+    from bayres.jobs.run.pipeline import run_pipeline
 
     def broken(profile, app_name="bayres", light=False):  # test double: a JVM that does not start
         raise RuntimeError("Java gateway process exited before sending its port number")
@@ -421,14 +421,14 @@ def test_spark_that_cannot_start_fails_the_run_after_its_report(runs, local_prof
     (["dedup"], True, {"yielding": False, "light": False}),        # dedup itself on Spark
 ])
 def test_session_role_follows_the_spark_work_of_the_run(stages, dedup_on_spark, role):
-    from bayres.jobs.pipeline import session_role
+    from bayres.jobs.run.pipeline import session_role
 
     assert session_role(stages, dedup_on_spark) == role
 
 
 def test_driver_java_options(tmp_path, monkeypatch):
-    from bayres.jobs.config import load_profile
-    from bayres.jobs.spark_session import LIGHT_JVM_OPTIONS, LOG4J_CONF, driver_java_options
+    from bayres.jobs.run.config import load_profile
+    from bayres.jobs.run.spark_session import LIGHT_JVM_OPTIONS, LOG4J_CONF, driver_java_options
 
     monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
     derby = load_profile("local", environ={"BAYRES_HOME": str(tmp_path)})
@@ -452,8 +452,8 @@ def test_a_light_session_is_a_working_jvm_with_the_light_options(own_home_env):
 
     script = (
         "import json\n"
-        "from bayres.jobs.config import load_profile\n"
-        "from bayres.jobs.spark_session import build_spark\n"
+        "from bayres.jobs.run.config import load_profile\n"
+        "from bayres.jobs.run.spark_session import build_spark\n"
         "spark = build_spark(load_profile('local'), light=True)\n"
         "args = list(spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())\n"
         "spark.sql('CREATE DATABASE IF NOT EXISTS light_check')\n"

@@ -1,4 +1,4 @@
-"""Structured run logs (jobs/run_log.py): the run id on every line of the run's JSON-lines log,
+"""Structured run logs (jobs/run/run_log.py): the run id on every line of the run's JSON-lines log,
 in the console format and in Airflow's task logs; a failed stage recorded before it is raised.
 
 No Spark here; the log of a real pipeline run is checked in tests/test_report_ops.py.
@@ -15,7 +15,7 @@ from datetime import date
 
 import pytest
 
-from bayres.jobs.run_log import HUMAN_FORMAT, RunFields, run_logging, stage_logging
+from bayres.jobs.run.run_log import HUMAN_FORMAT, RunFields, run_logging, stage_logging
 
 
 def read_lines(path) -> list[dict]:
@@ -99,7 +99,7 @@ def test_console_format_shows_run_and_stage(tmp_path):
 AIRFLOW_TASK_LOG = textwrap.dedent("""
     import io, json, logging, sys
     from airflow.sdk.log import configure_logging
-    from bayres.jobs.run_log import run_logging, stage_logging
+    from bayres.jobs.run.run_log import run_logging, stage_logging
 
     out = io.BytesIO()
     configure_logging(json_output=True, output=out)  # what a task's process does (JSON to the supervisor)
@@ -128,8 +128,8 @@ def test_airflow_task_log_lines_carry_the_run_id(tmp_path):
 
 
 def test_a_failed_stage_is_recorded_then_raised(tmp_path, monkeypatch):
-    from bayres.jobs.config import load_profile
-    from bayres.jobs.run_context import RunContext
+    from bayres.jobs.run.config import load_profile
+    from bayres.jobs.run.context import RunContext
 
     monkeypatch.setenv("BAYRES_HOME", str(tmp_path))
     ctx = RunContext(profile=load_profile("local", environ={"BAYRES_HOME": str(tmp_path)}),

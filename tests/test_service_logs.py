@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bayres.connectors.lake import LocalLake
-from bayres.jobs import log_collector as lc
-from bayres.jobs import service_stats as st
+from bayres.jobs.service_logs import collector as lc
+from bayres.jobs.service_logs import stats as st
 
 DAY = date(2026, 3, 9)
 PORT = int(os.environ.get("BAYRES_TEST_COLLECTOR_PORT") or 34677) + 1

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bayres.jobs.config import Profile, load_profile
-from bayres.jobs.spark_session import profile_spark_conf
+from bayres.jobs.run.config import Profile, load_profile
+from bayres.jobs.run.spark_session import profile_spark_conf
 
 
 def test_the_cluster_profile_never_holds_a_task_for_locality():

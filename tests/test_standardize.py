@@ -6,12 +6,12 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from bayres.jobs.calibrate import calibrate_batch
-from bayres.jobs.calibration.money import FxRates
-from bayres.jobs.calibration.names import OrgAliases
-from bayres.jobs.config import DEFAULT_CONF, load_vocabularies
-from bayres.jobs.rejections import Rejections
-from bayres.jobs.standardize import SourceContext, standardize_batch
+from bayres.jobs.conform.calibrate import calibrate_batch
+from bayres.jobs.conform.calibration.money import FxRates
+from bayres.jobs.conform.calibration.names import OrgAliases
+from bayres.jobs.run.config import DEFAULT_CONF, load_vocabularies
+from bayres.jobs.conform.rejections import Rejections
+from bayres.jobs.conform.standardize import SourceContext, standardize_batch
 
 HK_SOURCE = {
     "platform": "hk", "source": "equipment", "format": "sql", "id_field": "EQ_NO",
@@ -105,7 +105,7 @@ def test_ambiguous_day_month_is_never_guessed(vocab, fx):
 
 def test_a_field_written_inside_another_is_extracted(vocab):
     """gz/policies: the document number (发文字号) opens the RSS item's description."""
-    from bayres.jobs.config import load_sources
+    from bayres.jobs.run.config import load_sources
 
     source = next(s for s in load_sources(DEFAULT_CONF) if (s["platform"], s["source"]) == ("gz", "policies"))
     raw = raw_batch([

@@ -1,4 +1,4 @@
-"""The current state (jobs/state.py, issue 18): days of full snapshots, append and lastmodified
+"""The current state (jobs/state/current.py, issue 18): days of full snapshots, append and lastmodified
 deltas, tombstones, late older versions and re-runs merged into a real Delta table.
 
 Each day's inputs are written as conform writes them (standardized and quarantine zones, the raw
@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bayres.jobs import state
+from bayres.jobs.state import current as state
 from bayres.schemas.resource import QUARANTINE, RESOURCE_RECORD
 
 ARROW = {"string": pa.string(), "date": pa.date32(), "double": pa.float64(), "long": pa.int64(),
@@ -225,7 +225,7 @@ def test_history_answers_as_of_and_field_changes(tmp_path):
 def test_state_command_lists_days_and_rewinds(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from bayres.jobs.cli import main
+    from bayres.jobs.run.cli import main
 
     lake = Lake(tmp_path / "lake")  # the local profile's lake under BAYRES_HOME
     lake.run("2026-11-01", [_record("gz", "inst", "1", "a")])

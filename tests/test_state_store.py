@@ -11,7 +11,7 @@ import pytest
 from bayres.connectors.state_store import (ABSENT, LocalStateStore, StateConflict, ZkStateStore,
                                            state_store_for, watermark_key)
 from bayres.connectors.zookeeper import ZkCoordinator
-from bayres.jobs.config import load_profile
+from bayres.jobs.run.config import load_profile
 
 try:
     from tests import server_endpoints as ep

@@ -16,8 +16,8 @@ from hdfs import InsecureClient
 
 from bayres.connectors.drop_folder import FileChanged, HdfsDropFolder, LocalDropFolder, drop_folder_for
 from bayres.connectors.lake import HdfsLake, LocalLake
-from bayres.jobs.config import Profile
-from bayres.jobs.extract import extract_source
+from bayres.jobs.run.config import Profile
+from bayres.jobs.extract.stage import extract_source
 
 from tests import server_endpoints
 

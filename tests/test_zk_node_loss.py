@@ -3,7 +3,7 @@
 The whole local pipeline runs on the suite's sample with its coordination on the 3-node
 ensemble (``tests/servers/start.sh zk-ensemble``): ``state.kind: zookeeper``, so two sources
 extracted incrementally keep their watermarks in ZooKeeper (connectors/state_store.py) and
-publish runs under the ZooKeeper lock (jobs/locks.py). The ensemble's leader is SIGKILLed
+publish runs under the ZooKeeper lock (jobs/run/locks.py). The ensemble's leader is SIGKILLed
 
 1. during extraction — after the first incremental source moved its watermark, before the
    second one reads and moves its own; the node is started again once extraction is over;
@@ -69,7 +69,7 @@ class KillLeaderOn(logging.Handler):
 def zk_profile(local_profile, sample, spark, ensemble, tmp_path_factory):  # noqa: F811
     """The local profile with two incremental sources and its state and lock on the ensemble;
     lake, Hive database, serving store and reports of its own."""
-    from bayres.jobs.config import load_profile
+    from bayres.jobs.run.config import load_profile
 
     hosts, _ = ensemble
     out = tmp_path_factory.mktemp("zk_node_loss")
@@ -100,7 +100,7 @@ def table_top(profile, platform: str, sql: str):
 
 
 def run_with_kills(profile, spark, handlers):
-    from bayres.jobs.pipeline import run_pipeline
+    from bayres.jobs.run.pipeline import run_pipeline
 
     package, kazoo = logging.getLogger("bayres"), logging.getLogger("kazoo.client")
     kazoo_level = kazoo.level

@@ -306,10 +306,10 @@ def cli(zk_root, monkeypatch):
     """``cli(*args)`` → click result of ``bayres --profile cluster …`` on the test ZooKeeper root."""
     from click.testing import CliRunner
 
-    from bayres.jobs.cli import main
-    from bayres.jobs.cli_ops import register
+    from bayres.jobs.run.cli import main
+    from bayres.jobs.ops.cli_ops import register
 
-    if "config" not in main.commands:  # until jobs/cli.py registers the operations commands
+    if "config" not in main.commands:  # until jobs/run/cli.py registers the operations commands
         register(main)
     monkeypatch.setenv("BAYRES__STATE__HOSTS", ep.ZK_HOSTS)
     monkeypatch.setenv("BAYRES__STATE__ROOT", zk_root)
@@ -390,8 +390,8 @@ def test_cli_lock_status(cli, connect):
 def test_cli_without_zookeeper_is_a_clear_error(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from bayres.jobs.cli import main
-    from bayres.jobs.cli_ops import register
+    from bayres.jobs.run.cli import main
+    from bayres.jobs.ops.cli_ops import register
 
     if "config" not in main.commands:
         register(main)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 
 def main() -> int:
-    from bayres.jobs.config import load_profile
+    from bayres.jobs.run.config import load_profile
 
     try:  # the package's public entry point …
         from bayres.jobs.generate import load_into_database

@@ -19,7 +19,7 @@ table or that package; the figures come from other published sources, typed in:
 How far these are from the ECB's daily rates (annual averages against a day's market rate,
 central parity against the market, the peg centre against the band): up to ~7 % on a day in a
 year the RMB moved a lot (2015, 2022), a median of ~0.3–0.5 % — ``tests/test_calibration_accuracy``
-scores the calibrator with that tolerance (:data:`bayres.jobs.evaluate.GENERATOR_FX_TOLERANCE`).
+scores the calibrator with that tolerance (:data:`bayres.jobs.dedup.evaluate.GENERATOR_FX_TOLERANCE`).
 No randomness.
 """
 from __future__ import annotations

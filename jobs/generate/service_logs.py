@@ -18,7 +18,7 @@ nothing else), into ``<out>/<platform>/logs/<date>/`` and ``<out>/truth/service_
 
 Determinism: every draw comes from ``default_rng([seed, 9001, platform number])``; the day only
 sets the timestamps. The KPI truth is computed HERE from the generated events, by its own code:
-the statistics job (jobs/service_stats.py) shares nothing with this module.
+the statistics job (jobs/service_logs/stats.py) shares nothing with this module.
 """
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayres.jobs import evaluate
+from bayres.jobs.dedup import evaluate
 
 from .record import wait_with_peak_rss, write_result
 

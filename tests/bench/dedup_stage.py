@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayres.jobs.evaluate import pairwise_scores
+from bayres.jobs.dedup.evaluate import pairwise_scores
 
 from .record import wait_with_peak_rss, write_result
 

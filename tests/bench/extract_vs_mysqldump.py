@@ -33,9 +33,9 @@ import sqlalchemy as sa
 
 from bayres.connectors import mysql_protocol, sql_source
 from bayres.connectors.lake import LocalLake
-from bayres.jobs import extract as extract_mod
-from bayres.jobs import extract_parts
-from bayres.jobs.extract import extract_source
+from bayres.jobs.extract import stage as extract_mod
+from bayres.jobs.extract import parts as extract_parts
+from bayres.jobs.extract.stage import extract_source
 
 from .record import write_result
 

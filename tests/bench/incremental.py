@@ -5,7 +5,7 @@ A catalogue of ``records`` standardized records in four incremental sources (two
 day whose extract holds ``changed_fraction`` of the catalogue — 80 % edits with a newer
 modification date, 10 % late older versions (refused), 10 % new records — is merged into it
 (the incremental day), for each fraction from the same first day. Both are the whole
-:func:`bayres.jobs.state.apply_day`: reading the day's zone, the set arithmetic in DuckDB, the
+:func:`bayres.jobs.state.current.apply_day`: reading the day's zone, the set arithmetic in DuckDB, the
 Delta MERGE, the day's history rows and the current-state zone dedup reads.
 
 ``equals_full_recompute``: the state after the incremental day equals the state built in one
@@ -45,7 +45,7 @@ DAY1, DAY2 = date(2026, 11, 1), date(2026, 11, 2)
 
 def _catalogue(n: int, start: int = 0, seed: int = 1) -> pa.Table:
     """``n`` records shaped like the standardized zone (a realistic share of columns filled)."""
-    from bayres.jobs.state import RECORD_COLUMNS
+    from bayres.jobs.state.current import RECORD_COLUMNS
     from bayres.schemas.resource import RESOURCE_RECORD
 
     rng = np.random.default_rng(seed)
@@ -90,14 +90,14 @@ class Home:
         self.root = root
 
     def zones(self, day: str):
-        from bayres.jobs.state import DayZones
+        from bayres.jobs.state.current import DayZones
 
         return DayZones(standardized=(self.root / "standardized" / day).as_uri(), quarantine=None,
                         raw_dirs={}, changes=(self.root / "changes" / day).as_uri(),
                         current=(self.root / "current" / day).as_uri())
 
     def apply(self, day: date, table: pa.Table) -> float:
-        from bayres.jobs.state import apply_day
+        from bayres.jobs.state.current import apply_day
 
         _write(table, self.root / "standardized" / day.isoformat())
         started = time.perf_counter()
@@ -133,7 +133,7 @@ def _delta(base: pa.Table, records: int, fraction: float, seed: int) -> tuple[pa
 def _equal(a: Path, b: Path) -> bool:
     import duckdb
 
-    from bayres.jobs.state import CONTENT, KEY
+    from bayres.jobs.state.current import CONTENT, KEY
 
     cols = ", ".join([*KEY, *CONTENT])
 
@@ -173,7 +173,7 @@ def run(records: int = 1_000_000, fractions=(0.001, 0.01, 0.1)) -> None:
             "ratio": main["ratio"], "goal_ratio": 0.10,
             "equals_full_recompute": all(r["equals_full_recompute"] for r in results),
             "curve": results, "load_average": list(os.getloadavg()),
-            "measured": "jobs/state.apply_day only (read the day, DuckDB set arithmetic, Delta MERGE, "
+            "measured": "jobs/state/current.apply_day only (read the day, DuckDB set arithmetic, Delta MERGE, "
                         "history rows, current-state zone); dedup/load/quality/publish not included"})
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bayres.jobs.evaluate import calibration_accuracy, pairwise_scores
+from bayres.jobs.dedup.evaluate import calibration_accuracy, pairwise_scores
 
 from .record import wait_with_peak_rss, write_result
 

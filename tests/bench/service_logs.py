@@ -18,7 +18,7 @@ DAY = date(2026, 3, 9)
 
 def run(lines: int = 1_000_000) -> None:
     from bayres.connectors.lake import LocalLake
-    from bayres.jobs import log_collector as lc
+    from bayres.jobs.service_logs import collector as lc
     from bayres.jobs.generate import generate
 
     root = Path(tempfile.mkdtemp(prefix="bench_logs_", dir=os.environ.get("BAYRES_HOME") or None))

@@ -5,7 +5,7 @@
 
 What a competent engineer writes from Splink's documentation to de-duplicate the pipeline's
 standardized records on one machine — the yardstick of our dedup stage
-(tests/bench/dedup_scale.py). It uses none of BayRes's matching code: not jobs/linkage, not
+(tests/bench/dedup_scale.py). It uses none of BayRes's matching code: not jobs/dedup/linkage, not
 the calibrated matching keys (``name_key``, ``name_en_key``, ``owner_org_key`` resolve names
 through BayRes's alias table) — only the published fields of the standardized zone and keys it
 makes itself, as a user would:

@@ -35,7 +35,7 @@ def child(target: str, args: list[str]) -> None:
         import bayres.connectors.feeds  # noqa: F401
         import bayres.connectors.mysql_protocol  # noqa: F401
         import bayres.connectors.sql_source  # noqa: F401
-        import bayres.jobs.standardize  # noqa: F401
+        import bayres.jobs.conform.standardize  # noqa: F401
     from tests.fuzz.targets import TARGETS
 
     function = TARGETS[target]

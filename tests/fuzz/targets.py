@@ -153,8 +153,8 @@ def sql_values(data: bytes) -> None:
     import pandas as pd
 
     from bayres.connectors.sql_source import _as_text
-    from bayres.jobs.rejections import Rejections
-    from bayres.jobs.standardize import CONTROL, scrub_controls
+    from bayres.jobs.conform.rejections import Rejections
+    from bayres.jobs.conform.standardize import CONTROL, scrub_controls
 
     cells = data.split(b"\x1e")
     width = 3
