@@ -124,9 +124,6 @@ PROVENANCE = (
           description="Table/file and row or line the record came from"),
     Field("src_raw_path", group="provenance", derived=True, description="Raw-zone file it was read from"),
     Field("src_run_id", group="provenance", derived=True, description="Extraction run"),
-    Field("region_source", group="provenance", derived=True,
-          description="Where region came from: record (a value of the record) or convention "
-                      "(the source's declared default region, not evidence of where it is)"),
 )
 MATCHING = (
     Field("name_key", group="matching", derived=True,

@@ -551,17 +551,15 @@ def _link_orgs(rows: pd.DataFrame, model_dir) -> pd.DataFrame:
     return clusters(rows["record_id"], links), result
 
 
-@pytest.mark.parametrize("region_source", ["convention", "record"])
-def test_heldout_real_organisations_from_names_alone(sample_models, region_source):
+def test_heldout_real_organisations_from_names_alone(sample_models):
     """Real organisations in neither conf/ nor the generator, one name per record, every record
-    carrying the same region — the platform's default (a feed without a location column: it
-    compares as unknown) or given by the record: precision ≥ 0.98, the hard negatives (parent and
-    branch) apart, and the pairs a bilingual reader links from the names linked."""
+    carrying the same default region (a feed without a location column): precision ≥ 0.98,
+    the hard negatives (parent and branch) apart, and the pairs a bilingual reader links from
+    the names linked."""
     model_dir, _ = sample_models
     held = _heldout()
     rows = records([{"record_id": f"new:orgs:{i}", "resource_type": "04", "name": n,
-                     "name_en": n if n.isascii() else None, "region": "HK", "src_platform": "hk",
-                     "region_source": region_source}
+                     "name_en": n if n.isascii() else None, "region": "HK", "src_platform": "hk"}
                     for i, n in enumerate(held["name"])])
     truth = pd.DataFrame({"record_id": rows["record_id"], "entity": held["entity"]})
     cl, result = _link_orgs(rows, model_dir)

@@ -69,7 +69,6 @@ CREATE TABLE IF NOT EXISTS `bayres`.`resource_record` (
   `src_location` STRING COMMENT 'Table/file and row or line the record came from',
   `src_raw_path` STRING COMMENT 'Raw-zone file it was read from',
   `src_run_id` STRING COMMENT 'Extraction run',
-  `region_source` STRING COMMENT 'Where region came from: record (a value of the record) or convention (the source\'s declared default region, not evidence of where it is)',
   `name_key` STRING COMMENT 'Matching key of the name: NFKC, Simplified (OpenCC), aliases resolved',
   `name_en_key` STRING COMMENT 'Normalised English name',
   `owner_org_key` STRING COMMENT 'Matching key of the owner',

@@ -150,10 +150,6 @@ def standardize_batch(raw: pd.DataFrame, ctx: SourceContext, rejections: Rejecti
             rejections.flag(bad, target, reason)
         out[target] = coded
     # what a record does not say, the source's declared conventions do
-    # a region the record does not give is the platform's convention, not evidence of where the
-    # resource is: linkage compares it as unknown (jobs/dedup/linkage/features.py lk_region)
-    given_region = out["region"].notna() if "region" in out else pd.Series(False, index=raw.index)
-    out["region_source"] = given_region.map({True: "record", False: "convention"})
     for target, convention in (("region", "region"), ("language", "language"), ("name_lang", "language")):
         default = ctx.conventions.get(convention)
         out[target] = out[target].fillna(default) if target in out else default

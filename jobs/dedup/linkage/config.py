@@ -20,7 +20,7 @@ LEVEL_KINDS = ("all", "any", "overlap", "exact", "jaro_winkler", "levenshtein", 
                "percentage_difference", "sql")
 #: comparison kinds with a one-line form
 COMPARISON_KINDS = ("exact", "jaro_winkler", "levenshtein", "date", "levels")
-FEATURES = ("names", "org_names", "org_tokens", "person_names", "affiliation", "contact", "region", "identifiers")
+FEATURES = ("names", "org_names", "org_tokens", "person_names", "affiliation", "contact", "identifiers")
 
 
 class LinkageConfigError(ValueError):

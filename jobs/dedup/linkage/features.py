@@ -23,9 +23,6 @@ The calibrated record already carries Simplified, alias-resolved matching keys (
   in Simplified script), ``lk_person_initials`` (first letters of the romanised words).
 * ``affiliation`` — ``lk_affiliation``: alias-resolved key of the person's organisation.
 * ``contact`` — ``lk_email``, ``lk_domain`` (web or e-mail domain).
-* ``region`` — ``lk_region``: the record's region when the record gives it, none when it is the
-  source's declared default (``region_source`` = convention: a Hong Kong list without a location
-  column says nothing about where a Guangdong university is), so it compares as unknown.
 * ``identifiers`` — ``lk_serial``, ``lk_patent``, ``lk_grant``: serial, patent/registration and
   grant numbers reduced to upper-case letters and digits, as jobs/dedup/stage.py compares them; as
   evidence here, two different numbers speak strongly against a match.
@@ -58,7 +55,6 @@ FEATURE_COLUMNS = {
                      "lk_person_initials": "string"},
     "affiliation": {"lk_affiliation": "string"},
     "contact": {"lk_email": "string", "lk_domain": "string"},
-    "region": {"lk_region": "string"},
     "identifiers": {"lk_serial": "string", "lk_patent": "string", "lk_grant": "string"},
 }
 #: record columns each feature group reads
@@ -71,7 +67,6 @@ FEATURE_INPUTS = {
     "person_names": ("name", "name_en", "person_name", "person_name_en"),
     "affiliation": ("person_affiliation",),
     "contact": ("contact_email", "access_url"),
-    "region": ("region", "region_source"),
     "identifiers": ("inst_serial_no", "ach_patent_no", "proj_number"),
 }
 #: identifier columns, by derived column
@@ -224,12 +219,6 @@ def _contact(df: pd.DataFrame, out: pd.DataFrame) -> None:
     out["lk_domain"] = _take([_domain(u, e) for u, e in pairs], codes)
 
 
-def _region(df: pd.DataFrame, out: pd.DataFrame) -> None:
-    region = _col(df, "region")
-    defaulted = _col(df, "region_source").eq("convention")
-    out["lk_region"] = region.where(region.notna() & ~defaulted, None).astype(object).to_numpy()
-
-
 def _identifiers(df: pd.DataFrame, out: pd.DataFrame) -> None:
     for derived, source in IDENTIFIERS.items():
         out[derived] = _per_unique(_col(df, source), _alnum)
@@ -240,7 +229,7 @@ def _alnum(value) -> str | None:
 
 
 _DERIVE = {"identifiers": _identifiers, "names": _names, "org_names": _org_names, "org_tokens": _org_tokens, "person_names": _person_names,
-           "affiliation": _affiliation, "contact": _contact, "region": _region}
+           "affiliation": _affiliation, "contact": _contact}
 
 
 def derive(df: pd.DataFrame, features) -> pd.DataFrame:
