@@ -270,10 +270,10 @@ def test_consent_from_the_generated_sources_decides_what_hk_and_mo_see(runs, loc
     assert {"是", "否", None} <= set(consent.values())  # the generator emits both ways (and none)
     with duckdb.connect(str(local_profile.path("serving.path")), read_only=True) as con:
         full = {r[0]: r[1:] for r in con.execute(
-            "SELECT CSTR_ID, REGION, SOURCE_PLATFORMS, CONTACT_PHONE, PERSON_NAME FROM BAYRES_RESOURCE")}
+            "SELECT CSTR_ID, REGION, SOURCE_PLATFORMS, CONTACT_PHONE, PERSON_NAME FROM BAYRES_RESOURCE").fetchall()}
         members: dict = {}
         for cstr, plat, source, rid in con.execute(
-                "SELECT CSTR_ID, SRC_PLATFORM, SRC_SOURCE, SRC_RECORD_ID FROM BAYRES_LINEAGE"):
+                "SELECT CSTR_ID, SRC_PLATFORM, SRC_SOURCE, SRC_RECORD_ID FROM BAYRES_LINEAGE").fetchall():
             members.setdefault(cstr, []).append((plat.lower(), source, rid))
     expected = {c: all(p == "sz" and s == "talent" and consent.get(r) == "是" for p, s, r in m)
                 for c, m in members.items()}
@@ -282,7 +282,7 @@ def test_consent_from_the_generated_sources_decides_what_hk_and_mo_see(runs, loc
         path = local_profile.path("serving.audience_dir") / f"{audience}.duckdb"
         with duckdb.connect(str(path), read_only=True) as con:
             got = {r[0]: r[1:] for r in con.execute(
-                "SELECT CSTR_ID, CONTACT_PHONE, PERSON_NAME FROM BAYRES_RESOURCE")}
+                "SELECT CSTR_ID, CONTACT_PHONE, PERSON_NAME FROM BAYRES_RESOURCE").fetchall()}
         for cstr, (region, platforms, phone, person) in full.items():
             if cls.jurisdiction_of(region, platforms) != "mainland" or person is None:
                 continue
