@@ -1,6 +1,7 @@
 """`python -m tests.bench [--scales 5000,1000000] [--dedup-scales 1000000,4000000]
 [--dedup-rounds 1] [--dedup-spark] [--portal-records 100000] [--stack-scale 5000]
-[--incremental-records 1000000]` — run the benchmarks, write .bench/*.json.
+[--incremental-records 1000000] [--service-log-lines 1000000]
+[--service-stats-lines 10000000]` — run the benchmarks, write .bench/*.json.
 
 Each pipeline scale writes ``.bench/pipeline_vs_copy_<scale>.json`` (the whole run against a
 plain PySpark read-raw-write-Parquet job, ``ratio``) and ``.bench/pipeline_local_<scale>.json``
@@ -38,11 +39,15 @@ def main() -> None:
     parser.add_argument("--dedup-spark", action="store_true", help="also the Spark backend at 1M")
     parser.add_argument("--service-log-lines", type=int, default=1_000_000,
                         help="lines of service logs through the Flume collector vs cat (0: skip)")
+    parser.add_argument("--service-stats-lines", type=int, default=10_000_000,
+                        help="lines of one day of service logs through the Spark statistics job "
+                             "(into .bench/service_logs.json as stats_*; 0: skip)")
     args = parser.parse_args()
     if args.incremental_records:  # first: a few minutes, before the long runs load the machine
         __import__("tests.bench.incremental", fromlist=["run"]).run(args.incremental_records)
-    if args.service_log_lines:
-        __import__("tests.bench.service_logs", fromlist=["run"]).run(args.service_log_lines)
+    if args.service_log_lines or args.service_stats_lines:
+        __import__("tests.bench.service_logs", fromlist=["run"]).run(args.service_log_lines,
+                                                                     args.service_stats_lines)
     for scale in [int(s) for s in args.scales.split(",") if s]:
         pipeline_run.run(scale, rounds=args.rounds or None)
     __import__("tests.bench.extract_vs_mysqldump", fromlist=["run"]).run()  # skipped without MariaDB
