@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 QUERIES = REPO / "hive" / "queries"
 HIVE_SERVER_SH = REPO / "hive" / "hive-server.sh"
 TABLES = ("resource_record", "golden_resource", "record_lineage", "quarantine", "quality_score",
-          "cstr_change")
+          "cstr_change", "record_change")
 #: the run report's tables (jobs/ops/assessment.py), written by the report step
 RUN_TABLES = ("run_stage", "platform_assessment")
 DAY = RUN_DATE.isoformat()

@@ -5,7 +5,7 @@
 --             latest run is MAX(run_date)), and to check a load against its run report.
 -- Parameters: none
 -- Reads:      the catalogue tables of database bayres (golden_resource, quality_score,
---             quarantine, record_lineage, resource_record, cstr_change)
+--             quarantine, record_change, record_lineage, resource_record, cstr_change)
 -- Returns:    table_name, run_date, row_count, ordered by table_name, run_date.
 -- Usage:      parameters are Hive variables (hive/README.md): beeline -u jdbc:hive2://127.0.0.1:10000
 --             -n $USER -f hive/queries/table_row_counts.sql
@@ -22,6 +22,9 @@ FROM (
   UNION ALL
   SELECT 'quarantine' AS table_name, run_date, COUNT(*) AS row_count
   FROM bayres.quarantine GROUP BY run_date
+  UNION ALL
+  SELECT 'record_change' AS table_name, run_date, COUNT(*) AS row_count
+  FROM bayres.record_change GROUP BY run_date
   UNION ALL
   SELECT 'record_lineage' AS table_name, run_date, COUNT(*) AS row_count
   FROM bayres.record_lineage GROUP BY run_date
