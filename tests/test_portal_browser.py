@@ -4,20 +4,17 @@ in Traditional Chinese, find the record, open it, see its provenance."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
 from bayres.portal.app import ServiceConfig, create_app
 from bayres.portal.reader import ServingStoreReader
 from tests import portal_catalogue as cat
+from tests.browser import chromium_page, needs_chromium
 
-CHROMIUM = os.environ.get("BAYRES_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("BAYRES_REQUIRE_SERVERS"),
-    reason="no Chromium (apt-get install chromium; make test installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +30,8 @@ def service(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        yield page
 
 
 def test_search_in_traditional_chinese_open_the_record_see_its_provenance(service, page):

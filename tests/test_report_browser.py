@@ -5,23 +5,19 @@ is fetched, every chart's labels lie inside its drawing (none clipped at the edg
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 import pytest
 
 from bayres.jobs.ops.report_html import write_html
+from tests.browser import chromium_page, needs_chromium
 
 try:
     from tests.test_report_ops import SOURCES, small_report
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from test_report_ops import SOURCES, small_report
 
-CHROMIUM = os.environ.get("BAYRES_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM) and not os.environ.get("BAYRES_REQUIRE_SERVERS"),
-    reason="no Chromium (apt-get install chromium; make test installs it)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +38,8 @@ def report_page(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-        try:
-            yield browser.new_page(viewport={"width": 1000, "height": 900})
-        finally:
-            browser.close()
+    with chromium_page(viewport={"width": 1000, "height": 900}) as page:
+        yield page
 
 
 def test_the_report_reads_offline_with_every_label_inside_its_chart(report_page, page):
