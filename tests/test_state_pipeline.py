@@ -41,9 +41,9 @@ def _ids(rows, key="record_id"):
     return {r[key] for r in rows}
 
 
-def _golden_content(rows):
+def _golden_content(rows, skip=("cstr_id", "run_date", "src_run_id", "src_raw_path")):
     """Golden records without their id and day: what a recomputation must give again."""
-    skip = {"cstr_id", "run_date", "src_run_id", "src_raw_path"}
+    skip = set(skip)
     return sorted(json.dumps({k: v for k, v in r.items() if k not in skip}, sort_keys=True,
                              ensure_ascii=False) for r in rows)
 
@@ -84,6 +84,9 @@ def test_day2_history_in_hive(days):
     assert ("insert", "mo", "equipamento", changed["appended"]) in rows
     update = rows[("update", "hk", "equipment", changed["edited"])]
     assert "name" in update["changed_fields"].split(",")
+    # and nothing else: a record a full snapshot lists again unchanged is no update, though the
+    # run stamps it (GB/T 30523's metadata date)
+    assert len(days["day2"]["record_change"]) == 3, sorted(rows)[:10]
     state = days["day2"]["state"]
     assert state["delete"] >= 1 and state["insert"] >= 1 and state["update"] >= 1
     assert days["day1"]["state"]["insert"] == days["day1"]["state"]["records"]
@@ -102,7 +105,17 @@ def test_rerunning_day2_changes_nothing(days):
 def test_incremental_day_equals_a_full_recomputation(days):
     inc, fresh = days["day2"], days["fresh"]
     assert _ids(inc["resource_record"]) == _ids(fresh["resource_record"])
-    assert _golden_content(inc["golden_resource"]) == _golden_content(fresh["golden_resource"])
+    # the metadata date is the day a record entered or last changed: a recomputation from
+    # nothing has no history, so every record of it is of day 2; incrementally only the changed
+    run_stamps = ("cstr_id", "run_date", "src_run_id", "src_raw_path", "metadata_date")
+    assert _golden_content(inc["golden_resource"], run_stamps) == \
+        _golden_content(fresh["golden_resource"], run_stamps)
+    assert {str(r["metadata_date"])[:10] for r in fresh["resource_record"]} == {"2026-11-02"}
+    stamped = {r["record_id"]: str(r["metadata_date"])[:10] for r in inc["resource_record"]}
+    changed = days["changed"]
+    day2 = {f"hk:equipment:{changed['edited']}", f"mo:equipamento:{changed['appended']}"}
+    assert {stamped[r] for r in day2} == {"2026-11-02"}
+    assert {d for r, d in stamped.items() if r not in day2} == {"2026-11-01"}
 
     def clusters(rows):
         by = {}

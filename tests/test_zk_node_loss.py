@@ -150,7 +150,14 @@ def test_pipeline_carries_on_when_zookeeper_nodes_die_mid_run(zk_profile, spark,
             pass
         # the watermarks are intact: each written once, at the value its table gives
         store = ZkStateStore(zk)
-        assert store.keys("watermarks/") == [watermark_key("gz", "instruments"), watermark_key("sz", "instruments")]
+        # every incremental source's: the two this test switches and those shipped incremental
+        incremental = []
+        for path in sorted((zk_profile.conf_dir / "sources").glob("*.yaml")):
+            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            if (doc.get("sql") or {}).get("mode", "full") != "full":
+                incremental.append(watermark_key(doc["platform"], doc["source"]))
+        assert {watermark_key("gz", "instruments"), watermark_key("sz", "instruments")} <= set(incremental)
+        assert store.keys("watermarks/") == sorted(incremental)
         sz, sz_version = store.get_versioned(watermark_key("sz", "instruments"))
         assert sz_version == 1
         assert (sz["value"], sz["run_id"], sz["run_date"]) == \

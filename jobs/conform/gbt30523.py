@@ -9,7 +9,9 @@
     the source configuration) with the record's sharing mode;
   - ``access_url`` (在线访问地址): the source's record-URL pattern (``gbt30523.record_url``,
     ``{id}`` = the record's id in its source);
-  - ``metadata_date`` (元数据更新日期): the run date.
+  - ``metadata_date`` (元数据更新日期): the run date; the current state (jobs/state) keeps the
+    version a source last changed, so in the catalogue it is the day the record entered or last
+    changed.
 
   Each filled value is named in ``gbt_derived`` as ``<field>:<rule>``; a published value is
   never replaced.

@@ -179,12 +179,14 @@ def assessment_chart(rows: list[dict]) -> alt.Chart:
     frame = pd.DataFrame(rows).melt(id_vars="src_platform", value_vars=measures,
                                     var_name="measure", value_name="value").dropna()
     titles = {"failure_rate": "failure rate (lower is better)", "service_quality": "service quality",
-              "quality_score": "data quality score"}
-    # a failure rate of 2 % is a sliver on 0–1: it gets a scale of its own
+              "quality_score": "data quality score", "availability": "availability (service logs)",
+              "error_rate": "error rate (lower is better)",
+              "gbt30523_conformance": "GB/T 30523 conformance"}
+    # a failure or error rate of 2 % is a sliver on 0–1: each gets a scale of its own
     charts = [alt.Chart(frame[frame.measure == m], title=titles[m]).mark_bar(color="#4c78a8").encode(
         x=alt.X("src_platform:N", title="platform", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title=None,
-                scale=alt.Scale(zero=True) if m == "failure_rate" else alt.Scale(domain=[0, 1])),
+                scale=alt.Scale(zero=True) if m.endswith("_rate") else alt.Scale(domain=[0, 1])),
         tooltip=["src_platform", "measure", "value"]).properties(width=WIDTH / 3 - 30)
         for m in measures if (frame.measure == m).any()]
     return alt.hconcat(*charts).resolve_scale(y="independent")

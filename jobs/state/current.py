@@ -69,7 +69,10 @@ KEY = ("src_platform", "src_source", "src_record_id")
 RECORD_COLUMNS = [f.name for f in RESOURCE_RECORD.fields if f.name not in ("cstr_id", "run_date")]
 #: where a record was read this run: not content, a change of these alone is no update
 PROVENANCE = ("src_run_id", "src_raw_path", "src_location")
-CONTENT = [c for c in RECORD_COLUMNS if c not in PROVENANCE and c not in KEY]
+#: stamped by the run that read the record (GB/T 30523's metadata date): a version keeps the day it
+#: entered the catalogue, so a record a full snapshot lists again unchanged is no update
+RUN_STAMPS = ("metadata_date",)
+CONTENT = [c for c in RECORD_COLUMNS if c not in PROVENANCE + RUN_STAMPS and c not in KEY]
 #: the state's own columns after the record's
 STATE_COLUMNS = (("_modified", "DATE"), ("_deleted", "BOOLEAN"), ("_inserted_on", "DATE"),
                  ("_changed_on", "DATE"))
