@@ -576,6 +576,55 @@ def test_heldout_real_organisations_from_names_alone(sample_models):
         assert not by_entity[parent] & by_entity[branch], (parent, branch)
 
 
+#: the second held-out fixture (``heldout_orgs_2.csv``): measured only, never tuned on — written
+#: before the matcher's changes of 2026-12-07 (issue #15) and its names not looked at while making
+#: them. Floors: what was measured (before: P 1.000 R {before}; after: see conf/linkage/README.md)
+HELDOUT_2_RECALL_FLOOR = 0.0
+HELDOUT_2_NEGATIVES = [("hkcc", "mocc"), ("szmb", "gzmb"), ("szlib", "gzlib"), ("gzso", "szso"),
+                       ("hkrc", "mrc"), ("hkrc", "hkrc_bts"), ("caritas_hk", "caritas_mo"),
+                       ("lawsoc", "aam"), ("can", "szx"), ("szx", "mfm"), ("gdcdc", "szcdc")]
+
+
+def test_the_second_heldout_names_are_nowhere_the_pipeline_or_generator_reads():
+    """No name of heldout_orgs_2.csv is in conf/, the generator or the other held-out fixtures."""
+    from bayres.jobs.conform.calibration.text import to_simplified
+
+    repo = FIXTURES.parents[1]
+    places = [repo / "conf", repo / "jobs" / "generate", FIXTURES / "heldout_orgs.csv",
+              FIXTURES / "heldout_source"]
+    texts = []
+    for p in places:
+        files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file() and f.suffix in (".csv", ".py", ".yaml")]
+        texts += [f.read_text(encoding="utf-8").lower() for f in files]
+    text = "\n".join(texts)
+    simplified = to_simplified(text, "hk")
+    names = pd.read_csv(FIXTURES / "heldout_orgs_2.csv", comment="#", dtype=str)["name"]
+    found = [n for n in names if len(n) > 4 and (n.lower() in text or to_simplified(n, "hk").lower() in simplified)]
+    assert not found, found
+
+
+def test_second_heldout_organisations_from_names_alone(sample_models):
+    """As above on organisations the matcher was not developed against: precision ≥ 0.98, the
+    same generic name in two cities and a parent with its branch apart, recall at its floor."""
+    model_dir, _ = sample_models
+    held = pd.read_csv(FIXTURES / "heldout_orgs_2.csv", comment="#", dtype=str)
+    rows = records([{"record_id": f"new:orgs2:{i}", "resource_type": "04", "name": n,
+                     "name_en": n if n.isascii() else None, "region": "HK", "src_platform": "hk"}
+                    for i, n in enumerate(held["name"])])
+    truth = pd.DataFrame({"record_id": rows["record_id"], "entity": held["entity"]})
+    cl, _ = _link_orgs(rows, model_dir)
+    score = pairwise_scores(cl, truth)
+    merged = cl.merge(truth, on="record_id").merge(held.assign(record_id=rows["record_id"]), on=["record_id", "entity"])
+    wrong = [sorted(set(g["name"])) for _, g in merged.groupby("cluster") if g["entity"].nunique() > 1]
+    missed = [sorted(set(g["name"])) for _, g in merged.groupby("entity") if g["cluster"].nunique() > 1]
+    print("second held-out organisations, names alone", score, "wrongly merged:", wrong, "not linked:", missed)
+    assert score["precision"] >= 0.98, (score, wrong)
+    assert score["recall"] >= HELDOUT_2_RECALL_FLOOR, (score, missed)
+    by_entity = merged.groupby("entity")["cluster"].agg(set)
+    for a, b in HELDOUT_2_NEGATIVES:
+        assert not by_entity[a] & by_entity[b], (a, b)
+
+
 def test_unknown_company_links_its_english_trade_name_through_other_fields(sample_models):
     """A company's English trade name shares no word with its Chinese name: the phone, web domain
     and address link them; without those fields they stay apart."""
