@@ -502,6 +502,40 @@ def test_a_branch_names_its_parent_and_not_itself(parent, branch):
     assert set(b.parents) & set(p.signatures) or (set(b.is_acronym) and set(b.is_acronym) != set(p.is_acronym))
 
 
+@pytest.mark.parametrize("a, b", [("Hong Kong Housing Commission", "Hong Kong Housing Authority"),
+                                  ("Hong Kong Cancer Foundation", "Hong Kong Cancer Fund"),
+                                  ("Direcção dos Serviços de Turismo", "Tourism Department")])
+def test_two_heads_a_translator_uses_for_one_another_meet_as_near_signatures(a, b):
+    """A Commission or an Authority, a Foundation or a Fund, a Direcção dos Serviços or a
+    Department: the signatures differ, the near signatures (heads replaced by their class,
+    conf/linkage/org_head_classes.csv) meet."""
+    from bayres.jobs.dedup.linkage.org_tokens import org_tokens
+
+    ta, tb = org_tokens([a]), org_tokens([b])
+    assert not set(ta.signatures) & set(tb.signatures)
+    assert set(ta.near) & set(tb.near)
+
+
+def test_heads_of_different_kinds_never_meet_as_near_signatures():
+    """A university, a hospital or a research institute is never a bureau: no class joins them,
+    and a name without a classed head has no near signature."""
+    from bayres.jobs.dedup.linkage.org_tokens import load_head_classes, org_tokens
+
+    classes = load_head_classes()
+    assert not {"UNIV", "HOSPITAL", "INSTITUTE", "COMPANY", "LAB"} & set(classes)
+    assert not org_tokens(["香港大学"]).near
+    assert not set(org_tokens(["香港房屋委员会"]).near) & set(org_tokens(["香港房屋协会"]).near + org_tokens(["香港房屋协会"]).signatures)
+
+
+def test_a_wrong_head_class_row_names_the_file_and_the_row(tmp_path):
+    from bayres.jobs.dedup.linkage.org_tokens import load_head_classes
+
+    bad = tmp_path / "classes.csv"
+    bad.write_text("class,concept\nPUBLICBODY,BUREAU\nPUBLICBODY,NOT_A_HEAD\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"classes.csv: row 3 .*NOT_A_HEAD"):
+        load_head_classes(str(bad))
+
+
 def test_the_organisation_universe_of_the_generator_is_its_own():
     """The generator reads neither the matcher's alias table nor its vocabulary: no import of
     the calibration/linkage modules, no path into conf/reference or conf/linkage, and a run of
