@@ -524,6 +524,8 @@ def test_heads_of_different_kinds_never_meet_as_near_signatures():
     classes = load_head_classes()
     assert not {"UNIV", "HOSPITAL", "INSTITUTE", "COMPANY", "LAB"} & set(classes)
     assert not org_tokens(["香港大学"]).near
+    # two cities' bodies of one name do not meet once both cities are dropped
+    assert not set(org_tokens(["深圳市龙华发展局"]).near) & set(org_tokens(["广州市龙华发展委员会"]).near)
     assert not set(org_tokens(["香港房屋委员会"]).near) & set(org_tokens(["香港房屋协会"]).near + org_tokens(["香港房屋协会"]).signatures)
 
 
@@ -612,8 +614,9 @@ def test_heldout_real_organisations_from_names_alone(sample_models):
 
 #: the second held-out fixture (``heldout_orgs_2.csv``): measured only, never tuned on — written
 #: before the matcher's changes of 2026-12-07 (issue #15) and its names not looked at while making
-#: them. Floors: what was measured (before: P 1.000 R {before}; after: see conf/linkage/README.md)
-HELDOUT_2_RECALL_FLOOR = 0.0
+#: them. Measured 2026-12-07 with the sample's models: before P 1.000 R 0.393 (33 of 84 true
+#: pairs), after P 1.000 R 0.488 (41 of 84); the floor is the latter
+HELDOUT_2_RECALL_FLOOR = 0.48
 HELDOUT_2_NEGATIVES = [("hkcc", "mocc"), ("szmb", "gzmb"), ("szlib", "gzlib"), ("gzso", "szso"),
                        ("hkrc", "mrc"), ("hkrc", "hkrc_bts"), ("caritas_hk", "caritas_mo"),
                        ("lawsoc", "aam"), ("can", "szx"), ("szx", "mfm"), ("gdcdc", "szcdc")]

@@ -522,7 +522,9 @@ def org_tokens(names) -> OrgTokens:
             _add(out.no_prefix, _sigs(whole[1:]))
         for p in _parent_parts(nt):
             _add(out.parents, _sigs(p))
-        _add(out.near, [near_signature(s) for s in out.signatures + out.no_prefix])
+        # of whole signatures only: two near signatures without their cities would meet on
+        # two different cities' bodies (the prefix-less level compares one side's only)
+        _add(out.near, [near_signature(s) for s in out.signatures])
         _add(out.proper, [r for t in whole if t.role == "name" for r in t.readings if " " not in r and not r.isupper()])
     return out
 
