@@ -529,6 +529,16 @@ def test_heads_of_different_kinds_never_meet_as_near_signatures():
     assert not set(org_tokens(["香港房屋委员会"]).near) & set(org_tokens(["香港房屋协会"]).near + org_tokens(["香港房屋协会"]).signatures)
 
 
+def test_the_places_a_name_names_are_read_in_every_language():
+    """lk_org_places: the region comparison neither agrees nor disagrees when two regions differ
+    and both names name the same place (a list that gives every record its own region)."""
+    from bayres.jobs.dedup.linkage.org_tokens import org_tokens
+
+    assert org_tokens(["澳門世界貿易中心"]).places == org_tokens(["Centro de Comércio Mundial de Macau"]).places == ["macau"]
+    assert not set(org_tokens(["Hong Kong World Trade Centre"]).places) & set(org_tokens(["澳門世界貿易中心"]).places)
+    assert org_tokens(["世界贸易中心"]).places == []
+
+
 def test_a_wrong_head_class_row_names_the_file_and_the_row(tmp_path):
     from bayres.jobs.dedup.linkage.org_tokens import load_head_classes
 

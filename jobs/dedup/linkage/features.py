@@ -19,7 +19,8 @@ The calibrated record already carries Simplified, alias-resolved matching keys (
   ``lk_org_proper`` (romanised proper-name tokens), ``lk_org_block`` (blocking keys),
   ``lk_org_sig`` (the first signature: a scalar for EM's blocking, which cannot explode arrays),
   ``lk_org_near`` (signatures with each head word replaced by its class, conf/linkage/
-  org_head_classes.csv: a Commission and an Authority of one name meet).
+  org_head_classes.csv: a Commission and an Authority of one name meet), ``lk_org_places``
+  (the places the names name: 澳門…, "… de Macau" → macau).
 * ``person_names`` — ``lk_person_keys``: romanised keys (jobs/dedup/linkage/romanise.py),
   ``lk_person_latin`` (one romanised key, for Jaro-Winkler), ``lk_person_zh`` (the Chinese name
   in Simplified script), ``lk_person_initials`` (first letters of the romanised words).
@@ -52,7 +53,8 @@ FEATURE_COLUMNS = {
     "org_names": {"lk_org_keys": "array"},
     "org_tokens": {"lk_org_sigs": "array", "lk_org_noprefix": "array", "lk_org_parents": "array",
                    "lk_org_acronyms": "array", "lk_org_is_acronym": "array", "lk_org_proper": "array",
-                   "lk_org_block": "array", "lk_org_sig": "string", "lk_org_near": "array"},
+                   "lk_org_block": "array", "lk_org_sig": "string", "lk_org_near": "array",
+                   "lk_org_places": "array"},
     "person_names": {"lk_person_keys": "array", "lk_person_latin": "string", "lk_person_zh": "string",
                      "lk_person_initials": "string"},
     "affiliation": {"lk_affiliation": "string"},
@@ -171,7 +173,8 @@ def _org_tokens(df: pd.DataFrame, out: pd.DataFrame) -> None:
             block = t.signatures + t.no_prefix + ["#" + a for a in t.is_acronym + t.acronyms] + t.near
             cache[r] = tuple(x or None for x in (t.signatures, t.no_prefix, t.parents, t.acronyms,
                                                  t.is_acronym, t.proper, list(dict.fromkeys(block)),
-                                                 t.signatures[0] if t.signatures else None, t.near))
+                                                 t.signatures[0] if t.signatures else None, t.near,
+                                                 t.places))
         values.append(cache[r])
     for i, name in enumerate(FEATURE_COLUMNS["org_tokens"]):
         out[name] = [v[i] for v in values]

@@ -494,6 +494,7 @@ class OrgTokens:
     is_acronym: list[str] = field(default_factory=list)    # names that are acronyms
     proper: list[str] = field(default_factory=list)        # proper-name tokens (all readings)
     near: list[str] = field(default_factory=list)          # signatures with heads as their class
+    places: list[str] = field(default_factory=list)        # places the names name (all readings)
 
 
 def _add(lst: list, items) -> None:
@@ -525,6 +526,7 @@ def org_tokens(names) -> OrgTokens:
         # of whole signatures only: two near signatures without their cities would meet on
         # two different cities' bodies (the prefix-less level compares one side's only)
         _add(out.near, [near_signature(s) for s in out.signatures])
+        _add(out.places, [r for t in whole if t.role == "place" for r in t.readings if " " not in r])
         _add(out.proper, [r for t in whole if t.role == "name" for r in t.readings if " " not in r and not r.isupper()])
     return out
 
