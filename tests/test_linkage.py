@@ -502,6 +502,52 @@ def test_a_branch_names_its_parent_and_not_itself(parent, branch):
     assert set(b.parents) & set(p.signatures) or (set(b.is_acronym) and set(b.is_acronym) != set(p.is_acronym))
 
 
+@pytest.mark.parametrize("a, b", [("Hong Kong Housing Commission", "Hong Kong Housing Authority"),
+                                  ("Hong Kong Cancer Foundation", "Hong Kong Cancer Fund"),
+                                  ("Direcção dos Serviços de Turismo", "Tourism Department")])
+def test_two_heads_a_translator_uses_for_one_another_meet_as_near_signatures(a, b):
+    """A Commission or an Authority, a Foundation or a Fund, a Direcção dos Serviços or a
+    Department: the signatures differ, the near signatures (heads replaced by their class,
+    conf/linkage/org_head_classes.csv) meet."""
+    from bayres.jobs.dedup.linkage.org_tokens import org_tokens
+
+    ta, tb = org_tokens([a]), org_tokens([b])
+    assert not set(ta.signatures) & set(tb.signatures)
+    assert set(ta.near) & set(tb.near)
+
+
+def test_heads_of_different_kinds_never_meet_as_near_signatures():
+    """A university, a hospital or a research institute is never a bureau: no class joins them,
+    and a name without a classed head has no near signature."""
+    from bayres.jobs.dedup.linkage.org_tokens import load_head_classes, org_tokens
+
+    classes = load_head_classes()
+    assert not {"UNIV", "HOSPITAL", "INSTITUTE", "COMPANY", "LAB"} & set(classes)
+    assert not org_tokens(["香港大学"]).near
+    # two cities' bodies of one name do not meet once both cities are dropped
+    assert not set(org_tokens(["深圳市龙华发展局"]).near) & set(org_tokens(["广州市龙华发展委员会"]).near)
+    assert not set(org_tokens(["香港房屋委员会"]).near) & set(org_tokens(["香港房屋协会"]).near + org_tokens(["香港房屋协会"]).signatures)
+
+
+def test_the_places_a_name_names_are_read_in_every_language():
+    """lk_org_places: the region comparison neither agrees nor disagrees when two regions differ
+    and both names name the same place (a list that gives every record its own region)."""
+    from bayres.jobs.dedup.linkage.org_tokens import org_tokens
+
+    assert org_tokens(["澳門世界貿易中心"]).places == org_tokens(["Centro de Comércio Mundial de Macau"]).places == ["macau"]
+    assert not set(org_tokens(["Hong Kong World Trade Centre"]).places) & set(org_tokens(["澳門世界貿易中心"]).places)
+    assert org_tokens(["世界贸易中心"]).places == []
+
+
+def test_a_wrong_head_class_row_names_the_file_and_the_row(tmp_path):
+    from bayres.jobs.dedup.linkage.org_tokens import load_head_classes
+
+    bad = tmp_path / "classes.csv"
+    bad.write_text("class,concept\nPUBLICBODY,BUREAU\nPUBLICBODY,NOT_A_HEAD\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"classes.csv: row 3 .*NOT_A_HEAD"):
+        load_head_classes(str(bad))
+
+
 def test_the_organisation_universe_of_the_generator_is_its_own():
     """The generator reads neither the matcher's alias table nor its vocabulary: no import of
     the calibration/linkage modules, no path into conf/reference or conf/linkage, and a run of
@@ -574,6 +620,56 @@ def test_heldout_real_organisations_from_names_alone(sample_models):
                            ("cityu", "cityu_szri"), ("jnu", "jnu1"), ("sustech", "sustech_h"), ("szph", "sz2h"),
                            ("hku", "hku_space"), ("gzmetro", "szmetro")]:
         assert not by_entity[parent] & by_entity[branch], (parent, branch)
+
+
+#: the second held-out fixture (``heldout_orgs_2.csv``): measured only, never tuned on — written
+#: before the matcher's changes of 2026-12-07 (issue #15) and its names not looked at while making
+#: them. Measured 2026-12-07 with the sample's models: before P 1.000 R 0.393 (33 of 84 true
+#: pairs), after P 1.000 R 0.488 (41 of 84); the floor is the latter
+HELDOUT_2_RECALL_FLOOR = 0.48
+HELDOUT_2_NEGATIVES = [("hkcc", "mocc"), ("szmb", "gzmb"), ("szlib", "gzlib"), ("gzso", "szso"),
+                       ("hkrc", "mrc"), ("hkrc", "hkrc_bts"), ("caritas_hk", "caritas_mo"),
+                       ("lawsoc", "aam"), ("can", "szx"), ("szx", "mfm"), ("gdcdc", "szcdc")]
+
+
+def test_the_second_heldout_names_are_nowhere_the_pipeline_or_generator_reads():
+    """No name of heldout_orgs_2.csv is in conf/, the generator or the other held-out fixtures."""
+    from bayres.jobs.conform.calibration.text import to_simplified
+
+    repo = FIXTURES.parents[1]
+    places = [repo / "conf", repo / "jobs" / "generate", FIXTURES / "heldout_orgs.csv",
+              FIXTURES / "heldout_source"]
+    texts = []
+    for p in places:
+        files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file() and f.suffix in (".csv", ".py", ".yaml")]
+        texts += [f.read_text(encoding="utf-8").lower() for f in files]
+    text = "\n".join(texts)
+    simplified = to_simplified(text, "hk")
+    names = pd.read_csv(FIXTURES / "heldout_orgs_2.csv", comment="#", dtype=str)["name"]
+    found = [n for n in names if len(n) > 4 and (n.lower() in text or to_simplified(n, "hk").lower() in simplified)]
+    assert not found, found
+
+
+def test_second_heldout_organisations_from_names_alone(sample_models):
+    """As above on organisations the matcher was not developed against: precision ≥ 0.98, the
+    same generic name in two cities and a parent with its branch apart, recall at its floor."""
+    model_dir, _ = sample_models
+    held = pd.read_csv(FIXTURES / "heldout_orgs_2.csv", comment="#", dtype=str)
+    rows = records([{"record_id": f"new:orgs2:{i}", "resource_type": "04", "name": n,
+                     "name_en": n if n.isascii() else None, "region": "HK", "src_platform": "hk"}
+                    for i, n in enumerate(held["name"])])
+    truth = pd.DataFrame({"record_id": rows["record_id"], "entity": held["entity"]})
+    cl, _ = _link_orgs(rows, model_dir)
+    score = pairwise_scores(cl, truth)
+    merged = cl.merge(truth, on="record_id").merge(held.assign(record_id=rows["record_id"]), on=["record_id", "entity"])
+    wrong = [sorted(set(g["name"])) for _, g in merged.groupby("cluster") if g["entity"].nunique() > 1]
+    missed = [sorted(set(g["name"])) for _, g in merged.groupby("entity") if g["cluster"].nunique() > 1]
+    print("second held-out organisations, names alone", score, "wrongly merged:", wrong, "not linked:", missed)
+    assert score["precision"] >= 0.98, (score, wrong)
+    assert score["recall"] >= HELDOUT_2_RECALL_FLOOR, (score, missed)
+    by_entity = merged.groupby("entity")["cluster"].agg(set)
+    for a, b in HELDOUT_2_NEGATIVES:
+        assert not by_entity[a] & by_entity[b], (a, b)
 
 
 def test_unknown_company_links_its_english_trade_name_through_other_fields(sample_models):

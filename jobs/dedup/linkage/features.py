@@ -17,7 +17,10 @@ The calibrated record already carries Simplified, alias-resolved matching keys (
   same without a leading city), ``lk_org_parents`` (signatures of the organisation a branch,
   campus or affiliated unit belongs to), ``lk_org_acronyms`` / ``lk_org_is_acronym``,
   ``lk_org_proper`` (romanised proper-name tokens), ``lk_org_block`` (blocking keys),
-  ``lk_org_sig`` (the first signature: a scalar for EM's blocking, which cannot explode arrays).
+  ``lk_org_sig`` (the first signature: a scalar for EM's blocking, which cannot explode arrays),
+  ``lk_org_near`` (signatures with each head word replaced by its class, conf/linkage/
+  org_head_classes.csv: a Commission and an Authority of one name meet), ``lk_org_places``
+  (the places the names name: 澳門…, "… de Macau" → macau).
 * ``person_names`` — ``lk_person_keys``: romanised keys (jobs/dedup/linkage/romanise.py),
   ``lk_person_latin`` (one romanised key, for Jaro-Winkler), ``lk_person_zh`` (the Chinese name
   in Simplified script), ``lk_person_initials`` (first letters of the romanised words).
@@ -50,7 +53,8 @@ FEATURE_COLUMNS = {
     "org_names": {"lk_org_keys": "array"},
     "org_tokens": {"lk_org_sigs": "array", "lk_org_noprefix": "array", "lk_org_parents": "array",
                    "lk_org_acronyms": "array", "lk_org_is_acronym": "array", "lk_org_proper": "array",
-                   "lk_org_block": "array", "lk_org_sig": "string"},
+                   "lk_org_block": "array", "lk_org_sig": "string", "lk_org_near": "array",
+                   "lk_org_places": "array"},
     "person_names": {"lk_person_keys": "array", "lk_person_latin": "string", "lk_person_zh": "string",
                      "lk_person_initials": "string"},
     "affiliation": {"lk_affiliation": "string"},
@@ -158,7 +162,7 @@ def _org_names(df: pd.DataFrame, out: pd.DataFrame) -> None:
 def _org_tokens(df: pd.DataFrame, out: pd.DataFrame) -> None:
     """Language-neutral tokens of every published name (org_tokens.py): signatures, the same
     without a leading city, parents' signatures, acronyms, proper-name tokens, and the blocking
-    keys (signatures, prefix-less signatures, acronyms)."""
+    keys (signatures, prefix-less signatures, acronyms, near signatures)."""
     cols = [_col(df, c) for c in ORG_NAME_FIELDS]
     rows = zip(*[c.where(c.notna(), None).tolist() for c in cols])
     cache: dict = {}
@@ -166,10 +170,11 @@ def _org_tokens(df: pd.DataFrame, out: pd.DataFrame) -> None:
     for r in rows:
         if r not in cache:
             t = org_tokens.org_tokens(r)
-            block = t.signatures + t.no_prefix + ["#" + a for a in t.is_acronym + t.acronyms]
+            block = t.signatures + t.no_prefix + ["#" + a for a in t.is_acronym + t.acronyms] + t.near
             cache[r] = tuple(x or None for x in (t.signatures, t.no_prefix, t.parents, t.acronyms,
                                                  t.is_acronym, t.proper, list(dict.fromkeys(block)),
-                                                 t.signatures[0] if t.signatures else None))
+                                                 t.signatures[0] if t.signatures else None, t.near,
+                                                 t.places))
         values.append(cache[r])
     for i, name in enumerate(FEATURE_COLUMNS["org_tokens"]):
         out[name] = [v[i] for v in values]

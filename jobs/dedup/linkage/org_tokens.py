@@ -44,6 +44,7 @@ from bayres.jobs.conform.calibration.text import normalise_text, to_simplified
 from . import romanise
 
 DEFAULT_VOCABULARY = Path(__file__).resolve().parents[3] / "conf" / "linkage" / "org_vocabulary.csv"
+DEFAULT_HEAD_CLASSES = DEFAULT_VOCABULARY.with_name("org_head_classes.csv")
 ROLES = ("head", "word", "sub", "place", "name", "stop")
 #: at most this many readings (signatures) per name
 MAX_READINGS = 16
@@ -106,6 +107,41 @@ def load_vocabulary(path: str | None = None) -> Vocabulary:
             vocab.add(row[0].strip(), row[1], row[2].strip(), row[3])
     vocab.finish()
     return vocab
+
+
+@lru_cache(maxsize=4)
+def load_head_classes(path: str | None = None) -> dict[str, str]:
+    """head concept → its class (``conf/linkage/org_head_classes.csv``: class, concept); a wrong
+    row names the file and the line, a concept that is not a vocabulary head too."""
+    path = Path(path or DEFAULT_HEAD_CLASSES)
+    vocab = load_vocabulary()
+    heads = {c for entries in list(vocab.zh.values()) + list(vocab.latin.values())
+             for c, r in entries if r == "head"}
+    out: dict[str, str] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = csv.reader(line for line in fh if not line.startswith("#"))
+        header = next(rows)
+        if header != ["class", "concept"]:
+            raise ValueError(f"{path}: header must be class,concept (got {header})")
+        for n, row in enumerate(rows, start=2):
+            if not row:
+                continue
+            if len(row) != 2 or not row[0].strip() or row[1].strip() not in heads or row[1].strip() in out:
+                raise ValueError(f"{path}: row {n} {row}: needs class, concept (a head concept of the "
+                                 "vocabulary, in one class only)")
+            out[row[1].strip()] = row[0].strip()
+    return out
+
+
+def near_signature(signature: str) -> str | None:
+    """The signature with each head concept replaced by its class (``~PUBLICBODY``), or None when
+    it has no such head: 香港房屋委员会 (COMMISSION HOUSING hongkong) and "Hong Kong Housing
+    Authority" (AUTHORITY HOUSING hongkong) both give ``HOUSING hongkong ~PUBLICBODY``."""
+    classes = load_head_classes()
+    toks = signature.split()
+    if not any(t in classes for t in toks):
+        return None
+    return " ".join(sorted({("~" + classes[t]) if t in classes else t for t in toks}))
 
 
 @dataclass(frozen=True)
@@ -457,6 +493,8 @@ class OrgTokens:
     acronyms: list[str] = field(default_factory=list)      # derived from full names
     is_acronym: list[str] = field(default_factory=list)    # names that are acronyms
     proper: list[str] = field(default_factory=list)        # proper-name tokens (all readings)
+    near: list[str] = field(default_factory=list)          # signatures with heads as their class
+    places: list[str] = field(default_factory=list)        # places the names name (all readings)
 
 
 def _add(lst: list, items) -> None:
@@ -485,6 +523,10 @@ def org_tokens(names) -> OrgTokens:
             _add(out.no_prefix, _sigs(whole[1:]))
         for p in _parent_parts(nt):
             _add(out.parents, _sigs(p))
+        # of whole signatures only: two near signatures without their cities would meet on
+        # two different cities' bodies (the prefix-less level compares one side's only)
+        _add(out.near, [near_signature(s) for s in out.signatures])
+        _add(out.places, [r for t in whole if t.role == "place" for r in t.readings if " " not in r])
         _add(out.proper, [r for t in whole if t.role == "name" for r in t.readings if " " not in r and not r.isupper()])
     return out
 
