@@ -204,6 +204,8 @@ def run(scale: int = 5000, seed: int = 42, day: str = "2026-11-01") -> Path:
         "local_peak_rss_mib": round(local_mib, 1),
         "golden_records": {"cluster": creport["stages"].get("dedup", {}).get("golden"),
                            "local": lreport["stages"].get("dedup", {}).get("golden")},
+        "records_linked": {"cluster": creport["stages"].get("dedup", {}).get("records"),
+                           "local": lreport["stages"].get("dedup", {}).get("records")},
         "dedup": {"cluster": dedup_steps(creport), "local": dedup_steps(lreport)},
         "stack": stack,
     }
