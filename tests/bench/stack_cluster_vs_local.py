@@ -123,6 +123,20 @@ def prepare_cluster(env: dict, home: Path, scale: int, seed: int) -> None:
     client = InsecureClient(f"http://127.0.0.1:{env['BAYRES_WEBHDFS_PORT']}", user="bayres")
     for path in ("/bayres/lake", "/bayres/drop"):
         client.delete(path, recursive=True)
+    # the cluster profile's state store (conf/profiles/cluster.yaml state.root): an earlier run's
+    # watermarks would leave the incremental sources (append / lastmodified) with nothing to read
+    from kazoo.client import KazooClient
+
+    zk = KazooClient(hosts=env["BAYRES_ZK_HOSTS"])
+    zk.start(timeout=30)
+    try:
+        zk.delete("/bayres", recursive=True)
+    except Exception as exc:  # noqa: BLE001 — no state yet
+        if type(exc).__name__ != "NoNodeError":
+            raise
+    finally:
+        zk.stop()
+        zk.close()
     # the Phoenix views go first: CREATE VIEW IF NOT EXISTS over a view of the same name whose
     # HBase table was re-created spins the Query Server (Phoenix 5.2.0's client walks the view's
     # parent chain forever in verifyIfAnyParentHasIndexesAndViewExtendsPk)
