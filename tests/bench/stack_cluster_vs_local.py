@@ -69,12 +69,32 @@ def _sid(pid: int) -> int:
         return -1
 
 
+#: the pseudonymisation key of both runs (jobs/publish/governance.py): the cluster profile publishes
+#: only with a key, and the same key in both profiles gives the same pseudonyms. NOT SECRET.
+GOVERNANCE_KEY = "bayres-stack-comparison-key-not-secret"
+
+
 def cluster_env(home: Path) -> dict[str, str]:
-    """The environment of stack/cluster-env.sh (sourced by bash), with BAYRES_HOME = home."""
+    """The environment of stack/cluster-env.sh (sourced by bash), with BAYRES_HOME = home and
+    the comparison's pseudonymisation key unless one is set."""
     out = subprocess.run(["bash", "-c", f'export BAYRES_HOME="{home}"; source stack/cluster-env.sh; env -0'],
                          cwd=REPO, check=True, capture_output=True).stdout
     env = dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
     env["PATH"] = str(Path(sys.executable).parent) + ":" + env.get("PATH", "/usr/bin:/bin")
+    if not env.get("BAYRES_GOVERNANCE_KEY") and not env.get("BAYRES_GOVERNANCE_KEY_FILE"):
+        env["BAYRES_GOVERNANCE_KEY"] = GOVERNANCE_KEY
+    return env
+
+
+def local_env(cluster: dict[str, str], home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The local profile's environment beside ``cluster``'s: ``base`` (default: only PATH) without
+    any ``BAYRES__`` override, BAYRES_HOME = home, the cluster run's pseudonymisation key."""
+    env = {k: v for k, v in (base or {"PATH": cluster["PATH"]}).items() if not k.startswith("BAYRES__")}
+    env.update({"BAYRES_HOME": str(home), "SPARK_LOCAL_DIRS": str(home / "spark-tmp")})
+    for var in ("BAYRES_GOVERNANCE_KEY", "BAYRES_GOVERNANCE_KEY_FILE"):
+        env.pop(var, None)
+        if cluster.get(var):
+            env[var] = cluster[var]
     return env
 
 
@@ -103,6 +123,20 @@ def prepare_cluster(env: dict, home: Path, scale: int, seed: int) -> None:
     client = InsecureClient(f"http://127.0.0.1:{env['BAYRES_WEBHDFS_PORT']}", user="bayres")
     for path in ("/bayres/lake", "/bayres/drop"):
         client.delete(path, recursive=True)
+    # the cluster profile's state store (conf/profiles/cluster.yaml state.root): an earlier run's
+    # watermarks would leave the incremental sources (append / lastmodified) with nothing to read
+    from kazoo.client import KazooClient
+
+    zk = KazooClient(hosts=env["BAYRES_ZK_HOSTS"])
+    zk.start(timeout=30)
+    try:
+        zk.delete("/bayres", recursive=True)
+    except Exception as exc:  # noqa: BLE001 — no state yet
+        if type(exc).__name__ != "NoNodeError":
+            raise
+    finally:
+        zk.stop()
+        zk.close()
     # the Phoenix views go first: CREATE VIEW IF NOT EXISTS over a view of the same name whose
     # HBase table was re-created spins the Query Server (Phoenix 5.2.0's client walks the view's
     # parent chain forever in verifyIfAnyParentHasIndexesAndViewExtendsPk)
@@ -134,8 +168,27 @@ def _report(home: Path) -> dict:
                           key=lambda p: p.stat().st_mtime).read_text())
 
 
+def dedup_steps(report: dict) -> dict:
+    """The dedup stage's step seconds, and its linkage's (prepare, train — estimation or reuse
+    of the model —, predict) summed over the type configurations, from a run's report."""
+    dedup = report["stages"].get("dedup") or {}
+    linkage: dict[str, float] = {}
+    trained_on, seen = set(), set()
+    for rtype, st in (dedup.get("linkage") or {}).items():
+        if not isinstance(st, dict) or st.get("type_config", rtype) in seen:
+            continue  # one entry per resource type, the same stats for the types of one config
+        seen.add(st.get("type_config", rtype))
+        for step, seconds in (st.get("step_seconds") or {}).items():
+            if isinstance(seconds, (int, float)):
+                linkage[step] = round(linkage.get(step, 0.0) + seconds, 2)
+        if st.get("trained"):
+            trained_on.add(st.get("trained_on") or st.get("backend"))
+    return {"steps": dedup.get("step_seconds"), "linkage": linkage, "model_trained_on": sorted(trained_on)}
+
+
 def run(scale: int = 5000, seed: int = 42, day: str = "2026-11-01") -> Path:
     bayres = str(Path(sys.executable).parent / "bayres")
+    load_before = list(os.getloadavg())
     stack = stack_figures()
     with tempfile.TemporaryDirectory(prefix=f"bayres-bench-stack-{scale}-", dir=REPO / "var") as tmp:
         tmp = Path(tmp)
@@ -147,8 +200,7 @@ def run(scale: int = 5000, seed: int = 42, day: str = "2026-11-01") -> Path:
         cluster_s, cluster_mib = _timed([bayres, "--profile", "cluster", "run", "--date", day],
                                         env, tmp / "cluster.log")
         creport = _report(chome)
-        lenv = {"BAYRES_HOME": str(lhome), "PATH": env["PATH"],
-                "SPARK_LOCAL_DIRS": str(lhome / "spark-tmp")}
+        lenv = local_env(env, lhome)
         _timed([bayres, "generate", "--seed", str(seed), "--scale", str(scale)], lenv, tmp / "local.log")
         local_s, local_mib = _timed([bayres, "run", "--date", day], lenv, tmp / "local.log")
         lreport = _report(lhome)
@@ -166,9 +218,13 @@ def run(scale: int = 5000, seed: int = 42, day: str = "2026-11-01") -> Path:
         "local_peak_rss_mib": round(local_mib, 1),
         "golden_records": {"cluster": creport["stages"].get("dedup", {}).get("golden"),
                            "local": lreport["stages"].get("dedup", {}).get("golden")},
+        "records_linked": {"cluster": creport["stages"].get("dedup", {}).get("records"),
+                           "local": lreport["stages"].get("dedup", {}).get("records")},
+        "dedup": {"cluster": dedup_steps(creport), "local": dedup_steps(lreport)},
         "stack": stack,
     }
-    return write_result("stack_cluster_vs_local", figures, load_average=list(os.getloadavg()))
+    return write_result("stack_cluster_vs_local", figures, load_average=list(os.getloadavg()),
+                        load_average_at_start=load_before)
 
 
 if __name__ == "__main__":

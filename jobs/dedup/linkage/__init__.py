@@ -24,18 +24,22 @@ class LinkageResult:
 
 
 def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
-                 spark=None, retrain: bool = False, duckdb: dict | None = None) -> LinkageResult:
+                 spark=None, retrain: bool = False, duckdb: dict | None = None,
+                 train_backend: str | None = None) -> LinkageResult:
     """Score candidate pairs of ``records`` per configured resource type.
 
     ``records`` carries the RESOURCE_RECORD columns: a pandas DataFrame or pyarrow Table for
     ``backend="duckdb"``, a Spark DataFrame for ``backend="spark"`` (``spark`` given).
     ``conf_dir`` is conf/linkage (the per-type files live in its ``types/`` folder);
     models are kept under ``model_dir/<type>/<backend>.json`` and reused unless ``retrain``;
-    ``duckdb`` bounds the DuckDB backend's memory (the profile's ``linkage.duckdb``).
+    ``duckdb`` bounds the DuckDB backend's memory (the profile's ``linkage.duckdb``);
+    ``train_backend`` (the profile's ``linkage.train_backend``) estimates a model that is not
+    reused on another engine than ``backend`` — ``duckdb`` with ``backend="spark"``: on the
+    driver, from the prepared records brought there as Arrow — and ``backend`` scores with it.
     """
     from .engine import link_records as _link
     return _link(records, backend=backend, conf_dir=Path(conf_dir), model_dir=Path(model_dir),
-                 spark=spark, retrain=retrain, duckdb=duckdb)
+                 spark=spark, retrain=retrain, duckdb=duckdb, train_backend=train_backend)
 
 
 def warm_up(conf_dir: Path):

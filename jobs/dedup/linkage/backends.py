@@ -78,6 +78,15 @@ class DuckDBEngine:
     def count(prepared: pa.Table) -> int:
         return prepared.num_rows
 
+    @staticmethod
+    def to_arrow(prepared: pa.Table) -> pa.Table:
+        return prepared
+
+    @staticmethod
+    def from_arrow(table: pa.Table) -> pa.Table:
+        """Prepared records from another engine (``to_arrow``), as this engine takes them."""
+        return table
+
     def db_api(self):
         import tempfile
 
@@ -136,6 +145,14 @@ class SparkEngine:
     @staticmethod
     def count(prepared) -> int:
         return prepared.count()
+
+    @staticmethod
+    def to_arrow(prepared) -> pa.Table:
+        """The prepared records on the driver, as Arrow (to estimate a model on another engine)."""
+        return prepared.toArrow()
+
+    def from_arrow(self, table: pa.Table):
+        return self.spark.createDataFrame(table).persist()
 
     def db_api(self):
         from splink import SparkAPI

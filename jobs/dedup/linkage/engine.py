@@ -6,6 +6,14 @@ model is loaded from ``model_dir`` or estimated from the data — λ from determ
 their expected recall, u by random sampling, m by expectation maximisation on the configured
 blocking rules (on a uniform sample of a rule's pairs above ``training.em_max_pairs``) — and
 saved, then the blocked pairs are scored and those at or above the review threshold returned.
+
+The model may be estimated on another engine than the one that scores (``train_backend``): the
+cluster profile estimates it with DuckDB on the driver — the prepared records, one type at a
+time, brought to the driver as Arrow — and scores on Spark.  Estimation is hundreds of small
+SQL statements (λ, u sampling, EM iterations): on Spark each is a job whose cost is its task
+scheduling, not its data; in DuckDB they take seconds.  It is also the model the local profile
+estimates from the same records (Splink's samples are hashes of the record ids, and each engine
+hashes differently), so both profiles link with the same m/u values.
 """
 from __future__ import annotations
 
@@ -188,10 +196,39 @@ def prepare_type_config(engine, tables, conf: TypeConfig) -> Prepared:
     return Prepared(out, time.time() - started, purged)
 
 
+def _estimate(linker, conf: TypeConfig, stats: dict, sdfs, link_type: str, path: Path,
+              backend: str, n: int) -> dict:
+    """Estimate ``linker``'s model on its data, save it at ``path`` as ``backend``'s model, note
+    what training found in ``stats``; returns the parameters saved."""
+    notes = _TrainingNotes()
+    splink_loggers = [logging.getLogger(n) for n in _TrainingNotes.LOGGERS]
+    for lg in splink_loggers:
+        lg.addFilter(notes)
+    try:
+        skipped, stats["em_pairs"] = _train(linker, conf, stats["step_seconds"], sdfs, link_type)
+    finally:
+        for lg in splink_loggers:
+            lg.removeFilter(notes)
+    if notes.levels:
+        stats["levels_not_observed"] = sorted(notes.levels)
+        log.info("%s: linkage model trained; %d of its comparison levels had no example pairs "
+                 "in this sample and keep their starting weights (-v lists them)",
+                 conf.name, len(notes.levels))
+        log.debug("%s: comparison levels not observed in training, m/u kept at the prior: %s",
+                  conf.name, "; ".join(sorted(notes.levels)))
+    parameters = trained_parameters(linker)
+    save_model(path, conf, backend, parameters, records=n, em_rules_skipped=skipped)
+    stats.update(trained=True, model=str(path))
+    if skipped:
+        stats["em_rules_skipped"] = skipped
+    return parameters
+
+
 def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retrain: bool,
-                     prepared: Prepared | None = None):
+                     prepared: Prepared | None = None, train_engine=None):
     """Pairs (pandas) and stats of one type configuration; ``prepared``: the result of
-    :func:`prepare_type_config` when it was computed ahead."""
+    :func:`prepare_type_config` when it was computed ahead; ``train_engine``: the engine that
+    estimates a model when none is reused (None: ``engine`` itself)."""
     from splink import Linker
 
     prepared, prepare_seconds, purged = prepared or prepare_type_config(engine, tables, conf)
@@ -220,37 +257,35 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
                      seconds=round(time.time() - started, 3))
         return _normalise_pairs(pd.DataFrame()), stats
     parameters = found[0] if found else None
+    lap = time.time()
+    if found is None and train_engine is not None and train_engine.name != engine.name:
+        # estimated on the training engine (its model saved as its own), scored here with its
+        # m/u values carried over — as a model of that engine found in model_dir would be
+        trained_path = model_path(model_dir, conf, train_engine.name)
+        local = [train_engine.from_arrow(engine.to_arrow(p)) for p in prepared]
+        t_api = train_engine.db_api()
+        try:
+            t_sdfs = [t_api.register(p) for p in local]
+            t_linker = Linker(t_sdfs if len(t_sdfs) > 1 else t_sdfs[0],
+                              settings_creator(conf, link_type=link_type), log_level=logging.WARNING)
+            parameters = _estimate(t_linker, conf, stats, t_sdfs, link_type, trained_path,
+                                   train_engine.name, n)
+        finally:
+            train_engine.release(t_api)
+        del local
+        stats["trained_on"] = train_engine.name
+        found = (parameters, trained_path)
     settings = settings_creator(conf, link_type=link_type, parameters=parameters)
     db_api = engine.db_api()
     sdfs = [db_api.register(p) for p in prepared]
     linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=logging.WARNING)
-    lap = time.time()
     if found is None:
-        notes = _TrainingNotes()
-        splink_loggers = [logging.getLogger(n) for n in _TrainingNotes.LOGGERS]
-        for lg in splink_loggers:
-            lg.addFilter(notes)
-        try:
-            skipped, stats["em_pairs"] = _train(linker, conf, stats["step_seconds"], sdfs, link_type)
-        finally:
-            for lg in splink_loggers:
-                lg.removeFilter(notes)
-        if notes.levels:
-            stats["levels_not_observed"] = sorted(notes.levels)
-            log.info("%s: linkage model trained; %d of its comparison levels had no example pairs "
-                     "in this sample and keep their starting weights (-v lists them)",
-                     conf.name, len(notes.levels))
-            log.debug("%s: comparison levels not observed in training, m/u kept at the prior: %s",
-                      conf.name, "; ".join(sorted(notes.levels)))
-        save_model(own_path, conf, engine.name, trained_parameters(linker), records=n, em_rules_skipped=skipped)
-        stats.update(trained=True, model=str(own_path))
-        if skipped:
-            stats["em_rules_skipped"] = skipped
+        _estimate(linker, conf, stats, sdfs, link_type, own_path, engine.name, n)
     else:
         if found[1] != own_path:  # another backend's model: its m/u values carry over
             save_model(own_path, conf, engine.name,
                        {k: parameters[k] for k in ("probability_two_random_records_match", "comparisons")},
-                       records=parameters.get("records"), carried_from=str(found[1]))
+                       records=parameters.get("records", n), carried_from=str(found[1]))
             stats["carried_from"] = str(found[1])
         stats["model"] = str(own_path)
     stats["step_seconds"]["train"] = round(time.time() - lap, 2)
@@ -268,11 +303,14 @@ def link_type_config(engine, tables, conf: TypeConfig, *, model_dir: Path, retra
 
 
 def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
-                 spark=None, retrain: bool = False, duckdb: dict | None = None) -> LinkageResult:
+                 spark=None, retrain: bool = False, duckdb: dict | None = None,
+                 train_backend: str | None = None) -> LinkageResult:
     """See :func:`bayres.jobs.dedup.linkage.link_records`.  ``records`` may also be a list of two
     tables, which are then linked to each other (``link_only``) rather than de-duplicated;
-    ``duckdb``: the profile's ``linkage.duckdb`` bounds (jobs/run/duckdb_connection.py)."""
+    ``duckdb``: the profile's ``linkage.duckdb`` bounds (jobs/run/duckdb_connection.py);
+    ``train_backend``: where a model is estimated (None: ``backend``)."""
     engine = backend_for(backend, spark, duckdb)
+    train_engine = None if train_backend in (None, "", backend) else backend_for(train_backend, spark, duckdb)
     tables = list(records) if isinstance(records, (list, tuple)) else [records]
     frames, thresholds, stats = [], {}, {}
     configs = load_type_configs(conf_dir)
@@ -291,7 +329,8 @@ def link_records(records, *, backend: str, conf_dir: Path, model_dir: Path,
             if i + 1 < len(configs):
                 upcoming = ahead.submit(prepare_type_config, engine, tables, configs[i + 1])
             pairs, st = link_type_config(engine, tables, conf, model_dir=Path(model_dir),
-                                         retrain=retrain, prepared=prepared)
+                                         retrain=retrain, prepared=prepared,
+                                         train_engine=train_engine)
             frames.append(pairs)
             for t in conf.resource_types:
                 thresholds[t] = {"review": conf.review, "accept": conf.accept}
