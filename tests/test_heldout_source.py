@@ -29,6 +29,7 @@ import pandas as pd
 import pytest
 
 from bayres.jobs.dedup.evaluate import pairwise_scores
+from tests.heldout import names_found_elsewhere
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "heldout_source"
@@ -51,17 +52,8 @@ def _truth() -> pd.DataFrame:
 def test_the_heldout_names_are_nowhere_the_pipeline_or_generator_reads():
     """No held-out name is in conf/ (alias table, vocabulary), the generator or the other
     held-out fixture: the run can only link them through what it derives."""
-    from bayres.jobs.conform.calibration.text import to_simplified
-
     places = [REPO / "conf", REPO / "jobs" / "generate", REPO / "tests" / "fixtures" / "heldout_orgs.csv"]
-    texts = []
-    for p in places:
-        files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file() and f.suffix in (".csv", ".py", ".yaml")]
-        texts += [f.read_text(encoding="utf-8").lower() for f in files]
-    text = "\n".join(texts)
-    simplified = to_simplified(text, "hk")
-    found = [n for n in _truth()["name"]
-             if len(n) > 5 and (n.lower() in text or to_simplified(n, "hk").lower() in simplified)]
+    found = names_found_elsewhere(_truth()["name"], places, min_length=5)
     assert not found, found
 
 

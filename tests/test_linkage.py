@@ -631,21 +631,27 @@ def _link_orgs(rows: pd.DataFrame, model_dir) -> pd.DataFrame:
     return clusters(rows["record_id"], links), result
 
 
+def _names_alone(held: pd.DataFrame, prefix: str, model_dir):
+    """Link the held-out names, one record each, every record of one default region (a feed
+    without a location column); returns the pairwise score, each record with its cluster and
+    entity, and the clusters that merged two entities."""
+    rows = records([{"record_id": f"{prefix}:{i}", "resource_type": "04", "name": n,
+                     "name_en": n if n.isascii() else None, "region": "HK", "src_platform": "hk"}
+                    for i, n in enumerate(held["name"])])
+    truth = pd.DataFrame({"record_id": rows["record_id"], "entity": held["entity"]})
+    cl, _ = _link_orgs(rows, model_dir)
+    merged = cl.merge(truth, on="record_id").merge(held.assign(record_id=rows["record_id"]), on=["record_id", "entity"])
+    wrong = [sorted(set(g["name"])) for _, g in merged.groupby("cluster") if g["entity"].nunique() > 1]
+    return pairwise_scores(cl, truth), merged, wrong
+
+
 def test_heldout_real_organisations_from_names_alone(sample_models):
     """Real organisations in neither conf/ nor the generator, one name per record, every record
     carrying the same default region (a feed without a location column): precision ≥ 0.98,
     the hard negatives (parent and branch) apart, and the pairs a bilingual reader links from
     the names linked."""
     model_dir, _ = sample_models
-    held = _heldout()
-    rows = records([{"record_id": f"new:orgs:{i}", "resource_type": "04", "name": n,
-                     "name_en": n if n.isascii() else None, "region": "HK", "src_platform": "hk"}
-                    for i, n in enumerate(held["name"])])
-    truth = pd.DataFrame({"record_id": rows["record_id"], "entity": held["entity"]})
-    cl, result = _link_orgs(rows, model_dir)
-    score = pairwise_scores(cl, truth)
-    merged = cl.merge(truth, on="record_id").merge(held.assign(record_id=rows["record_id"]), on=["record_id", "entity"])
-    wrong = [sorted(set(g["name"])) for _, g in merged.groupby("cluster") if g["entity"].nunique() > 1]
+    score, merged, wrong = _names_alone(_heldout(), "new:orgs", model_dir)
     print("held-out organisations, names alone", score, "wrongly merged:", wrong)
     assert score["precision"] >= 0.98, (score, wrong)
     assert score["recall"] >= 0.9, score
@@ -668,19 +674,13 @@ HELDOUT_2_NEGATIVES = [("hkcc", "mocc"), ("szmb", "gzmb"), ("szlib", "gzlib"), (
 
 def test_the_second_heldout_names_are_nowhere_the_pipeline_or_generator_reads():
     """No name of heldout_orgs_2.csv is in conf/, the generator or the other held-out fixtures."""
-    from bayres.jobs.conform.calibration.text import to_simplified
+    from tests.heldout import names_found_elsewhere
 
     repo = FIXTURES.parents[1]
     places = [repo / "conf", repo / "jobs" / "generate", FIXTURES / "heldout_orgs.csv",
               FIXTURES / "heldout_source"]
-    texts = []
-    for p in places:
-        files = [p] if p.is_file() else [f for f in p.rglob("*") if f.is_file() and f.suffix in (".csv", ".py", ".yaml")]
-        texts += [f.read_text(encoding="utf-8").lower() for f in files]
-    text = "\n".join(texts)
-    simplified = to_simplified(text, "hk")
     names = pd.read_csv(FIXTURES / "heldout_orgs_2.csv", comment="#", dtype=str)["name"]
-    found = [n for n in names if len(n) > 4 and (n.lower() in text or to_simplified(n, "hk").lower() in simplified)]
+    found = names_found_elsewhere(names, places, min_length=4)
     assert not found, found
 
 
@@ -689,14 +689,7 @@ def test_second_heldout_organisations_from_names_alone(sample_models):
     same generic name in two cities and a parent with its branch apart, recall at its floor."""
     model_dir, _ = sample_models
     held = pd.read_csv(FIXTURES / "heldout_orgs_2.csv", comment="#", dtype=str)
-    rows = records([{"record_id": f"new:orgs2:{i}", "resource_type": "04", "name": n,
-                     "name_en": n if n.isascii() else None, "region": "HK", "src_platform": "hk"}
-                    for i, n in enumerate(held["name"])])
-    truth = pd.DataFrame({"record_id": rows["record_id"], "entity": held["entity"]})
-    cl, _ = _link_orgs(rows, model_dir)
-    score = pairwise_scores(cl, truth)
-    merged = cl.merge(truth, on="record_id").merge(held.assign(record_id=rows["record_id"]), on=["record_id", "entity"])
-    wrong = [sorted(set(g["name"])) for _, g in merged.groupby("cluster") if g["entity"].nunique() > 1]
+    score, merged, wrong = _names_alone(held, "new:orgs2", model_dir)
     missed = [sorted(set(g["name"])) for _, g in merged.groupby("entity") if g["cluster"].nunique() > 1]
     print("second held-out organisations, names alone", score, "wrongly merged:", wrong, "not linked:", missed)
     assert score["precision"] >= 0.98, (score, wrong)
