@@ -67,6 +67,15 @@ def hive_ddl(table: Table | str, database: str = DATABASE, location: str | None 
     return "\n".join(lines)
 
 
+def hive_add_columns_ddl(table: Table | str, names, database: str = DATABASE) -> str:
+    """``ALTER TABLE <database>.<name> ADD COLUMNS (...)`` for declared data fields ``names``
+    (a table made by an earlier BayRes gains the fields declared since; Hive appends them after
+    the existing data columns, before the partition columns)."""
+    t = table_of(table)
+    cols = [_column(t.field(n)) for n in names]
+    return f"ALTER TABLE `{database}`.`{t.name}` ADD COLUMNS (" + ", ".join(cols) + ")"
+
+
 def hive_database_ddl(database: str = DATABASE) -> str:
     """``CREATE DATABASE IF NOT EXISTS <database>`` (no trailing semicolon)."""
     return f"CREATE DATABASE IF NOT EXISTS `{database}` COMMENT {quote('BayRes S&T resource catalogue')}"

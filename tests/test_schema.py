@@ -293,3 +293,60 @@ def test_every_logical_type_has_an_arrow_type():
     from bayres.schemas.fields import LOGICAL_TYPES
 
     assert set(ARROW_TYPES) == set(LOGICAL_TYPES)
+
+
+def test_a_table_of_an_earlier_bayres_gains_the_columns_declared_since(spark, hive_db):
+    """A Hive table made before two fields were declared (one in the middle of the schema, one
+    at its end) is evolved in place by the load: the old partition keeps its rows and reads the
+    new columns as null, the new partition is written by name, not by position."""
+    from dataclasses import replace
+
+    from pyspark.sql import functions as F
+
+    from bayres.jobs.publish.load import ensure_table, to_hive
+    from bayres.schemas.resource import RESOURCE_RECORD as table
+
+    data = [f for f in ordered_fields(table) if f.name not in table.partition_by]
+    added = [data[len(data) // 2].name, data[-1].name]
+    old = replace(table, fields=tuple(f for f in table.fields if f.name not in added))
+    spark.sql(hive_ddl(old, hive_db))
+    fq = f"{hive_db}.{table.name}"
+    key = table.key[0]
+
+    def frame(day, value):
+        row = spark.createDataFrame([(1,)], ["x"])
+        for f in ordered_fields(table):
+            v = F.lit(str(day)) if f.name == "run_date" else \
+                F.lit(f"{value}-{f.name}") if f.hive_type.lower() == "string" else F.lit(None)
+            row = row.withColumn(f.name, v.cast(f.hive_type))
+        return row.drop("x")
+
+    frame(date(2026, 11, 1), "old").select(*[f.name for f in ordered_fields(old)]) \
+        .write.insertInto(fq, overwrite=True)
+    ensure_table(spark, table, hive_db)
+    ensure_table(spark, table, hive_db)  # once evolved, nothing more to add
+    columns = [c.name for c in spark.catalog.listColumns(fq)]
+    assert sorted(columns) == sorted(f.name for f in ordered_fields(table))
+    assert columns[-len(table.partition_by) - 2:-len(table.partition_by)] == added
+    to_hive(spark, frame(date(2026, 11, 2), "new"), table, hive_db, date(2026, 11, 2), ensure=False)
+    rows = {str(r.run_date): r.asDict() for r in spark.table(fq).collect()}
+    assert rows["2026-11-01"][key] == f"old-{key}"
+    for name in added:
+        assert rows["2026-11-01"][name] is None
+        expected = f"new-{name}" if table.field(name).hive_type.lower() == "string" else None
+        assert rows["2026-11-02"][name] == expected
+    assert rows["2026-11-02"][key] == f"new-{key}"
+
+
+def test_a_table_laid_out_otherwise_is_refused_naming_the_fix(spark, hive_db):
+    from dataclasses import replace
+
+    from bayres.jobs.publish.load import ensure_table
+    from bayres.schemas.fields import Field
+    from bayres.schemas.resource import RESOURCE_RECORD as table
+
+    extra = replace(table, fields=table.fields[:1] + (Field("dropped_since", description="gone"),)
+                    + table.fields[1:])
+    spark.sql(hive_ddl(extra, hive_db))
+    with pytest.raises(RuntimeError, match=r"dropped_since.*DROP TABLE"):
+        ensure_table(spark, table, hive_db)

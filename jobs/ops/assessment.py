@@ -116,20 +116,12 @@ def _float(value) -> float | None:
 
 
 def ensure_tables(spark, database: str) -> None:
-    """Create both tables if they do not exist, and refuse ones laid out otherwise than the
-    schema declares."""
+    """Create both tables if they do not exist (jobs/publish/load.ensure_table: an earlier
+    BayRes's table gains the columns declared since, one laid out otherwise is refused)."""
     from ..publish.load import ensure_table
 
     for table in (RUN_STAGE, PLATFORM_ASSESSMENT):
         ensure_table(spark, table, database)
-        fq = f"{database}.{table.name}"
-        parts = [c.name for c in spark.catalog.listColumns(fq) if c.isPartition]
-        if parts != list(table.partition_by):
-            raise RuntimeError(
-                f"Hive table {fq} is partitioned by ({', '.join(parts)}) but the schema declares "
-                f"({', '.join(table.partition_by)}): it was made by an earlier BayRes. Drop it "
-                f"(DROP TABLE {fq}); the next run creates it again (every run's rows are also "
-                "in its reports/<run id>/report.json)")
 
 
 def load_stages(spark, database: str, rep: dict) -> dict:

@@ -12,16 +12,35 @@ from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
 
-from bayres.schemas.derive_hive import hive_database_ddl, hive_ddl, ordered_fields
+from bayres.schemas.derive_hive import hive_add_columns_ddl, hive_database_ddl, hive_ddl, ordered_fields
 from bayres.schemas.fields import Table
 
 log = logging.getLogger("bayres")
 
 
 def ensure_table(spark: SparkSession, table: Table, database: str) -> None:
-    """Create the database and the table if they do not exist."""
+    """Create the database and the table if they do not exist; a table made by an earlier
+    BayRes gains the data fields declared since (``ALTER TABLE … ADD COLUMNS``: its older
+    partitions read them as null). A declared partition column it lacks, or a column the schema
+    no longer declares, cannot be evolved in place: refused, naming the table and the fix."""
     spark.sql(hive_database_ddl(database))
     spark.sql(hive_ddl(table, database))
+    fq = f"{database}.{table.name}"
+    existing = {c.name: c.isPartition for c in spark.catalog.listColumns(fq)}
+    declared = ordered_fields(table)
+    gone = [c for c in existing if c not in {f.name for f in declared}]
+    parts = [c for c, is_part in existing.items() if is_part]
+    if gone or parts != list(table.partition_by):
+        raise RuntimeError(
+            f"Hive table {fq} was made by an earlier BayRes with columns the schema no longer "
+            f"declares ({', '.join(gone) or 'none'}) or partitioned by ({', '.join(parts)}) "
+            f"instead of ({', '.join(table.partition_by)}): drop it (DROP TABLE {fq}) and re-run "
+            "the days it should hold (the lake keeps every run's zones)")
+    new = [f.name for f in declared if f.name not in existing]
+    if new:
+        spark.sql(hive_add_columns_ddl(table, new, database))
+        spark.catalog.refreshTable(fq)
+        log.warning("Hive table %s: added the columns declared since it was made: %s", fq, ", ".join(new))
 
 
 def to_hive(spark: SparkSession, df: DataFrame, table: Table, database: str, run_date: date,
@@ -31,8 +50,10 @@ def to_hive(spark: SparkSession, df: DataFrame, table: Table, database: str, run
     tables the run's)."""
     if ensure:
         ensure_table(spark, table, database)
-    columns = [f.name for f in ordered_fields(table)]  # insertInto is positional
     fq = f"{database}.{table.name}"
+    # insertInto is positional: the table's own order (an evolved table has its newer columns
+    # after the older ones, not where the schema declares them)
+    columns = [c.name for c in spark.catalog.listColumns(fq)]
     df.select(*columns).write.insertInto(fq, overwrite=True)
     rows = spark.table(fq).where(f"run_date = DATE'{run_date.isoformat()}'").count()
     log.info("loaded %s partition run_date=%s: %d rows", fq, run_date, rows)
