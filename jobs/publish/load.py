@@ -30,12 +30,14 @@ def ensure_table(spark: SparkSession, table: Table, database: str) -> None:
     declared = ordered_fields(table)
     gone = [c for c in existing if c not in {f.name for f in declared}]
     parts = [c for c, is_part in existing.items() if is_part]
-    if gone or parts != list(table.partition_by):
-        raise RuntimeError(
-            f"Hive table {fq} was made by an earlier BayRes with columns the schema no longer "
-            f"declares ({', '.join(gone) or 'none'}) or partitioned by ({', '.join(parts)}) "
-            f"instead of ({', '.join(table.partition_by)}): drop it (DROP TABLE {fq}) and re-run "
-            "the days it should hold (the lake keeps every run's zones)")
+    fix = (f"it was made by an earlier BayRes. Drop it (DROP TABLE {fq}); the next run creates it "
+           "again — re-run the days it should hold (the lake keeps every run's zones)")
+    if parts != list(table.partition_by):
+        raise RuntimeError(f"Hive table {fq} is partitioned by ({', '.join(parts)}) but the schema "
+                           f"declares ({', '.join(table.partition_by)}): {fix}")
+    if gone:
+        raise RuntimeError(f"Hive table {fq} has columns the schema no longer declares "
+                           f"({', '.join(gone)}): {fix}")
     new = [f.name for f in declared if f.name not in existing]
     if new:
         spark.sql(hive_add_columns_ddl(table, new, database))
