@@ -293,6 +293,42 @@ def test_random_days_leave_what_the_platforms_hold(tmp_path, seed):
         assert again["rerun"] and lake.current(day) == expected, (seed, day)
 
 
+def test_a_state_made_by_an_earlier_bayres_gains_the_fields_declared_since(tmp_path):
+    """Upgrading BayRes over a kept state: a table written before a record field existed
+    (here ``consent_cross_border``) and holding one no longer declared (``old_field``) takes the
+    next day — the new field added to the table (older rows null), the old one left null from
+    then on — and gives the state the same days give on a table made by this version."""
+    from deltalake import CommitProperties, DeltaTable, write_deltalake
+
+    days = [("2026-11-01", [_record("gz", "inst", "1", "质谱仪"), _record("gz", "inst", "2", "电镜"),
+                            _record("sz", "inst", "10", "光谱仪", "2026-10-01")]),
+            ("2026-11-02", [_record("gz", "inst", "1", "质谱仪（高分辨）", consent_cross_border=True),
+                            _record("sz", "inst", "11", "色谱仪", "2026-10-02")])]
+    fresh, old = Lake(tmp_path / "fresh"), Lake(tmp_path / "old")
+    fresh.run(*days[0])
+    old.run(*days[0])
+    # the table as an earlier BayRes left it: rewritten without the field, with one since dropped
+    path = str(old.root / "state" / "current")
+    before = DeltaTable(path).to_pyarrow_table().drop_columns(["consent_cross_border"])
+    before = before.append_column("old_field", pa.array(["x"] * len(before), pa.string()))
+    write_deltalake(path, before, mode="overwrite", schema_mode="overwrite",
+                    partition_by=["src_platform", "src_source"],
+                    commit_properties=CommitProperties(custom_metadata={state.DAYS: '["2026-11-01"]'}))
+    assert "consent_cross_border" not in {f.name for f in DeltaTable(path).schema().fields}
+
+    expected, got = fresh.run(*days[1]), old.run(*days[1])
+    assert {k: got[k] for k in ("insert", "update", "delete", "records")} == \
+        {k: expected[k] for k in ("insert", "update", "delete", "records")}
+    assert old.current("2026-11-02") == fresh.current("2026-11-02")
+    assert old.changes("2026-11-02") == fresh.changes("2026-11-02")
+    rows = {r["src_record_id"]: r for r in DeltaTable(path).to_pyarrow_table().to_pylist()}
+    assert rows["1"]["consent_cross_border"] is True and rows["1"]["old_field"] is None
+    assert rows["10"]["consent_cross_border"] is None and rows["10"]["old_field"] == "x"
+    assert state.applied_days(path) == ["2026-11-01", "2026-11-02"]
+    # and a re-run of the day over the evolved table is still the same day
+    assert old.run(*days[1])["rerun"] and old.current("2026-11-02") == fresh.current("2026-11-02")
+
+
 @pytest.mark.cluster
 def test_the_state_on_an_hdfs_lake_gives_what_a_local_lake_gives(tmp_path):
     """The cluster profile keeps the current state on HDFS: the Delta table written there by

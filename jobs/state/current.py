@@ -274,6 +274,8 @@ def _apply(state_path: Path | str, day: str, run_id: str, days: list[str], sourc
     con.execute("SET enable_progress_bar = false")
     try:
         table = _table(state_path)
+        if table is not None:
+            _evolve(table, days)
         _register_current(con, table)
         _incoming(con, rules, zones.standardized, zones.raw_dirs, day)
         present = _present(con, rules, zones.quarantine)
@@ -312,24 +314,51 @@ def _apply(state_path: Path | str, day: str, run_id: str, days: list[str], sourc
             "seconds": round(time.perf_counter() - started, 3)}
 
 
+_DELTA_TYPES = {"date": "date", "double": "double", "long": "long", "boolean": "boolean"}
+
+
+def _evolve(table, days: list[str]) -> None:
+    """A table made by an earlier BayRes gains the record fields declared since (Delta schema
+    evolution: ``ADD COLUMNS``, one commit carrying the same days; older rows read null, so a
+    record whose new field has a value counts once as an update). A column no longer declared
+    stays in the table, null in the rows written from now on."""
+    from deltalake import CommitProperties
+    from deltalake.schema import Field as DeltaField, PrimitiveType
+
+    have = {f.name for f in table.schema().fields}
+    kinds = {f.name: f.type for f in RESOURCE_RECORD.fields}
+    missing = [c for c in RECORD_COLUMNS if c not in have]
+    if missing:
+        log.warning("state: the table gains the field(s) %s, declared since it was made (older rows "
+                    "read null)", ", ".join(missing))
+        table.alter.add_columns(
+            [DeltaField(c, PrimitiveType(_DELTA_TYPES.get(kinds[c], "string")), nullable=True)
+             for c in missing],
+            commit_properties=CommitProperties(custom_metadata={DAYS: json.dumps(days)}))
+
+
 def _register_current(con, table) -> None:
-    """``state_current``: the state's rows (an empty relation of the right shape before day 1).
-    DuckDB reads the live Parquet files of the table's version itself (delta-rs writes no
-    deletion vectors, so the file list is the table; the partition columns are in the paths)."""
+    """``state_current``: the state's rows as this version declares them (an empty relation of
+    that shape before day 1; a field the table's files predate reads null, a column no longer
+    declared is left out). DuckDB reads the live Parquet files of the table's version itself
+    (delta-rs writes no deletion vectors, so the file list is the table; the partition columns
+    are in the paths); on HDFS it scans them through delta-rs's file system."""
+    declared = [(c, _duck_type(c)) for c in RECORD_COLUMNS] + list(STATE_COLUMNS)
     files = table.file_uris() if table is not None else []
-    if files and _is_remote(files[0]):
-        # on HDFS: the table's files through delta-rs's file system (DuckDB reads local files)
-        con.register("state_current_arrow", table.to_pyarrow_dataset())
-        con.execute("CREATE OR REPLACE TEMP VIEW state_current AS SELECT * FROM state_current_arrow")
-        return
     if not files:
-        cols = ", ".join([f"CAST(NULL AS {_duck_type(c)}) AS {c}" for c in RECORD_COLUMNS]
-                         + [f"CAST(NULL AS {t}) AS {c}" for c, t in STATE_COLUMNS])
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in declared)
         con.execute(f"CREATE OR REPLACE TEMP VIEW state_current AS SELECT {cols} WHERE false")
         return
-    listed = ", ".join(_q(local_path(f).as_posix()) for f in files)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW state_current AS SELECT * FROM read_parquet([{listed}], "
-                f"hive_partitioning = true, hive_types_autocast = false, union_by_name = true)")
+    if _is_remote(files[0]):
+        con.register("state_current_arrow", table.to_pyarrow_dataset())
+        read = "state_current_arrow"
+    else:
+        listed = ", ".join(_q(local_path(f).as_posix()) for f in files)
+        read = (f"read_parquet([{listed}], hive_partitioning = true, hive_types_autocast = false, "
+                f"union_by_name = true)")
+    found = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()}
+    cols = ", ".join(c if c in found else f"CAST(NULL AS {t}) AS {c}" for c, t in declared)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW state_current AS SELECT {cols} FROM {read}")
 
 
 def _duck_type(column: str) -> str:
@@ -465,18 +494,20 @@ def _merge(table, batch: pa.Table, metadata) -> None:
     from deltalake import write_deltalake
 
     before = table.version()
-    target = table.schema().to_arrow() if hasattr(table.schema(), "to_arrow") else None
-    source = batch.cast(pa.schema(target)) if target is not None else batch
+    target = pa.schema(table.schema().to_arrow())
+    for field in target:  # a column the table still has but no longer declared: null from now on
+        if field.name not in batch.column_names:
+            batch = batch.append_column(field.name, pa.nulls(len(batch), field.type))
+    source = batch.select(target.names).cast(target)
     keys = " AND ".join(f"t.{k} = s.{k}" for k in KEY)
-    columns = [*RECORD_COLUMNS, *(c for c, _ in STATE_COLUMNS)]
-    assign = {c: f"s.{c}" for c in columns}
+    assign = {c: f"s.{c}" for c in target.names}
     (table.merge(source, predicate=keys, source_alias="s", target_alias="t",
                  commit_properties=metadata)
      .when_matched_update(updates=assign)
      .when_not_matched_insert(updates=assign)
      .execute())
     if table.version() == before:  # nothing changed: the day is still recorded
-        write_deltalake(table.table_uri, batch.slice(0, 0).cast(source.schema), mode="append",
+        write_deltalake(table.table_uri, source.slice(0, 0), mode="append",
                         commit_properties=metadata)
 
 
