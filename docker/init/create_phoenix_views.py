@@ -4,8 +4,10 @@
 Used by the `phoenix-init` one-shot service of docker/compose.yaml, after `hbase-init` created
 the HBase tables the views map. This is the path the portals use (phoenixdb → Avatica protobuf
 → PQS), so a successful run also proves that path works. The statements are
-`CREATE VIEW IF NOT EXISTS …`: re-running is harmless. After creating them it reads one row
-from every view, which fails loudly when a view does not match its table.
+`CREATE VIEW IF NOT EXISTS …`, and a view that already exists is not created again (Phoenix
+5.2's client compiling CREATE VIEW over an existing view of the same name spins a Query Server
+thread forever): re-running is harmless. After creating them it reads one row from every view,
+which fails loudly when a view does not match its table.
 
     python create_phoenix_views.py --url http://phoenix-qs:8765/ /opt/bayres-hbase/phoenix
 """
@@ -33,6 +35,12 @@ def statements(sql: str) -> list[str]:
 def view_name(statement: str) -> str | None:
     m = _VIEW.search(statement)
     return m.group(1) if m else None
+
+
+def existing_views(cursor) -> set[str]:
+    """The views Phoenix has, as ``NAME`` or ``SCHEMA.NAME``."""
+    cursor.execute("SELECT DISTINCT TABLE_SCHEM, TABLE_NAME FROM SYSTEM.CATALOG WHERE TABLE_TYPE = 'v'")
+    return {f"{schema}.{name}" if schema else name for schema, name in cursor.fetchall()}
 
 
 def sql_files(path: Path) -> list[Path]:
@@ -69,10 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     views = []
     try:
         cur = conn.cursor()
+        existing = existing_views(cur)
         for path, stmt in todo:
             name = view_name(stmt)
-            print(f"phoenix-init: {path.name}: {stmt.splitlines()[0]} …")
-            cur.execute(stmt)
+            if name and name in existing:
+                print(f"phoenix-init: {path.name}: view {name} exists")
+            else:
+                print(f"phoenix-init: {path.name}: {stmt.splitlines()[0]} …")
+                cur.execute(stmt)
             if name:
                 views.append(name)
         for name in views:
