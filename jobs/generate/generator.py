@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from . import catalogue as cat
 from . import platform_gz, platform_hk, platform_mo, platform_sz
+from .days import DAYS_README, apply_days
 from .conventions import BAD_DATES, bad_phone, fmt_dates
 from .entities import MAKERS, World, org_frame
 from .plan import DUP_P, DUP_P_REAL_ORG, QUARANTINE, THIRD_COPY_P, defects, emissions, records_per_entity
@@ -37,7 +38,8 @@ def all_sources() -> list[SourceSpec]:
 
 
 def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
-             progress: Callable[[str], None] | None = None, log_date: date | None = None) -> dict:
+             progress: Callable[[str], None] | None = None, log_date: date | None = None,
+             day: int = 1, changes_at: dict[int, datetime] | None = None) -> dict:
     """Generate the four platforms' databases and feeds plus ground truth under ``out_dir``.
 
     ``scale`` ≈ total number of source records (at least the ~80 catalogue organisations and their
@@ -45,7 +47,14 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
     there is touched.  ``progress`` receives one line per resource kind.  Returns a summary:
     records per platform/source, entities, duplicates, defects, variants, files written
     (relative to ``out_dir``) and seconds taken.
+
+    ``day`` > 1: the platforms as they stand on that day — day 1 with the changes of days 2..day
+    applied (jobs/generate/days.py; ``changes_at``: day → when its changes were made); the
+    summary then also holds ``day`` and ``changes`` (per platform and source: inserted, edited,
+    deleted, late, duplicates).
     """
+    if day < 1:
+        raise ValueError(f"day must be 1 or more, not {day}")
     t0 = time.perf_counter()
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir)
@@ -76,7 +85,13 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
         truth.close()
     summary = run.summary(seed, scale, files + [f"truth/{n}" for n in (
         "README.md", "entities.csv", "fx_rates_used.csv", "records.csv", "summary.json")])
+    if day > 1:
+        apply_days(out_dir, seed, scale, day, summary, changes_at)
+        say(f"day {day}: the changes of days 2..{day} applied")
     write_static(out_dir / "truth", summary)
+    if day > 1:
+        with open(out_dir / "truth" / "README.md", "a", encoding="utf-8") as f:
+            f.write(DAYS_README)
     # the platforms' service logs of the day (jobs/generate/service_logs.py), truth beside
     day = log_date or date.today()
     logs = write_service_logs(out_dir, seed, scale, day)
