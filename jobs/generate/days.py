@@ -163,6 +163,7 @@ class _Days:
         self.day1_rows: dict[tuple, tuple] = {}     # hk/equipment rows as on day 1 (late versions)
         self.priced: dict[tuple, int] = {}          # (source key, id) → day of its last price revision
         self.late_done: set = set()
+        self.late_today: set = set()
 
     # ------------------------------------------------------------------ helpers
     def _count(self, s: DbSource, what: str, n: int = 1) -> None:
@@ -196,12 +197,13 @@ class _Days:
         try:
             for s in DB_SOURCES:
                 self._count(s, "inserted", 0)
+                self.late_today = set()
+                if s.mode == "lastmodified":
+                    self._late(rng, day, s)
                 if s.mode != "append":
                     self._edits(rng, day, s, stamp)
                 if s.mode == "full":
                     self._deletes(rng, day, s)
-                if s.mode == "lastmodified":
-                    self._late(rng, day, s)
                 self._inserts(rng, day, s, stamp, pool)
         finally:
             shutil.rmtree(pool, ignore_errors=True)
@@ -217,7 +219,8 @@ class _Days:
 
     def _edits(self, rng, day: int, s: DbSource, stamp: str) -> None:
         con = self.cons[s.platform]
-        clean = [r for r in self._live(s) if not r["defect"] and r["expect_quarantine"] == "false"]
+        clean = [r for r in self._live(s) if not r["defect"] and r["expect_quarantine"] == "false"
+                 and r["src_record_id"] not in self.late_today]
         names = {r["src_record_id"]: con.execute(
             f'SELECT "{s.name_col}" FROM "{s.table}" WHERE "{s.id_col}" = ?',
             (self._id_value(s, r["src_record_id"]),)).fetchone() for r in clean}
@@ -289,6 +292,7 @@ class _Days:
         con.execute(f'INSERT INTO "{s.table}" ({", ".join(chr(34) + c + chr(34) for c in cols)}) '
                     f'VALUES ({", ".join("?" * len(cols))})', row)
         self.late_done.add(key)
+        self.late_today.add(key[2])
         self._note(day, s, key[2], "late", "its day-1 version again, with its day-1 modification time")
         self._count(s, "late")
 
