@@ -99,7 +99,7 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
                                "lines": {p: t["lines"] for p, t in logs["platforms"].items()}}
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     summary["out_dir"] = str(out_dir)
-    say(f"done: {run.total:,} records, {len(files)} data files in {summary['seconds']}s")
+    say(f"done: {summary['total_records']:,} records, {len(files)} data files in {summary['seconds']}s")
     return summary
 
 
