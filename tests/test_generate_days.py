@@ -217,14 +217,21 @@ def _clusters(lineage: list[dict]) -> dict[str, frozenset]:
     return {k: frozenset(v) for k, v in by.items()}
 
 
-def _content(row: dict, skip=("cstr_id", "run_date", "src_run_id", "src_raw_path", "metadata_date")) -> str:
+def _content(row: dict, skip=("cstr_id", "run_date", "src_run_id", "src_raw_path", "src_location",
+                                "metadata_date")) -> str:
+    """A row without its id, its day and where it was read (a row number moves when rows before it
+    go): what a recomputation must give again."""
     return json.dumps({k: v for k, v in row.items() if k not in skip}, sort_keys=True, ensure_ascii=False)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [7, 21])
 def test_incremental_days_equal_a_full_recomputation(tmp_path_factory, seed):
-    run = _run(tmp_path_factory, seed)
+    check_days(_run(tmp_path_factory, seed))
+
+
+def check_days(run: dict) -> None:
+    """Day 3 run incrementally (after days 1 and 2) against day 3 computed from nothing."""
     for d in ("day1", "day2", "day3", "fresh"):
         assert run[d]["status"] == "ok", d
     inc, fresh = run["day3"], run["fresh"]
@@ -245,7 +252,7 @@ def test_incremental_days_equal_a_full_recomputation(tmp_path_factory, seed):
     inc_rec = {r["record_id"]: _content(r) for r in inc["resource_record"]}
     fresh_rec = {r["record_id"]: _content(r) for r in fresh["resource_record"]}
     differ = {k for k in ids if inc_rec[k] != fresh_rec[k]}
-    assert differ <= late, sorted(differ - late)[:5]
+    assert differ == late & ids, (sorted(differ - late)[:5], sorted(late))
     # the same records per cluster
     ci, cf = _clusters(inc["record_lineage"]), _clusters(fresh["record_lineage"])
     assert sorted(map(sorted, ci.values())) == sorted(map(sorted, cf.values()))
@@ -260,9 +267,16 @@ def test_incremental_days_equal_a_full_recomputation(tmp_path_factory, seed):
     # id); the incremental registry keeps an id its members carried. They are the same for a
     # cluster whose members never changed since day 1; they may differ only for one that changed
     day1 = _clusters(run["day1"]["record_lineage"])
+    unchanged = [cid for cid, members in ci.items() if day1.get(cid) == members]
+    assert len(unchanged) > len(ci) // 2
+    for cid in unchanged:
+        assert fresh_id[ci[cid]] == cid, sorted(ci[cid])
+    # one that changed and kept an id the recomputation does not give: an id its members carried
+    # the day before (the registry hands a cluster the id of the plurality of its members)
+    before = {r: cid for cid, members in _clusters(run["day2"]["record_lineage"]).items() for r in members}
     for cid, members in ci.items():
-        if day1.get(cid) == members:
-            assert fresh_id[members] == cid, sorted(members)
+        if fresh_id[members] != cid:
+            assert cid in {before.get(r) for r in members}, (cid, sorted(members))
     # serving rows: one per golden record, the same names
     assert len(inc["serving_resource"]) == len(fresh["serving_resource"]) == len(inc["golden_resource"])
     assert sorted(n for _, n in inc["serving_resource"]) == sorted(n for _, n in fresh["serving_resource"])
