@@ -73,6 +73,7 @@ def test_day_n_is_deterministic_and_day_1_is_todays_output(days, tmp_path):
     for p in ("gz", "sz", "hk", "mo"):
         assert h1[f"{p}/{p}_platform.sqlite"] != h3[f"{p}/{p}_platform.sqlite"], p
     assert {k for k in h1 if "/feeds/" in k and h1[k] != h3.get(k)} == set()
+    assert any("/feeds/" in k and "_d002_" in k for k in h3) and any("_d003_" in k for k in h3)
     # another day's changes are other changes
     day2 = tmp_path / "day2"
     generate(day2, seed=11, scale=SCALE, day=2, changes_at=STAMPS)
@@ -84,7 +85,7 @@ def test_changes_are_what_the_summary_says(days):
     (d1, _), (d3, s3) = days[1], days[3]
     changes = _changes(d3)
     listed = Counter((c["platform"], c["source"], c["change"]) for c in changes)
-    dups = Counter((c["platform"], c["source"]) for c in changes if c["detail"] == "duplicate of a listed entity")
+    dups = Counter((c["platform"], c["source"]) for c in changes if "duplicate of a listed entity" in c["detail"])
     for s in DB_SOURCES:
         counts = s3["changes"][s.platform][s.source]
         assert set(counts) == set(CHANGES)
@@ -121,6 +122,20 @@ def test_changes_are_what_the_summary_says(days):
             if got is not None:
                 assert got[0] >= stamp, (s, rid)
         con.close()
+    # the file feeds: one source a day gets a new delivery file, the files of day 1 stay as they were
+    feeds = {(c["platform"], c["source"]) for c in changes if c["detail"].startswith("feed file")}
+    assert 1 <= len(feeds) <= 2
+    for platform, source in feeds:
+        new = [c for c in changes if (c["platform"], c["source"]) == (platform, source)]
+        assert {c["change"] for c in new} == {"inserted"}
+        assert s3["changes"][platform][source]["inserted"] == len(new)
+        conf = confs()[f"{platform}_{source}"]
+        _, rows1 = read_source(d1, conf)
+        _, rows3 = read_source(d3, conf)
+        assert len(rows3) == len(rows1) + len(new)
+        ids1 = {str(r.get(conf["id_field"])) for r in rows1 if not r["_broken"]}
+        ids3 = {str(r.get(conf["id_field"])) for r in rows3 if not r["_broken"]}
+        assert ids1 < ids3 and not ids1 & {c["src_record_id"] for c in new}
     total = {c: sum(v[c] for src in s3["changes"].values() for v in src.values()) for c in CHANGES}
     # at this scale every kind of change happens over two days
     assert all(total[c] > 0 for c in CHANGES), total
@@ -154,7 +169,7 @@ def test_truth_of_day_n_is_the_sources_of_day_n(days):
         if c["change"] == "deleted":
             assert key not in by_id or any(x["change"] == "inserted" and
                                            (x["platform"], x["source"], x["src_record_id"]) == key for x in changes)
-        if c["detail"] == "duplicate of a listed entity" and key in by_id:
+        if "duplicate of a listed entity" in c["detail"] and key in by_id:
             assert entities[by_id[key]["entity_id"]] >= 2, c
     # a corrected name is the entity's canonical name in the source's script
     for s in DB_SOURCES:
@@ -198,14 +213,19 @@ def test_cli_day_and_its_table(tmp_path):
 
 
 # ------------------------------------------------------------------------------ end to end
-def _run(tmp_path_factory, seed: int) -> dict:
-    home = tmp_path_factory.mktemp(f"gen_days_run_{seed}")
+SEEDS = (7, 21)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Both seeds' days in one process of their own (one Spark session, its own metastore)."""
+    base = tmp_path_factory.mktemp("gen_days_run")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
-    env.update(BAYRES_HOME=str(home), SPARK_LOCAL_DIRS=str(home / "spark-tmp"),
+    env.update(BAYRES_HOME=str(base / f"seed-{SEEDS[0]}"), SPARK_LOCAL_DIRS=str(base / "spark-tmp"),
                BAYRES_STATE_DAYS_DRIVER_MEMORY="1g")
-    out = home / "days.json"
-    done = subprocess.run([sys.executable, "-m", "tests.generate_days_run", str(home), str(out), str(seed)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200)
+    out = base / "days.json"
+    done = subprocess.run([sys.executable, "-m", "tests.generate_days_run", str(base), str(out),
+                           *map(str, SEEDS)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -225,9 +245,9 @@ def _content(row: dict, skip=("cstr_id", "run_date", "src_run_id", "src_raw_path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [7, 21])
-def test_incremental_days_equal_a_full_recomputation(tmp_path_factory, seed):
-    check_days(_run(tmp_path_factory, seed))
+@pytest.mark.parametrize("seed", SEEDS)
+def test_incremental_days_equal_a_full_recomputation(runs, seed):
+    check_days(runs[str(seed)])
 
 
 def check_days(run: dict) -> None:

@@ -7,7 +7,7 @@ generator run again with a seed of its own for that day (so new records are rend
 the platforms render records, with their variants and defects). The same seed, scale and day
 always give the same files.
 
-What a day changes, per database source (the file feeds are left as on day 1):
+What a day changes, per database source:
 
 * **inserted** — new rows (ids after the source's last one), every source; a pool record of a
   catalogue organisation keeps its entity, so it is a *duplicate that appears later* when another
@@ -23,6 +23,10 @@ What a day changes, per database source (the file feeds are left as on day 1):
   day shows its day-1 version again, with its day-1 modification time — older than the version
   already extracted. An incremental reader never sees it (its window has passed) and the
   catalogue keeps the newer version; a reader of the whole table sees the older one.
+
+and in the file feeds, one source chosen a day gets a new delivery file (the pool's file of that
+source, its ids continuing the source's, named ``<stem>_d<day>_<n>``); day 1's files stay as
+they were.
 
 Every edited or inserted row carries the day's modification time in the source's last-modified
 column: ``changes_at[day]`` (default: day 1's reference date ``REF_DAY`` + (day − 1) days,
@@ -164,6 +168,7 @@ class _Days:
         self.priced: dict[tuple, int] = {}          # (source key, id) → day of its last price revision
         self.late_done: set = set()
         self.late_today: set = set()
+        self.new_files: list[str] = []
 
     # ------------------------------------------------------------------ helpers
     def _count(self, s: DbSource, what: str, n: int = 1) -> None:
@@ -205,6 +210,7 @@ class _Days:
                 if s.mode == "full":
                     self._deletes(rng, day, s)
                 self._inserts(rng, day, s, stamp, pool)
+            self._feed_file(rng, day, pool)
         finally:
             shutil.rmtree(pool, ignore_errors=True)
         for con in self.cons.values():
@@ -214,7 +220,8 @@ class _Days:
         from .generator import generate
         pool_seed = int(np.random.default_rng([self.seed, 9001, day]).integers(1, 2**31 - 1))
         where = Path(tempfile.mkdtemp(prefix=f"bayres-day{day}-pool-"))
-        generate(where, seed=pool_seed, scale=max(300, self.scale // 10))
+        generate(where, seed=pool_seed, scale=max(300, self.scale // 10),
+                 first_ids={f"{p}_{s}": n for (p, s), n in self.serial.items()})
         return where
 
     def _edits(self, rng, day: int, s: DbSource, stamp: str) -> None:
@@ -318,14 +325,7 @@ class _Days:
             row = list(row)
             row[id_at], row[stamp_at] = new_id, stamp
             con.execute(f'INSERT INTO "{s.table}" VALUES ({", ".join("?" * len(row))})', row)
-            eid = t["entity_id"]
-            ours = self.entities.get(eid)
-            pe = pool_entities.get(eid, {})
-            if ours is None or ours["name_zh_hans"] != pe.get("name_zh_hans"):
-                eid = f"{eid}-D{day}"           # an entity of the pool's own world: a new one
-                if eid not in self.entities:
-                    self.entities[eid] = {**pe, "entity_id": eid}
-            dup = eid in listed
+            eid, dup = self._adopt(t["entity_id"], day, pool_entities, listed)
             self.records.append({**t, "src_record_id": str(new_id), "entity_id": eid,
                                  "src_location": f"table {s.table} row {self.serial[key]}"})
             listed.add(eid)
@@ -334,11 +334,52 @@ class _Days:
             if dup:
                 self._count(s, "duplicates")
 
+    def _adopt(self, eid: str, day: int, pool_entities: dict, listed: set) -> tuple[str, bool]:
+        """The catalogue's entity of a pool record, and whether it is already listed."""
+        ours = self.entities.get(eid)
+        pe = pool_entities.get(eid, {})
+        if ours is None or ours["name_zh_hans"] != pe.get("name_zh_hans"):
+            eid = f"{eid}-D{day}"           # an entity of the pool's own world: a new one
+            if eid not in self.entities:
+                self.entities[eid] = {**pe, "entity_id": eid}
+        return eid, eid in listed
+
+    def _feed_file(self, rng, day: int, pool: Path) -> None:
+        """One feed source gets a new delivery file: the pool's, its ids after the source's."""
+        from .generator import all_sources
+        feeds = [x for x in all_sources() if x.fmt != "sql"]
+        spec = feeds[int(rng.integers(0, len(feeds)))]
+        key = (spec.platform, spec.source)
+        rows = [r for r in _read_csv(pool / "truth" / "records.csv") if (r["platform"], r["source"]) == key]
+        pool_entities = {e["entity_id"]: e for e in _read_csv(pool / "truth" / "entities.csv")}
+        listed = {r["entity_id"] for r in self.records}
+        renamed = {}
+        for rel in sorted({r["src_location"].split(" ")[0] for r in rows}):
+            path = Path(rel)
+            stem, _, number = path.stem.rpartition("_")
+            new = path.with_name(f"{stem}_d{day:03d}_{number}{path.suffix}").as_posix()
+            shutil.copyfile(pool / rel, self.out / new)
+            renamed[rel] = new
+            self.new_files.append(new)
+        s = DbSource(spec.platform, spec.source, "", spec.id_field, "", "", "")
+        for t in rows:
+            rel, _, rest = t["src_location"].partition(" ")
+            eid, dup = self._adopt(t["entity_id"], day, pool_entities, listed)
+            self.records.append({**t, "entity_id": eid, "src_location": f"{renamed[rel]} {rest}"})
+            listed.add(eid)
+            self._note(day, s, t["src_record_id"], "inserted",
+                       f"feed file {Path(renamed[rel]).name} added" + ("; duplicate of a listed entity" if dup else ""))
+            self._count(s, "inserted")
+            if dup:
+                self._count(s, "duplicates")
+        self.serial[key] += len(rows)
+
     def remember_day1(self) -> None:
+        # day 1's n-th record of a source has id make_id(n): new records continue the numbering
+        for r in self.records:
+            key = (r["platform"], r["source"])
+            self.serial[key] = self.serial.get(key, 0) + 1
         for s in DB_SOURCES:
-            # day 1's n-th row has id make_id(n): new rows continue the numbering
-            self.serial[(s.platform, s.source)] = self.cons[s.platform].execute(
-                f'SELECT count(*) FROM "{s.table}"').fetchone()[0]
             if s.mode != "lastmodified":
                 continue
             cols = self._cols(s)
@@ -365,7 +406,7 @@ class _Days:
                        duplicate_record_share=round((len(self.records) - len(entities)) / max(len(self.records), 1), 4),
                        changes=self.counts,
                        changes_at={str(d): _stamp(self.changes_at, d) for d in range(2, day + 1)})
-        summary["files"] = sorted(set(summary.get("files", [])) | {"truth/changes.csv"})
+        summary["files"] = sorted(set(summary.get("files", [])) | {"truth/changes.csv"} | set(self.new_files))
 
     def close(self) -> None:
         for con in self.cons.values():

@@ -39,7 +39,8 @@ def all_sources() -> list[SourceSpec]:
 
 def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
              progress: Callable[[str], None] | None = None, log_date: date | None = None,
-             day: int = 1, changes_at: dict[int, datetime] | None = None) -> dict:
+             day: int = 1, changes_at: dict[int, datetime] | None = None,
+             first_ids: dict[str, int] | None = None) -> dict:
     """Generate the four platforms' databases and feeds plus ground truth under ``out_dir``.
 
     ``scale`` ≈ total number of source records (at least the ~80 catalogue organisations and their
@@ -51,7 +52,9 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
     ``day`` > 1: the platforms as they stand on that day — day 1 with the changes of days 2..day
     applied (jobs/generate/days.py; ``changes_at``: day → when its changes were made); the
     summary then also holds ``day`` and ``changes`` (per platform and source: inserted, edited,
-    deleted, late, duplicates).
+    deleted, late, duplicates). ``first_ids``: source key → how many ids to skip (a source's n-th
+    record gets ``make_id(skip + n)``; the days' pools use it so their records fit after the
+    catalogue's).
     """
     if day < 1:
         raise ValueError(f"day must be 1 or more, not {day}")
@@ -70,6 +73,7 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
     sinks = {s.key: s.sink(out_dir, dbs) for s in specs}
     truth = TruthWriter(out_dir / "truth")
     run = _Run(specs, sinks, truth, world)
+    run.first_ids = dict(first_ids or {})
     try:
         for kind_no, kind in enumerate(KIND_ORDER):
             kspecs = [s for s in specs if s.kind == kind]
@@ -124,6 +128,7 @@ class _Run:
     def __init__(self, specs, sinks, truth, world) -> None:
         self.specs, self.sinks, self.truth, self.world = specs, sinks, truth, world
         self.counters = {s.key: 0 for s in specs}
+        self.first_ids: dict[str, int] = {}
         self.defects: dict[str, int] = {}
         self.variants: dict[str, int] = {}
         self.entities_by_kind: dict[str, int] = {}
@@ -140,7 +145,9 @@ class _Run:
                 continue
             first = self.counters[spec.key]
             self.counters[spec.key] += len(ent)
-            b = Batch(frame, ent, var, rng, self.world, [spec.make_id(first + i + 1) for i in range(len(ent))])
+            skip = self.first_ids.get(spec.key, 0)
+            b = Batch(frame, ent, var, rng, self.world,
+                      [spec.make_id(skip + first + i + 1) for i in range(len(ent))])
             cols = spec.render(b)
             phone_e164 = b.col("phone_e164") if spec.phone_field else [""] * b.n
             dfx = defects(rng, spec, b.n, np.array([p != "" for p in phone_e164]) if spec.phone_field else None)
