@@ -72,7 +72,8 @@ def test_day_n_is_deterministic_and_day_1_is_todays_output(days, tmp_path):
     h1, h3 = tree_hashes(d1), tree_hashes(d3)
     for p in ("gz", "sz", "hk", "mo"):
         assert h1[f"{p}/{p}_platform.sqlite"] != h3[f"{p}/{p}_platform.sqlite"], p
-    assert {k for k in h1 if "/feeds/" in k and h1[k] != h3.get(k)} == set()
+    edited = {c["detail"].split(" ")[2] for c in _changes(d3) if " edited: " in c["detail"]}
+    assert edited and {Path(k).name for k in h1 if "/feeds/" in k and h1[k] != h3.get(k)} == edited
     assert any("/feeds/" in k and "_d002_" in k for k in h3) and any("_d003_" in k for k in h3)
     # another day's changes are other changes
     day2 = tmp_path / "day2"
@@ -123,11 +124,11 @@ def test_changes_are_what_the_summary_says(days):
                 assert got[0] >= stamp, (s, rid)
         con.close()
     # the file feeds: one source a day gets a new delivery file, the files of day 1 stay as they were
-    feeds = {(c["platform"], c["source"]) for c in changes if c["detail"].startswith("feed file")}
+    feeds = {(c["platform"], c["source"]) for c in changes if c["detail"].startswith("feed file")
+             and " added" in c["detail"]}
     assert 1 <= len(feeds) <= 2
     for platform, source in feeds:
-        new = [c for c in changes if (c["platform"], c["source"]) == (platform, source)]
-        assert {c["change"] for c in new} == {"inserted"}
+        new = [c for c in changes if (c["platform"], c["source"]) == (platform, source) and c["change"] == "inserted"]
         assert s3["changes"][platform][source]["inserted"] == len(new)
         conf = confs()[f"{platform}_{source}"]
         _, rows1 = read_source(d1, conf)
@@ -136,6 +137,13 @@ def test_changes_are_what_the_summary_says(days):
         ids1 = {str(r.get(conf["id_field"])) for r in rows1 if not r["_broken"]}
         ids3 = {str(r.get(conf["id_field"])) for r in rows3 if not r["_broken"]}
         assert ids1 < ids3 and not ids1 & {c["src_record_id"] for c in new}
+    for c in changes:
+        if " edited: " in c["detail"]:
+            conf = confs()[f"{c['platform']}_{c['source']}"]
+            _, rows3 = read_source(d3, conf)
+            row = next(r for r in rows3 if str(r.get(conf["id_field"])) == c["src_record_id"])
+            assert c["detail"].split(" → ")[1] in row.values(), c
+            assert s3["changes"][c["platform"]][c["source"]]["edited"] >= 1
     total = {c: sum(v[c] for src in s3["changes"].values() for v in src.values()) for c in CHANGES}
     # at this scale every kind of change happens over two days
     assert all(total[c] > 0 for c in CHANGES), total

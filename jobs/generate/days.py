@@ -24,9 +24,11 @@ What a day changes, per database source:
   already extracted. An incremental reader never sees it (its window has passed) and the
   catalogue keeps the newer version; a reader of the whole table sees the older one.
 
-and in the file feeds, one source chosen a day gets a new delivery file (the pool's file of that
+and in the file feeds, names corrected in CSV / JSON-lines files (the file delivered again,
+edited; the pipeline's feed ledger sees its checksum change), and one source chosen a day gets a
+new delivery file (the pool's file of that
 source, its ids continuing the source's, named ``<stem>_d<day>_<n>``); day 1's files stay as
-they were.
+they were otherwise.
 
 Every edited or inserted row carries the day's modification time in the source's last-modified
 column: ``changes_at[day]`` (default: day 1's reference date ``REF_DAY`` + (day − 1) days,
@@ -42,6 +44,7 @@ The ground truth follows: ``truth/records.csv`` and ``entities.csv`` describe da
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 import sqlite3
@@ -110,6 +113,12 @@ DB_SOURCES = (
              "data_actualizacao", "valor_original", mode="append"),
     DbSource("mo", "instituicoes", "instituicoes", "id_instituicao", "nome_chines", "hant", "data_actualizacao"),
 )
+
+
+#: line feeds whose records may be edited in place: (platform, source) → (name field, script, encoding)
+LINE_FEEDS = {("sz", "patents"): ("title", "hans", "utf-8"),
+              ("sz", "standards"): ("标准名称", "hans", "gb18030"),
+              ("mo", "projectos"): ("titulo_chines", "hant", "utf-8-sig")}
 
 
 def default_changes_at(day: int) -> datetime:
@@ -210,6 +219,7 @@ class _Days:
                 if s.mode == "full":
                     self._deletes(rng, day, s)
                 self._inserts(rng, day, s, stamp, pool)
+            self._feed_edits(rng, day)
             self._feed_file(rng, day, pool)
         finally:
             shutil.rmtree(pool, ignore_errors=True)
@@ -343,6 +353,35 @@ class _Days:
             if eid not in self.entities:
                 self.entities[eid] = {**pe, "entity_id": eid}
         return eid, eid in listed
+
+    def _feed_edits(self, rng, day: int) -> None:
+        """Names corrected in line feeds (CSV, JSON lines): their files are delivered again, edited."""
+        cands = [r for r in self.records if (r["platform"], r["source"]) in LINE_FEEDS and not r["defect"]
+                 and r["variant"] in ("typo", "abbreviation") and " line " in r["src_location"]]
+        by_file: dict[str, list] = {}
+        for r in self._pick(rng, cands, EDIT_P):
+            by_file.setdefault(r["src_location"].split(" line ")[0], []).append(r)
+        for rel, rows in sorted(by_file.items()):
+            field, script, encoding = LINE_FEEDS[(rows[0]["platform"], rows[0]["source"])]
+            path = self.out / rel
+            lines = path.read_bytes().decode(encoding).splitlines(keepends=True)
+            header = next(csv.reader([lines[0]])) if path.suffix == ".csv" else None
+            s = DbSource(rows[0]["platform"], rows[0]["source"], "", "", "", script, "")
+            for r in rows:
+                at = int(r["src_location"].rsplit(" ", 1)[1]) - 1
+                if header is None:
+                    old = str(json.loads(lines[at]).get(field) or "")
+                else:
+                    old = dict(zip(header, next(csv.reader([lines[at]])))).get(field, "")
+                e = self.entities.get(r["entity_id"]) or {}
+                new = (e.get("name_zh_hant") if script == "hant" else r["true_name_zh_hans"]) or ""
+                if not old or not new or old == new or any(c in new for c in ',"\\') or lines[at].count(old) != 1:
+                    continue
+                lines[at] = lines[at].replace(old, new)
+                self._note(day, s, r["src_record_id"], "edited",
+                           f"feed file {path.name} edited: name corrected: {old} → {new}")
+                self._count(s, "edited")
+            path.write_bytes("".join(lines).encode(encoding))
 
     def _feed_file(self, rng, day: int, pool: Path) -> None:
         """One feed source gets a new delivery file: the pool's, its ids after the source's."""
