@@ -364,7 +364,8 @@ class _Days:
         for rel, rows in sorted(by_file.items()):
             field, script, encoding = LINE_FEEDS[(rows[0]["platform"], rows[0]["source"])]
             path = self.out / rel
-            lines = path.read_bytes().decode(encoding).splitlines(keepends=True)
+            # lines end at "\n" alone (a value may hold other Unicode line breaks)
+            lines = re.findall(r"[^\n]*\n|[^\n]+$", path.read_bytes().decode(encoding))
             header = next(csv.reader([lines[0]])) if path.suffix == ".csv" else None
             s = DbSource(rows[0]["platform"], rows[0]["source"], "", "", "", script, "")
             for r in rows:
