@@ -218,6 +218,9 @@ def test_cli_day_and_its_table(tmp_path):
                                "--changes-at", "yesterday"])
     assert bad.exit_code != 0 and "--changes-at" in bad.output and "day 2" in bad.output
     assert runner.invoke(main, ["generate", "--out", str(tmp_path / "z"), "--day", "0"]).exit_code != 0
+    many = runner.invoke(main, ["generate", "--out", str(tmp_path / "m"), "--day", "2",
+                                "--changes-at", "2026-11-02T08:00:00,2026-11-03T08:00:00"])
+    assert many.exit_code != 0 and "at most 1" in many.output
 
 
 # ------------------------------------------------------------------------------ end to end

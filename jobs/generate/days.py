@@ -252,11 +252,13 @@ class _Days:
 
         fixes = [r for r in clean if r["variant"] in ("typo", "abbreviation") and current(r) is not None
                  and target(r) and current(r) != target(r)]
+        fixed = set()
         for r in self._pick(rng, fixes, EDIT_P):
             self._update(s, r, {s.name_col: target(r)}, stamp)
             self._note(day, s, r["src_record_id"], "edited", f"name corrected: {current(r)} → {target(r)}")
+            fixed.add(r["src_record_id"])
         if s.script == "hant":
-            hant = [r for r in clean if current(r) is not None and target(r) and current(r) != target(r)
+            hant = [r for r in clean if r["src_record_id"] not in fixed and current(r) is not None and target(r) and current(r) != target(r)
                     and (not _CJK.search(current(r)) or current(r) == r["true_name_zh_hans"])]
             for r in self._pick(rng, hant, EDIT_P):
                 self._update(s, r, {s.name_col: target(r)}, stamp)

@@ -72,6 +72,9 @@ def generate(profile, seed: int, scale: int, out: Path | None, as_json: bool = F
             stamps[n] = dt.datetime.fromisoformat(text.strip()).replace(microsecond=0, tzinfo=None)
         except ValueError:
             raise click.BadParameter(f"{text!r} (day {n}) is not an ISO date-time", param_hint="--changes-at")
+    if len(stamps) > day - 1:
+        raise click.BadParameter(f"{len(stamps)} times for day {day} (one per day from day 2: at most "
+                                 f"{day - 1})", param_hint="--changes-at")
     started = time.perf_counter()
     summary = run_generator(out, seed=seed, scale=scale, progress=lambda m: click.echo(m, err=True),
                             day=day, changes_at=stamps)
