@@ -74,12 +74,12 @@ test: install-test stack-install collector-install
 	bash tests/servers/start.sh $(TEST_SERVERS) || { bash tests/servers/stop.sh; exit 1; }
 	# the suite's Spark session shares the standalone metastore, so HiveServer2 sees its tables
 	# every test URL of a server it started (tests/server_endpoints.py derives the others from the ports);
-	# -rs prints why each skipped test skipped; tests/conftest.py names a test still running after
+	# -rs prints why each skipped test skipped, --durations the 15 slowest; tests/conftest.py names a test still running after
 	# $(SLOW_TEST_NOTICE) s
 	$(if $(filter mariadb,$(TEST_SERVERS)),BAYRES_TEST_MARIADB_URL="mysql+pymysql://bayres:bayres@127.0.0.1:$${BAYRES_MARIADB_PORT:-3307}/bayres_test?charset=utf8mb4") \
 	BAYRES_REQUIRE_SERVERS=1 BAYRES__SPARK__METASTORE_URI=thrift://127.0.0.1:$${BAYRES_HIVE_METASTORE_PORT:-9083} \
 	  BAYRES__SPARK__WAREHOUSE_DIR=$(CURDIR)/.servers/hive/warehouse BAYRES_SLOW_TEST_NOTICE=$(SLOW_TEST_NOTICE) \
-	  $(BIN)/python -m pytest -p no:cacheprovider -q -rs -m "not stack_e2e" $(PYTEST_ARGS); \
+	  $(BIN)/python -m pytest -p no:cacheprovider -q -rs --durations=15 -m "not stack_e2e" $(PYTEST_ARGS); \
 	  rc=$$?; bash tests/servers/stop.sh; exit $$rc
 
 # the cluster profile end to end on the stack vs the local profile (tests/test_cluster_e2e.py; long)

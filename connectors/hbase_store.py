@@ -8,14 +8,17 @@ in ``hbase/phoenix/`` see exactly what this writer puts.
   or times out. Puts are idempotent (a retried or re-run batch writes the same cells), so
   retrying a batch that may have been half applied is safe.
 * :func:`write_frames` — the Spark side: every partition writes through its own writer.
-* :func:`replace_frames` — what the loader calls: write every frame, then delete the rows of each
-  table that this run no longer has (merged or retired records, index rows that moved because a
+* :func:`replace_frames` — what the loader calls: publish by difference. Every row carries a
+  digest of its cells (``<first family>:_h``, invisible to the Phoenix views); a row HBase already
+  holds with the same digest is not written again, a new or changed one is put, and then the rows
+  this run no longer has are deleted (merged or retired records, index rows that moved because a
   record's type, region or ``updated_date`` changed), so Phoenix shows exactly this run's state.
 * :func:`ensure_tables` — creates missing serving tables with their families (dev and tests;
   production tables are created pre-split from ``hbase/tables.json``).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -50,6 +53,24 @@ def _as_mapping(row: Any) -> Mapping[str, Any]:
     return row.asDict() if hasattr(row, "asDict") else row  # a pyspark Row, or a mapping
 
 
+#: the qualifier of a row's digest cell, in the table's first family (not a declared column, so
+#: no Phoenix view shows it)
+DIGEST_QUALIFIER = "_h"
+
+
+def digest_column(table_name: str) -> bytes:
+    return f"{SERVING_TABLES_BY_NAME[table_name].families[0].name}:{DIGEST_QUALIFIER}".encode()
+
+
+def cells_digest(cells: Mapping[bytes, bytes]) -> bytes:
+    """16 bytes that change when any cell of the row does (names and values, order-free)."""
+    h = hashlib.blake2b(digest_size=16)
+    for column in sorted(cells):
+        value = cells[column]
+        h.update(len(column).to_bytes(4, "big") + column + len(value).to_bytes(4, "big") + value)
+    return h.digest()
+
+
 class HBaseWriter:
     """Batched, retried writes of serving rows into HBase through the Thrift gateway.
 
@@ -79,7 +100,8 @@ class HBaseWriter:
 
     # ---------------------------------------------------------------- public API
     def put_rows(self, table_name: str, rows: Iterable[Mapping[str, Any]], *,
-                 timestamp: int | None = None, delete_nulls: bool = False) -> int:
+                 timestamp: int | None = None, delete_nulls: bool = False,
+                 digest: bool = False) -> int:
         """Put serving rows (mappings of field name → value, or pyspark Rows); returns how many.
 
         Rows are encoded with ``derive_hbase.mutation`` (null and '' values: no cell); a row
@@ -88,14 +110,18 @@ class HBaseWriter:
         the server's clock, so a re-run rewrites the very same versions (one older than a
         family's TTL — BAYRES_RESOURCE_RECENT: 180 days — is expired at once). ``delete_nulls`` also
         deletes the table's columns the row leaves null, so a value that became null disappears
-        from the view (one delete marker per null column: costly on wide rows).
+        from the view (one delete marker per null column: costly on wide rows). ``digest`` adds
+        the row's digest cell (:func:`cells_digest`, read back by :meth:`scan_digests`).
         """
         columns = self._columns(table_name) if delete_nulls else ()
+        digest_at = digest_column(table_name) if digest else None
         written = 0
         for chunk in _chunks(rows, self.batch_size):
             batch: dict[bytes, dict[bytes, bytes]] = {}
             for row in chunk:
                 key, cells = mutation(table_name, _as_mapping(row))
+                if digest_at and cells:
+                    cells[digest_at] = cells_digest(cells)
                 batch[key] = cells
             empty = sum(1 for cells in batch.values() if not cells and not columns)
             if empty:
@@ -133,27 +159,37 @@ class HBaseWriter:
         return deleted
 
     def scan_keys(self, table_name: str, *, batch_size: int = 5000) -> Iterator[bytes]:
-        """Every row key of a table, in order (a keys-only scan: no cell values cross the wire).
+        """Every row key of a table, in order (a keys-only scan: no cell values cross the wire)."""
+        for key, _ in self._scan(table_name, "keys", batch_size=batch_size,
+                                 filter=b"KeyOnlyFilter() AND FirstKeyOnlyFilter()"):
+            yield key
 
-        A transport error re-opens the scan after the last key read, with the writer's retries.
-        """
+    def scan_digests(self, table_name: str, *, batch_size: int = 5000) -> Iterator[tuple[bytes, bytes]]:
+        """(row key, digest) of every row that carries a digest cell (rows put with ``digest``)."""
+        column = digest_column(table_name)
+        for key, cells in self._scan(table_name, "digests", batch_size=batch_size, columns=[column]):
+            if column in cells:
+                yield key, cells[column]
+
+    def _scan(self, table_name: str, what: str, *, batch_size: int, **scan) -> Iterator[tuple[bytes, dict]]:
+        """A scan of the whole table, in key order; a transport error re-opens it after the last
+        key read, with the writer's retries."""
         last: bytes | None = None
         for attempt in range(self.retries + 1):
             try:
                 with self._connection_pool().connection() as connection:
                     start = None if last is None else last + b"\x00"  # the next key after last
-                    for key, _ in connection.table(table_name).scan(
-                            row_start=start, batch_size=batch_size,
-                            filter=b"KeyOnlyFilter() AND FirstKeyOnlyFilter()"):
+                    for key, cells in connection.table(table_name).scan(
+                            row_start=start, batch_size=batch_size, **scan):
                         last = key
-                        yield key
+                        yield key, cells
                 return
             except _transport_errors() as exc:
                 if attempt == self.retries:
                     raise HBaseWriteError(f"HBase {table_name} at {self.host}:{self.port}: scan of "
-                                          f"row keys failed after {attempt + 1} attempts: {exc!r}") from exc
+                                          f"row {what} failed after {attempt + 1} attempts: {exc!r}") from exc
                 delay = min(self.backoff_s * 2 ** attempt, self.max_backoff_s)
-                log.warning("HBase %s: key scan — %r; retry %d/%d in %.1f s", table_name, exc,
+                log.warning("HBase %s: %s scan — %r; retry %d/%d in %.1f s", table_name, what, exc,
                             attempt + 1, self.retries, delay)
                 self._sleep(delay)
 
@@ -259,9 +295,47 @@ def ensure_tables(connection, names: Iterable[str] | None = None, *,
 
 # ---------------------------------------------------------------- Spark side
 def _put_partition(rows, table: str, host: str, port: int, batch_size: int, retries: int,
-                   put_options: dict, writer_options: dict):
+                   put_options: dict, writer_options: dict, only=None):
+    """Put a partition's rows (``only``: a broadcast set of the row keys to put, the others skipped)."""
+    if only is not None:
+        keys = only.value
+        rows = (r for r in rows if row_key(table, _as_mapping(r)) in keys)
     with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **writer_options) as writer:
         yield writer.put_rows(table, rows, **put_options)
+
+
+def _digest_partition(rows, table: str):
+    for row in rows:
+        key, cells = mutation(table, _as_mapping(row))
+        yield key, cells_digest(cells)
+
+
+def _replace_table(writer: HBaseWriter, table: str, rows, *, host: str, port: int, batch_size: int,
+                   retries: int, put_options: dict, writer_options: dict) -> dict:
+    """Make one HBase table hold exactly ``rows`` (an RDD of serving rows), by difference:
+    the digests HBase holds (one scan of the digest cells, one keys-only scan) against this run's
+    (computed on the executors, ~50 bytes a row to the driver); put the new and changed rows with
+    their digest, then delete the keys this run has not. Puts come first, so a reader never misses
+    a live row; a run killed between them leaves extra rows that the next run deletes."""
+    held = dict(writer.scan_digests(table))
+    for key in writer.scan_keys(table):
+        held.setdefault(key, b"")  # a row without a digest (an earlier BayRes): rewritten
+    mine = dict(rows.mapPartitions(lambda part: _digest_partition(part, table)).collect())
+    changed = {key for key, digest in mine.items() if held.get(key) != digest}
+    put = 0
+    if changed:
+        # most rows changed (a first day): no filter to ship; else the changed keys only
+        only = rows.context.broadcast(changed) if 2 * len(changed) < len(mine) else None
+        put = sum(rows.mapPartitions(
+            lambda part: _put_partition(part, table, host, port, batch_size, retries,
+                                        dict(put_options, digest=True), writer_options, only)).collect())
+        if only is not None:
+            only.destroy()
+    stale = [key for key in held if key not in mine]
+    deleted = writer.delete_rows(table, stale) if stale else 0
+    if deleted:
+        log.info("HBase %s: %d row(s) of earlier runs deleted", table, deleted)
+    return {"put": put, "unchanged": len(mine) - len(changed), "deleted": deleted}
 
 
 def write_frames(frames: dict[str, DataFrame], *, host: str, port: int = 9090,
@@ -281,37 +355,26 @@ def write_frames(frames: dict[str, DataFrame], *, host: str, port: int = 9090,
     return {"store": f"hbase thrift {host}:{port}", "rows": counts}
 
 
-def _key_partition(rows, table: str):
-    for row in rows:
-        yield row_key(table, _as_mapping(row))
-
-
 def replace_frames(frames: dict[str, DataFrame], *, host: str, port: int = 9090,
                    batch_size: int = 1000, retries: int = 4, **options) -> dict:
-    """Make each table hold exactly its frame's rows: :func:`write_frames`, then delete the rows
-    whose keys the frame does not have (a golden record merged into another or retired, an index
-    row whose type, region or ``updated_date`` changed, a lineage edge that left its cluster).
-
-    Puts come first, so a reader never misses a row that still exists; a run killed between the
-    puts and the deletes leaves extra rows that the next run's deletes remove (the state converges,
-    whatever the previous run was). The stale rows are found by a keys-only scan of the table
-    against this run's keys (collected on the driver: about 50 bytes a row).
+    """Make each table hold exactly its frame's rows, publishing by difference
+    (:func:`_replace_table`): only new and changed rows are written, the rows the frame does not
+    have are deleted (a golden record merged into another or retired, an index row whose type,
+    region or ``updated_date`` changed, a lineage edge that left its cluster). ``options``:
+    ``timestamp`` and ``delete_nulls`` as in :meth:`HBaseWriter.put_rows`, the rest to the writers.
+    Returns per table the rows of the run (``rows``), those written (``put``), those HBase already
+    held unchanged (``unchanged``) and those deleted (``deleted``).
     """
-    writer_options = {k: v for k, v in options.items() if k not in ("timestamp", "delete_nulls")}
-    out = write_frames(frames, host=host, port=port, batch_size=batch_size, retries=retries, **options)
-    deleted = {}
-    with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **writer_options) as writer:
+    put_options = dict(timestamp=options.pop("timestamp", None),
+                       delete_nulls=options.pop("delete_nulls", False))
+    out = {"store": f"hbase thrift {host}:{port}", "rows": {}, "put": {}, "unchanged": {}, "deleted": {}}
+    with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **options) as writer:
         for table, frame in frames.items():
-            # the key parts, and what the derived ones (bucket, recency) are computed from
-            key_fields = list(dict.fromkeys(
-                [f.name for f in SERVING_TABLES_BY_NAME[table].key]
-                + [c for c in ("cstr_id", "updated_date") if c in frame.columns]))
-            keep = set(frame.select(*key_fields).rdd.mapPartitions(
-                lambda rows, t=table: _key_partition(rows, t)).collect())
-            deleted[table] = writer.delete_stale(table, keep)
-            if deleted[table]:
-                log.info("HBase %s: %d row(s) of earlier runs deleted", table, deleted[table])
-    out["deleted"] = deleted
+            done = _replace_table(writer, table, frame.rdd, host=host, port=port, batch_size=batch_size,
+                                  retries=retries, put_options=put_options, writer_options=options)
+            for what in ("put", "unchanged", "deleted"):
+                out[what][table] = done[what]
+            out["rows"][table] = done["put"] + done["unchanged"]
     return out
 
 
@@ -343,13 +406,6 @@ def replace_audience_frames(frames: dict[str, DataFrame], rules, *, host: str, p
         rules.set_key(rules.allow_dev_key)  # read once here, shipped to the executors
     put_options = dict(timestamp=options.pop("timestamp", None),
                        delete_nulls=options.pop("delete_nulls", False))
-    keep = {}
-    for table, frame in frames.items():
-        key_fields = list(dict.fromkeys(
-            [f.name for f in SERVING_TABLES_BY_NAME[table].key]
-            + [c for c in ("cstr_id", "updated_date") if c in frame.columns]))
-        keep[table] = set(frame.select(*key_fields).rdd.mapPartitions(
-            lambda rows, t=table: _key_partition(rows, t)).collect())
     out = {}
     for audience in rules.audiences:
         schema = audience_schema(audience, schema_prefix)
@@ -363,16 +419,16 @@ def replace_audience_frames(frames: dict[str, DataFrame], rules, *, host: str, p
                 ensure_tables(connection, list(frames))
             finally:
                 connection.close()
-        rows, deleted = {}, {}
-        for table, frame in frames.items():
-            governed = frame.rdd.mapPartitions(
-                lambda part, a=audience, c=list(frame.columns): _governed_partition(part, rules, a, c))
-            rows[table] = sum(governed.mapPartitions(
-                lambda part, t=table: _put_partition(part, t, host, port, batch_size, retries,
-                                                     put_options, writer_options)).collect())
+        done = {}
         with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **writer_options) as writer:
-            for table in frames:
-                deleted[table] = writer.delete_stale(table, keep[table])
-        out[audience] = {"store": f"hbase {schema}.*", "schema": schema, "rows": rows,
-                         "deleted": deleted}
+            for table, frame in frames.items():
+                governed = frame.rdd.mapPartitions(
+                    lambda part, a=audience, c=list(frame.columns): _governed_partition(part, rules, a, c))
+                done[table] = _replace_table(writer, table, governed, host=host, port=port,
+                                             batch_size=batch_size, retries=retries,
+                                             put_options=put_options, writer_options=writer_options)
+        out[audience] = {"store": f"hbase {schema}.*", "schema": schema,
+                         "rows": {t: d["put"] + d["unchanged"] for t, d in done.items()},
+                         "put": {t: d["put"] for t, d in done.items()},
+                         "deleted": {t: d["deleted"] for t, d in done.items()}}
     return out

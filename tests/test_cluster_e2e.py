@@ -216,10 +216,6 @@ def _apply(url: str) -> None:
         engine.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap (issue 16 item 4 / issue 18): the sources' current state (Delta, jobs/state/current.py) "
-    "is kept on local lakes only, so on an HDFS lake day 2's dedup reads only that day's extract and "
-    "the incremental sources' unchanged records drop out; strict: passing again fails this mark"))
 def test_a_second_day_on_the_cluster_leaves_exactly_its_state_in_phoenix(runs):
     """Day 2 (three instruments gone, one moved, one new) on both profiles: Phoenix shows exactly
     the second day's golden records — the retired and merged ones gone, the new one there — and

@@ -599,8 +599,10 @@ def test_delete_stale_leaves_exactly_the_second_days_rows(hbase):
 
 @pytest.mark.cluster
 def test_the_loader_replaces_the_serving_tables_with_the_runs_state(hbase, spark):
-    """jobs/publish/load.to_serving's HBase path (replace_frames) on Spark frames, two days in a row."""
-    from bayres.connectors.hbase_store import replace_frames
+    """jobs/publish/load.to_serving's HBase path (replace_frames) on Spark frames, two days in a
+    row and the second again: by difference — only new and changed rows written."""
+    from bayres.connectors.hbase_store import cells_digest, replace_frames
+    from bayres.schemas.derive_hbase import mutation
 
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -616,13 +618,39 @@ def test_the_loader_replaces_the_serving_tables_with_the_runs_state(hbase, spark
             out[table] = spark.createDataFrame(data, schema)
         return out
 
-    first = replace_frames(frames(serving_rows()), host=hbase.host, port=hbase.port,
-                           table_prefix=hbase.prefix)
+    def cells(day: dict[str, list[dict]]) -> dict[str, dict[bytes, dict]]:
+        """What each table should hold: row key → cells (the frame's columns only)."""
+        return {table: dict(mutation(table, row.asDict()) for row in frame.collect())
+                for table, frame in frames(day).items()}
+
+    def replace(day):
+        return replace_frames(frames(day), host=hbase.host, port=hbase.port, table_prefix=hbase.prefix)
+
+    # a row written without a digest (as an earlier BayRes wrote them) is rewritten, not trusted
+    with hbase.writer() as writer:
+        writer.put_rows("BAYRES_LINEAGE", LINEAGE[:1])
+    first = replace(serving_rows())
     assert first["deleted"] == {t: 0 for t in serving_rows()}
-    second = replace_frames(frames(_day_two()), host=hbase.host, port=hbase.port,
-                            table_prefix=hbase.prefix)
+    assert first["put"] == {t: len(rows) for t, rows in cells(serving_rows()).items()}
+    # publishing by difference: day 2 writes only its new and changed rows, deletes the rest
+    second = replace(_day_two())
+    one, two = cells(serving_rows()), cells(_day_two())
+    for table in two:
+        assert second["put"][table] == sum(1 for k, c in two[table].items() if one[table].get(k) != c), table
+        assert second["unchanged"][table] == sum(1 for k, c in two[table].items() if one[table].get(k) == c)
+        assert second["deleted"][table] == len(set(one[table]) - set(two[table])), table
+    assert second["put"]["BAYRES_RESOURCE"] == 1 and second["unchanged"]["BAYRES_RESOURCE"] > 0
     assert second["deleted"]["BAYRES_RESOURCE"] == 1
     assert second["deleted"]["BAYRES_LINEAGE"] == 1
+    # the same day again writes nothing and deletes nothing
+    third = replace(_day_two())
+    assert third["put"] == {t: 0 for t in two} and third["deleted"] == {t: 0 for t in two}
     with hbase.writer() as writer:
         for table, rows in _day_two().items():
             assert set(writer.scan_keys(table)) == _keys(table, rows), table
+            assert {k: d for k, d in writer.scan_digests(table)} == \
+                {k: cells_digest(c) for k, c in two[table].items()}, table
+    connection = hbase.connection()
+    row = connection.table("BAYRES_RESOURCE").row(b"CSTR:ABCDE.02.000200")
+    assert row[b"c:UPDATED_DATE"] == b"2024-08-01"
+    connection.close()

@@ -291,3 +291,122 @@ def test_random_days_leave_what_the_platforms_hold(tmp_path, seed):
         assert lake.current(day) == expected, (seed, day)
         again = lake.run(day, records, tombstones=tombs, deleted_on=stamp)
         assert again["rerun"] and lake.current(day) == expected, (seed, day)
+
+
+def test_a_state_made_by_an_earlier_bayres_gains_the_fields_declared_since(tmp_path):
+    """Upgrading BayRes over a kept state: a table written before a record field existed
+    (here ``consent_cross_border``) and holding one no longer declared (``old_field``) takes the
+    next day — the new field added to the table (older rows null), the old one left null from
+    then on — and gives the state the same days give on a table made by this version."""
+    from deltalake import CommitProperties, DeltaTable, write_deltalake
+
+    days = [("2026-11-01", [_record("gz", "inst", "1", "质谱仪"), _record("gz", "inst", "2", "电镜"),
+                            _record("sz", "inst", "10", "光谱仪", "2026-10-01")]),
+            ("2026-11-02", [_record("gz", "inst", "1", "质谱仪（高分辨）", consent_cross_border=True),
+                            _record("sz", "inst", "11", "色谱仪", "2026-10-02")])]
+    fresh, old = Lake(tmp_path / "fresh"), Lake(tmp_path / "old")
+    fresh.run(*days[0])
+    old.run(*days[0])
+    # the table as an earlier BayRes left it: rewritten without the field, with one since dropped
+    path = str(old.root / "state" / "current")
+    before = DeltaTable(path).to_pyarrow_table().drop_columns(["consent_cross_border"])
+    before = before.append_column("old_field", pa.array(["x"] * len(before), pa.string()))
+    write_deltalake(path, before, mode="overwrite", schema_mode="overwrite",
+                    partition_by=["src_platform", "src_source"],
+                    commit_properties=CommitProperties(custom_metadata={state.DAYS: '["2026-11-01"]'}))
+    assert "consent_cross_border" not in {f.name for f in DeltaTable(path).schema().fields}
+
+    expected, got = fresh.run(*days[1]), old.run(*days[1])
+    assert {k: got[k] for k in ("insert", "update", "delete", "records")} == \
+        {k: expected[k] for k in ("insert", "update", "delete", "records")}
+    assert old.current("2026-11-02") == fresh.current("2026-11-02")
+    assert old.changes("2026-11-02") == fresh.changes("2026-11-02")
+    rows = {r["src_record_id"]: r for r in DeltaTable(path).to_pyarrow_table().to_pylist()}
+    assert rows["1"]["consent_cross_border"] is True and rows["1"]["old_field"] is None
+    assert rows["10"]["consent_cross_border"] is None and rows["10"]["old_field"] == "x"
+    assert state.applied_days(path) == ["2026-11-01", "2026-11-02"]
+    # and a re-run of the day over the evolved table is still the same day
+    assert old.run(*days[1])["rerun"] and old.current("2026-11-02") == fresh.current("2026-11-02")
+
+
+@pytest.mark.cluster
+def test_the_state_on_an_hdfs_lake_gives_what_a_local_lake_gives(tmp_path):
+    """The cluster profile keeps the current state on HDFS: the Delta table written there by
+    delta-rs (its own HDFS client), each day's zones read from the lake and its ``changes`` and
+    ``current`` zones published into it (jobs/state/current.py ``LakeZones``). The same days —
+    snapshots, deltas, a tombstone, a re-run and a backfill — give, on the real NameNode and
+    DataNode, exactly the states and history a local lake gives."""
+    import io
+    import uuid
+
+    from bayres.connectors.lake import HdfsLake
+    from bayres.jobs.run.config import Profile
+    from bayres.jobs.run.context import RunContext
+    from tests import server_endpoints
+
+    server_endpoints.require("hdfs")
+    root = f"/tmp/bayres-state-{uuid.uuid4().hex[:10]}"
+    profile = Profile("cluster", {
+        "home": str(tmp_path / "home"),
+        "lake": {"kind": "hdfs", "url": server_endpoints.WEBHDFS_URL, "user": "bayres",
+                 "spark_uri": server_endpoints.HDFS_URI, "root": root},
+        "linkage": {"duckdb": {"memory_limit": "1GB", "threads": 1}}})
+    profile.__dict__["sources"] = SOURCES  # the scenario's sources, not conf/sources
+    hdfs = HdfsLake(server_endpoints.WEBHDFS_URL, root, "bayres")
+    local = Lake(tmp_path / "local")
+
+    def upload(day: str) -> None:
+        for rel in (f"standardized/run_date={day}", f"quarantine/run_date={day}", f"raw/sz/inst/{day}"):
+            hdfs.delete(rel)
+            hdfs.makedirs(rel)
+            for part in sorted((local.root / rel).glob("*.parquet")):
+                hdfs.write_bytes(f"{rel}/{part.name}", part.read_bytes())
+
+    def on_hdfs(zone: str, day: str) -> list[dict]:
+        names = [n for n in hdfs.list(f"{zone}/run_date={day}") if n.endswith(".parquet")]
+        return [r for n in names
+                for r in pq.read_table(io.BytesIO(hdfs.read_bytes(f"{zone}/run_date={day}/{n}"))).to_pylist()]
+
+    def day_on_both(day: str, *args, **kwargs) -> dict:
+        expected = local.run(day, *args, **kwargs)
+        upload(day)
+        got = state.run_state(RunContext(profile, date.fromisoformat(day)))
+        for key in ("insert", "update", "delete", "stale", "records", "rerun", "replayed"):
+            assert got[key] == expected[key], (day, key, got[key], expected[key])
+        return got
+
+    def same_as_local(day: str) -> None:
+        assert {(r["src_platform"], r["src_source"], r["src_record_id"]): r["name"]
+                for r in on_hdfs("current", day)} == local.current(day)
+        assert sorted((r["change"], r["src_platform"], r["src_record_id"], r["changed_fields"])
+                      for r in on_hdfs("changes", day)) == local.changes(day)
+
+    try:
+        day1 = [_record("gz", "inst", "1", "质谱仪"), _record("gz", "inst", "2", "电镜"),
+                _record("sz", "inst", "10", "光谱仪", "2026-10-01"),
+                _record("sz", "inst", "11", "色谱仪", "2026-10-01"), _record("mo", "feed", "x1", "Microscópio")]
+        day2 = [_record("gz", "inst", "1", "质谱仪（高分辨）"),
+                _record("sz", "inst", "10", "光谱仪 II", "2026-10-20"),
+                _record("sz", "inst", "11", "旧名", "2026-09-01"), _record("hk", "talent", "101", "李小明")]
+        got = day_on_both("2026-11-01", day1)
+        assert got["published"] == ["changes/run_date=2026-11-01", "current/run_date=2026-11-01"]
+        day_on_both("2026-11-02", day2)
+        day_on_both("2026-11-03", [], refused=[("gz", "inst", "1")], tombstones=["10"])
+        for day in ("2026-11-01", "2026-11-02", "2026-11-03"):
+            same_as_local(day)
+        assert day_on_both("2026-11-03", [], refused=[("gz", "inst", "1")], tombstones=["10"])["rerun"]
+        # a backfill of day 2 with one more record: the state rewinds on HDFS and day 3 is replayed
+        got = day_on_both("2026-11-02", day2 + [_record("gz", "inst", "4", "补录")])
+        assert got["replayed"] == ["2026-11-03"]
+        assert "current/run_date=2026-11-03" in got["published"]
+        for day in ("2026-11-02", "2026-11-03"):
+            same_as_local(day)
+        uri = state.state_path(RunContext(profile, date(2026, 11, 3)))
+        assert uri.startswith("hdfs://") and hdfs.exists("state/current/_delta_log")
+        assert state.applied_days(uri) == ["2026-11-01", "2026-11-02", "2026-11-03"]
+        # the rewind to before the first day removes the table's files from HDFS
+        assert state.rewind(uri, "2026-11-01") == [] and state.applied_days(uri) == []
+        assert [files for _, _, files in hdfs.client.walk(f"{root}/state/current") if files] == []
+        assert not list((tmp_path / "home" / "tmp").iterdir())  # the scratch copies are gone
+    finally:
+        hdfs.delete("")

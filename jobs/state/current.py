@@ -44,6 +44,11 @@ fails its first ``CREATE TABLE`` with an ``IncompatibleClassChangeError``. delta
 same open format with a real MERGE (inserts, conditional updates, deletes in one atomic
 commit), time travel and RESTORE, with no JVM; the table stays readable by Spark's Delta once a
 release for Spark 4.3 exists. The set arithmetic around the MERGE runs in DuckDB.
+
+On an HDFS lake (the cluster profile) the table lives at ``hdfs://…/<lake root>/state/current``,
+written by delta-rs's own HDFS client (hdfs-native, speaking the NameNode's RPC, no JVM); the
+day's input zones are copied from the lake to a scratch directory for DuckDB on the driver and its
+``changes`` / ``current`` zones published back into the lake (:class:`LakeZones`).
 """
 from __future__ import annotations
 
@@ -143,13 +148,37 @@ def _parquet(uri: str) -> str:
 
 
 # ---------------------------------------------------------------- the table and its days
-def _table(path: Path):
+def _uri(path) -> str:
+    """The table's location for delta-rs: a local path, or a URI (``hdfs://namenode:port/…``,
+    read and written by delta-rs's own HDFS client, hdfs-native)."""
+    return str(path)
+
+
+def _is_remote(path) -> bool:
+    return "://" in str(path) and not str(path).startswith("file:")
+
+
+def _table(path):
     from deltalake import DeltaTable
 
-    return DeltaTable(str(path)) if (path / "_delta_log").is_dir() else None
+    if not _is_remote(path):
+        return DeltaTable(str(path)) if (Path(path) / "_delta_log").is_dir() else None
+    return DeltaTable(_uri(path)) if DeltaTable.is_deltatable(_uri(path)) else None
 
 
-def applied_days(path: Path) -> list[str]:
+def _drop_table(path) -> None:
+    """Remove the whole table (rewinding to before its first day)."""
+    if not _is_remote(path):
+        shutil.rmtree(path)
+        return
+    from deltalake.fs import DeltaStorageHandler
+    from pyarrow.fs import PyFileSystem
+
+    parts = urlparse(str(path))
+    PyFileSystem(DeltaStorageHandler(f"{parts.scheme}://{parts.netloc}")).delete_dir(parts.path)
+
+
+def applied_days(path: Path | str) -> list[str]:
     """The days the state holds, oldest first (from the newest commit's metadata)."""
     table = _table(path)
     if table is None:
@@ -168,7 +197,7 @@ def _version_before(table, day: str) -> int | None:
     return None
 
 
-def rewind(path: Path, day: str) -> list[str]:
+def rewind(path: Path | str, day: str) -> list[str]:
     """Restore the state to what it was before ``day`` was applied (for a backfill: then re-run
     the days from ``day`` on). Returns the days it then holds."""
     from deltalake import CommitProperties
@@ -178,7 +207,7 @@ def rewind(path: Path, day: str) -> list[str]:
         return applied_days(path)
     before = _version_before(table, day)
     if before is None:  # the first day itself: no state at all before it
-        shutil.rmtree(path)
+        _drop_table(path)
         return []
     days = [d for d in applied_days(path) if d < day]
     table.restore(before, commit_properties=CommitProperties(custom_metadata={DAYS: json.dumps(days)}))
@@ -197,7 +226,7 @@ class DayZones:
     current: str              # out: the state after the day, shaped like the standardized zone
 
 
-def apply_day(*, state_path: Path, run_date: date, run_id: str, sources: list[dict], zones,
+def apply_day(*, state_path: Path | str, run_date: date, run_id: str, sources: list[dict], zones,
               duckdb: dict | None = None) -> dict:
     """Merge one day's standardized records into the state; write the day's changes and the
     current state for the stages after. ``zones``: a day (ISO) → its :class:`DayZones`.
@@ -233,7 +262,7 @@ def apply_day(*, state_path: Path, run_date: date, run_id: str, sources: list[di
     return result
 
 
-def _apply(state_path: Path, day: str, run_id: str, days: list[str], sources: list[dict],
+def _apply(state_path: Path | str, day: str, run_id: str, days: list[str], sources: list[dict],
            zones: DayZones, duckdb: dict | None) -> dict:
     from deltalake import CommitProperties
 
@@ -245,6 +274,8 @@ def _apply(state_path: Path, day: str, run_id: str, days: list[str], sources: li
     con.execute("SET enable_progress_bar = false")
     try:
         table = _table(state_path)
+        if table is not None:
+            _evolve(table, days)
         _register_current(con, table)
         _incoming(con, rules, zones.standardized, zones.raw_dirs, day)
         present = _present(con, rules, zones.quarantine)
@@ -283,19 +314,51 @@ def _apply(state_path: Path, day: str, run_id: str, days: list[str], sources: li
             "seconds": round(time.perf_counter() - started, 3)}
 
 
+_DELTA_TYPES = {"date": "date", "double": "double", "long": "long", "boolean": "boolean"}
+
+
+def _evolve(table, days: list[str]) -> None:
+    """A table made by an earlier BayRes gains the record fields declared since (Delta schema
+    evolution: ``ADD COLUMNS``, one commit carrying the same days; older rows read null, so a
+    record whose new field has a value counts once as an update). A column no longer declared
+    stays in the table, null in the rows written from now on."""
+    from deltalake import CommitProperties
+    from deltalake.schema import Field as DeltaField, PrimitiveType
+
+    have = {f.name for f in table.schema().fields}
+    kinds = {f.name: f.type for f in RESOURCE_RECORD.fields}
+    missing = [c for c in RECORD_COLUMNS if c not in have]
+    if missing:
+        log.warning("state: the table gains the field(s) %s, declared since it was made (older rows "
+                    "read null)", ", ".join(missing))
+        table.alter.add_columns(
+            [DeltaField(c, PrimitiveType(_DELTA_TYPES.get(kinds[c], "string")), nullable=True)
+             for c in missing],
+            commit_properties=CommitProperties(custom_metadata={DAYS: json.dumps(days)}))
+
+
 def _register_current(con, table) -> None:
-    """``state_current``: the state's rows (an empty relation of the right shape before day 1).
-    DuckDB reads the live Parquet files of the table's version itself (delta-rs writes no
-    deletion vectors, so the file list is the table; the partition columns are in the paths)."""
+    """``state_current``: the state's rows as this version declares them (an empty relation of
+    that shape before day 1; a field the table's files predate reads null, a column no longer
+    declared is left out). DuckDB reads the live Parquet files of the table's version itself
+    (delta-rs writes no deletion vectors, so the file list is the table; the partition columns
+    are in the paths); on HDFS it scans them through delta-rs's file system."""
+    declared = [(c, _duck_type(c)) for c in RECORD_COLUMNS] + list(STATE_COLUMNS)
     files = table.file_uris() if table is not None else []
     if not files:
-        cols = ", ".join([f"CAST(NULL AS {_duck_type(c)}) AS {c}" for c in RECORD_COLUMNS]
-                         + [f"CAST(NULL AS {t}) AS {c}" for c, t in STATE_COLUMNS])
+        cols = ", ".join(f"CAST(NULL AS {t}) AS {c}" for c, t in declared)
         con.execute(f"CREATE OR REPLACE TEMP VIEW state_current AS SELECT {cols} WHERE false")
         return
-    listed = ", ".join(_q(local_path(f).as_posix()) for f in files)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW state_current AS SELECT * FROM read_parquet([{listed}], "
-                f"hive_partitioning = true, hive_types_autocast = false, union_by_name = true)")
+    if _is_remote(files[0]):
+        con.register("state_current_arrow", table.to_pyarrow_dataset())
+        read = "state_current_arrow"
+    else:
+        listed = ", ".join(_q(local_path(f).as_posix()) for f in files)
+        read = (f"read_parquet([{listed}], hive_partitioning = true, hive_types_autocast = false, "
+                f"union_by_name = true)")
+    found = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()}
+    cols = ", ".join(c if c in found else f"CAST(NULL AS {t}) AS {c}" for c, t in declared)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW state_current AS SELECT {cols} FROM {read}")
 
 
 def _duck_type(column: str) -> str:
@@ -417,11 +480,12 @@ def _arrow(result) -> pa.Table:
     return result.read_all() if hasattr(result, "read_all") else result
 
 
-def _create(path: Path, batch: pa.Table, metadata) -> None:
+def _create(path, batch: pa.Table, metadata) -> None:
     from deltalake import write_deltalake
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_deltalake(str(path), batch, partition_by=["src_platform", "src_source"],
+    if not _is_remote(path):
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_deltalake(_uri(path), batch, partition_by=["src_platform", "src_source"],
                     commit_properties=metadata)
 
 
@@ -430,18 +494,20 @@ def _merge(table, batch: pa.Table, metadata) -> None:
     from deltalake import write_deltalake
 
     before = table.version()
-    target = table.schema().to_arrow() if hasattr(table.schema(), "to_arrow") else None
-    source = batch.cast(pa.schema(target)) if target is not None else batch
+    target = pa.schema(table.schema().to_arrow())
+    for field in target:  # a column the table still has but no longer declared: null from now on
+        if field.name not in batch.column_names:
+            batch = batch.append_column(field.name, pa.nulls(len(batch), field.type))
+    source = batch.select(target.names).cast(target)
     keys = " AND ".join(f"t.{k} = s.{k}" for k in KEY)
-    columns = [*RECORD_COLUMNS, *(c for c, _ in STATE_COLUMNS)]
-    assign = {c: f"s.{c}" for c in columns}
+    assign = {c: f"s.{c}" for c in target.names}
     (table.merge(source, predicate=keys, source_alias="s", target_alias="t",
                  commit_properties=metadata)
      .when_matched_update(updates=assign)
      .when_not_matched_insert(updates=assign)
      .execute())
     if table.version() == before:  # nothing changed: the day is still recorded
-        write_deltalake(table.table_uri, batch.slice(0, 0).cast(source.schema), mode="append",
+        write_deltalake(table.table_uri, source.slice(0, 0), mode="append",
                         commit_properties=metadata)
 
 
@@ -460,19 +526,96 @@ def _write_parquet(con, select: str, uri: str, run_id: str) -> None:
 
 
 # ---------------------------------------------------------------- the pipeline's view
-def state_path(ctx) -> Path:
+def _on_hdfs(ctx) -> bool:
+    return ctx.profile.get("lake.kind") == "hdfs"
+
+
+def state_path(ctx) -> Path | str:
+    """``<lake>/state/current``: a local directory, or on an HDFS lake its ``hdfs://`` URI (the
+    Delta table lives on HDFS beside the zones; delta-rs reads and writes it there)."""
+    if _on_hdfs(ctx):
+        return f"{ctx.lake_root}/state/current"
     return local_path(ctx.lake_root) / "state" / "current"
+
+
+class LakeZones:
+    """The days' zones of an HDFS lake, as :func:`apply_day` wants them (``zones(day)``).
+
+    The comparison runs in DuckDB on the driver, which reads local files: a day's standardized
+    records, refused records and (for sources with a delete flag) raw rows are copied from the
+    lake into a scratch directory when a day is first asked for; the day's outputs (``changes``,
+    ``current``) are written there and :meth:`publish` moves them into the lake, each directory
+    written aside and renamed over the old one (``Lake.staged_directory``). They are published
+    after the state's commit: a run killed in between re-runs the newest day, which restores the
+    table to before it and writes them again."""
+
+    def __init__(self, ctx, lake, scratch: Path, rules: list[SourceRule]):
+        self.ctx, self.lake, self.scratch = ctx, lake, scratch
+        self.deleting = [r for r in rules if r.deleted_field]
+        self.days: dict[str, DayZones] = {}
+
+    def relative(self, uri: str) -> str:
+        return uri[len(self.ctx.lake_root):].strip("/")
+
+    def _fetch(self, uri: str) -> str:
+        rel = self.relative(uri)
+        local = self.scratch / "in" / rel
+        local.mkdir(parents=True, exist_ok=True)
+        if self.lake.exists(rel):
+            for name in self.lake.list(rel):
+                if name.endswith(".parquet"):
+                    (local / name).write_bytes(self.lake.read_bytes(self.lake.join(rel, name)))
+        return local.as_posix()
+
+    def __call__(self, day: str) -> DayZones:
+        if day not in self.days:
+            other = replace(self.ctx, run_date=date.fromisoformat(day))
+            self.days[day] = DayZones(
+                standardized=self._fetch(other.zone("standardized")),
+                quarantine=self._fetch(other.zone("quarantine")),
+                raw_dirs={f"{r.platform}/{r.source}": self._fetch(other.raw_dir(r.platform, r.source))
+                          for r in self.deleting},
+                changes=(self.scratch / "out" / self.relative(other.zone("changes"))).as_posix(),
+                current=(self.scratch / "out" / self.relative(other.zone("current"))).as_posix())
+        return self.days[day]
+
+    def publish(self) -> list[str]:
+        """Every output directory written (the day's, and the days replayed after it)."""
+        published = []
+        for zones in self.days.values():
+            for out in (zones.changes, zones.current):
+                local = Path(out)
+                if not local.is_dir():
+                    continue
+                final = local.relative_to(self.scratch / "out").as_posix()
+                with self.lake.staged_directory(final, self.ctx.run_id) as staging:
+                    for part in sorted(local.glob("*.parquet")):
+                        self.lake.put_file(part, self.lake.join(staging, part.name))
+                published.append(final)
+        return published
 
 
 def run_state(ctx) -> dict:
     """The conform stage's last step: merge the day into the state (see the module)."""
     from ..dedup.stage import duckdb_settings
 
-    if ctx.profile.get("lake.kind") == "hdfs":
-        log.warning("[%s] current state: not kept on an HDFS lake yet; dedup reads the day's "
-                    "records", ctx.run_id)
-        return {"skipped": "the state is kept on local lakes only (jobs/state/current.py)"}
     sources = ctx.profile.sources
+    if _on_hdfs(ctx):
+        import tempfile
+
+        from ..run.pipeline import _lake
+
+        # delta-rs's HDFS client acts as HADOOP_USER_NAME (else the OS user), as Spark's does
+        if ctx.profile.get("lake.user"):
+            os.environ.setdefault("HADOOP_USER_NAME", str(ctx.profile.get("lake.user")))
+        scratch_root = ctx.profile.path("home") / "tmp"
+        scratch_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f"state-{ctx.run_id}-", dir=scratch_root) as scratch:
+            zones = LakeZones(ctx, _lake(ctx), Path(scratch), [SourceRule.of(s) for s in sources])
+            result = apply_day(state_path=state_path(ctx), run_date=ctx.run_date, run_id=ctx.run_id,
+                               sources=sources, zones=zones, duckdb=duckdb_settings(ctx.profile))
+            result["published"] = zones.publish()
+        return result
 
     def zones(day: str) -> DayZones:
         other = replace(ctx, run_date=date.fromisoformat(day))
@@ -485,13 +628,19 @@ def run_state(ctx) -> dict:
                      sources=sources, zones=zones, duckdb=duckdb_settings(ctx.profile))
 
 
+def _zone_exists(ctx, name: str) -> bool:
+    uri = ctx.zone(name)
+    if _on_hdfs(ctx):
+        from ..run.pipeline import _lake
+
+        return _lake(ctx).exists(uri[len(ctx.lake_root):].strip("/"))
+    return local_path(uri).is_dir()
+
+
 def has_changes(ctx) -> bool:
-    return local_path(ctx.zone("changes")).is_dir() if ctx.profile.get("lake.kind") != "hdfs" else False
+    return _zone_exists(ctx, "changes")
 
 
 def records_zone(ctx) -> str:
     """What dedup reads: the current state of the day when the state ran, else the day's records."""
-    current = ctx.zone("current")
-    if ctx.profile.get("lake.kind") == "hdfs" or not local_path(current).is_dir():
-        return ctx.zone("standardized")
-    return current
+    return ctx.zone("current") if _zone_exists(ctx, "current") else ctx.zone("standardized")
