@@ -2,7 +2,8 @@
 
 ``generate(out_dir, seed, scale)`` writes each platform's embedded database
 (``<platform>/<platform>_platform.sqlite``), its file feeds (``<platform>/feeds/``) and the ground
-truth (``truth/``); ``load_into_database`` copies a platform database into MariaDB/MySQL (or any
+truth (``truth/``); ``generate(…, day=N)`` the same platforms as they stand on day N (``days.py``);
+``load_into_database`` copies a platform database into MariaDB/MySQL (or any
 SQLAlchemy URL); ``fx_rates_table`` is the one source of the daily FX rates used.
 """
 from .fx import fx_rates_table

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from . import catalogue as cat
 from . import platform_gz, platform_hk, platform_mo, platform_sz
+from .days import DAYS_README, apply_days
 from .conventions import BAD_DATES, bad_phone, fmt_dates
 from .entities import MAKERS, World, org_frame
 from .plan import DUP_P, DUP_P_REAL_ORG, QUARANTINE, THIRD_COPY_P, defects, emissions, records_per_entity
@@ -37,7 +38,9 @@ def all_sources() -> list[SourceSpec]:
 
 
 def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
-             progress: Callable[[str], None] | None = None, log_date: date | None = None) -> dict:
+             progress: Callable[[str], None] | None = None, log_date: date | None = None,
+             day: int = 1, changes_at: dict[int, datetime] | None = None,
+             first_ids: dict[str, int] | None = None) -> dict:
     """Generate the four platforms' databases and feeds plus ground truth under ``out_dir``.
 
     ``scale`` ≈ total number of source records (at least the ~80 catalogue organisations and their
@@ -45,7 +48,16 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
     there is touched.  ``progress`` receives one line per resource kind.  Returns a summary:
     records per platform/source, entities, duplicates, defects, variants, files written
     (relative to ``out_dir``) and seconds taken.
+
+    ``day`` > 1: the platforms as they stand on that day — day 1 with the changes of days 2..day
+    applied (jobs/generate/days.py; ``changes_at``: day → when its changes were made); the
+    summary then also holds ``day`` and ``changes`` (per platform and source: inserted, edited,
+    deleted, late, duplicates). ``first_ids``: source key → how many ids to skip (a source's n-th
+    record gets ``make_id(skip + n)``; the days' pools use it so their records fit after the
+    catalogue's).
     """
+    if day < 1:
+        raise ValueError(f"day must be 1 or more, not {day}")
     t0 = time.perf_counter()
     say = progress or (lambda _msg: None)
     out_dir = Path(out_dir)
@@ -61,6 +73,7 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
     sinks = {s.key: s.sink(out_dir, dbs) for s in specs}
     truth = TruthWriter(out_dir / "truth")
     run = _Run(specs, sinks, truth, world)
+    run.first_ids = dict(first_ids or {})
     try:
         for kind_no, kind in enumerate(KIND_ORDER):
             kspecs = [s for s in specs if s.kind == kind]
@@ -76,7 +89,13 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
         truth.close()
     summary = run.summary(seed, scale, files + [f"truth/{n}" for n in (
         "README.md", "entities.csv", "fx_rates_used.csv", "records.csv", "summary.json")])
+    if day > 1:
+        apply_days(out_dir, seed, scale, day, summary, changes_at)
+        say(f"day {day}: the changes of days 2..{day} applied")
     write_static(out_dir / "truth", summary)
+    if day > 1:
+        with open(out_dir / "truth" / "README.md", "a", encoding="utf-8") as f:
+            f.write(DAYS_README)
     # the platforms' service logs of the day (jobs/generate/service_logs.py), truth beside
     day = log_date or date.today()
     logs = write_service_logs(out_dir, seed, scale, day)
@@ -84,7 +103,7 @@ def generate(out_dir: Path | str, seed: int = 42, scale: int = 5000,
                                "lines": {p: t["lines"] for p, t in logs["platforms"].items()}}
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     summary["out_dir"] = str(out_dir)
-    say(f"done: {run.total:,} records, {len(files)} data files in {summary['seconds']}s")
+    say(f"done: {summary['total_records']:,} records, {len(files)} data files in {summary['seconds']}s")
     return summary
 
 
@@ -109,6 +128,7 @@ class _Run:
     def __init__(self, specs, sinks, truth, world) -> None:
         self.specs, self.sinks, self.truth, self.world = specs, sinks, truth, world
         self.counters = {s.key: 0 for s in specs}
+        self.first_ids: dict[str, int] = {}
         self.defects: dict[str, int] = {}
         self.variants: dict[str, int] = {}
         self.entities_by_kind: dict[str, int] = {}
@@ -125,7 +145,9 @@ class _Run:
                 continue
             first = self.counters[spec.key]
             self.counters[spec.key] += len(ent)
-            b = Batch(frame, ent, var, rng, self.world, [spec.make_id(first + i + 1) for i in range(len(ent))])
+            skip = self.first_ids.get(spec.key, 0)
+            b = Batch(frame, ent, var, rng, self.world,
+                      [spec.make_id(skip + first + i + 1) for i in range(len(ent))])
             cols = spec.render(b)
             phone_e164 = b.col("phone_e164") if spec.phone_field else [""] * b.n
             dfx = defects(rng, spec, b.n, np.array([p != "" for p in phone_e164]) if spec.phone_field else None)

@@ -52,14 +52,32 @@ def main(ctx: click.Context, profile: str, conf_dir: Path | None, verbose: bool)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write (default: the profile's sources.feeds_root).")
 @click.option("--json", "as_json", is_flag=True, help="The whole summary as JSON (default: a short table).")
+@click.option("--day", default=1, show_default=True, type=click.IntRange(min=1),
+              help="The platforms as they stand on day N: day 1 with the changes of days 2..N applied.")
+@click.option("--changes-at", default=None, metavar="TIME[,TIME…]",
+              help="When the changes of days 2, 3, … were made at the platforms (ISO date-times, one per "
+                   "day from day 2; default: 2025-12-31 09:00 + day − 1 days): their last-modified stamps.")
 @click.pass_obj
-def generate(profile, seed: int, scale: int, out: Path | None, as_json: bool = False) -> None:
+def generate(profile, seed: int, scale: int, out: Path | None, as_json: bool = False, day: int = 1,
+             changes_at: str | None = None) -> None:
     """Generate the four sample regional platforms (databases, file feeds, ground truth)."""
+    import datetime as dt
+
     from ..generate import generate as run_generator
 
     out = out or profile.path("sources.feeds_root")
+    stamps = {}
+    for n, text in enumerate((changes_at or "").split(",") if changes_at else [], start=2):
+        try:
+            stamps[n] = dt.datetime.fromisoformat(text.strip()).replace(microsecond=0, tzinfo=None)
+        except ValueError:
+            raise click.BadParameter(f"{text!r} (day {n}) is not an ISO date-time", param_hint="--changes-at")
+    if len(stamps) > day - 1:
+        raise click.BadParameter(f"{len(stamps)} times for day {day} (one per day from day 2: at most "
+                                 f"{day - 1})", param_hint="--changes-at")
     started = time.perf_counter()
-    summary = run_generator(out, seed=seed, scale=scale, progress=lambda m: click.echo(m, err=True))
+    summary = run_generator(out, seed=seed, scale=scale, progress=lambda m: click.echo(m, err=True),
+                            day=day, changes_at=stamps)
     doc = {"out": str(out), "seconds": round(time.perf_counter() - started, 1), **summary}
     click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str) if as_json
                else generate_table(doc))
@@ -84,8 +102,26 @@ def generate_table(doc: dict) -> str:
     if defects:
         lines.append(f"  planted defects ({sum(defects.values()):,}): "
                      + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(defects.items())))
+    if doc.get("changes"):
+        lines.append(changes_table(doc))
     lines.append(f"  {len(doc.get('files') or [])} files; ground truth and the full summary in "
                  f"{Path(str(doc.get('out'))) / 'truth'}/ (or: bayres generate --json)")
+    return "\n".join(lines)
+
+
+def changes_table(doc: dict) -> str:
+    """What days 2..N changed, per platform and source (``bayres generate --day N``)."""
+    from ..generate.days import CHANGES
+
+    head = "".join(f"{c:>11}" for c in CHANGES)
+    lines = [f"  changes of days 2..{doc.get('day')} (truth/changes.csv):", f"  {'source':<22}{head}"]
+    total = dict.fromkeys(CHANGES, 0)
+    for platform, sources in sorted(doc["changes"].items()):
+        for source, counts in sorted(sources.items()):
+            lines.append(f"  {platform + '/' + source:<22}" + "".join(f"{counts[c]:>11,}" for c in CHANGES))
+            for c in CHANGES:
+                total[c] += counts[c]
+    lines.append(f"  {'all':<22}" + "".join(f"{total[c]:>11,}" for c in CHANGES))
     return "\n".join(lines)
 
 
