@@ -113,16 +113,24 @@ class HBaseWriter:
         from the view (one delete marker per null column: costly on wide rows). ``digest`` adds
         the row's digest cell (:func:`cells_digest`, read back by :meth:`scan_digests`).
         """
-        columns = self._columns(table_name) if delete_nulls else ()
         digest_at = digest_column(table_name) if digest else None
-        written = 0
-        for chunk in _chunks(rows, self.batch_size):
-            batch: dict[bytes, dict[bytes, bytes]] = {}
-            for row in chunk:
+
+        def encoded():
+            for row in rows:
                 key, cells = mutation(table_name, _as_mapping(row))
                 if digest_at and cells:
                     cells[digest_at] = cells_digest(cells)
-                batch[key] = cells
+                yield key, cells
+
+        return self.put_mutations(table_name, encoded(), timestamp=timestamp, delete_nulls=delete_nulls)
+
+    def put_mutations(self, table_name: str, mutations: Iterable[tuple[bytes, dict[bytes, bytes]]], *,
+                      timestamp: int | None = None, delete_nulls: bool = False) -> int:
+        """Put rows already encoded as (row key, cells) — :meth:`put_rows` after encoding."""
+        columns = self._columns(table_name) if delete_nulls else ()
+        written = 0
+        for chunk in _chunks(mutations, self.batch_size):
+            batch: dict[bytes, dict[bytes, bytes]] = dict(chunk)
             empty = sum(1 for cells in batch.values() if not cells and not columns)
             if empty:
                 log.warning("HBase %s: %d row(s) without any cell skipped", table_name, empty)
@@ -295,47 +303,58 @@ def ensure_tables(connection, names: Iterable[str] | None = None, *,
 
 # ---------------------------------------------------------------- Spark side
 def _put_partition(rows, table: str, host: str, port: int, batch_size: int, retries: int,
-                   put_options: dict, writer_options: dict, only=None):
-    """Put a partition's rows (``only``: a broadcast set of the row keys to put, the others skipped)."""
-    if only is not None:
-        keys = only.value
-        rows = (r for r in rows if row_key(table, _as_mapping(r)) in keys)
+                   put_options: dict, writer_options: dict):
     with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **writer_options) as writer:
         yield writer.put_rows(table, rows, **put_options)
 
 
-def _digest_partition(rows, table: str):
-    for row in rows:
-        key, cells = mutation(table, _as_mapping(row))
-        yield key, cells_digest(cells)
+def _replace_partition(rows, table: str, held, host: str, port: int, batch_size: int, retries: int,
+                       put_options: dict, writer_options: dict):
+    """Encode a partition's rows once; put those whose digest differs from what HBase holds
+    (``held``: a broadcast of row key → digest), with their digest cell; yield how many were put
+    and every row key of the partition (the driver deletes the keys no partition has)."""
+    digests = held.value
+    keys: list[bytes] = []
+    digest_at = digest_column(table)
+
+    def changed():
+        for row in rows:
+            key, cells = mutation(table, _as_mapping(row))
+            keys.append(key)
+            digest = cells_digest(cells)
+            if digests.get(key) != digest:
+                if cells:
+                    cells[digest_at] = digest
+                yield key, cells
+
+    with HBaseWriter(host, port, batch_size=batch_size, retries=retries, **writer_options) as writer:
+        put = writer.put_mutations(table, changed(), **put_options)
+    yield put, keys
 
 
 def _replace_table(writer: HBaseWriter, table: str, rows, *, host: str, port: int, batch_size: int,
                    retries: int, put_options: dict, writer_options: dict) -> dict:
     """Make one HBase table hold exactly ``rows`` (an RDD of serving rows), by difference:
-    the digests HBase holds (one scan of the digest cells, one keys-only scan) against this run's
-    (computed on the executors, ~50 bytes a row to the driver); put the new and changed rows with
-    their digest, then delete the keys this run has not. Puts come first, so a reader never misses
-    a live row; a run killed between them leaves extra rows that the next run deletes."""
+    the digests HBase holds (one scan of the digest cells, one keys-only scan) go to the executors,
+    which encode each row once and put only the new and changed ones with their digest; then the
+    keys this run has not are deleted. Puts come first, so a reader never misses a live row; a
+    run killed between them leaves extra rows that the next run deletes."""
     held = dict(writer.scan_digests(table))
     for key in writer.scan_keys(table):
         held.setdefault(key, b"")  # a row without a digest (an earlier BayRes): rewritten
-    mine = dict(rows.mapPartitions(lambda part: _digest_partition(part, table)).collect())
-    changed = {key for key, digest in mine.items() if held.get(key) != digest}
-    put = 0
-    if changed:
-        # most rows changed (a first day): no filter to ship; else the changed keys only
-        only = rows.context.broadcast(changed) if 2 * len(changed) < len(mine) else None
-        put = sum(rows.mapPartitions(
-            lambda part: _put_partition(part, table, host, port, batch_size, retries,
-                                        dict(put_options, digest=True), writer_options, only)).collect())
-        if only is not None:
-            only.destroy()
+    shipped = rows.context.broadcast(held)
+    try:
+        done = rows.mapPartitions(lambda part: _replace_partition(
+            part, table, shipped, host, port, batch_size, retries, put_options, writer_options)).collect()
+    finally:
+        shipped.destroy()
+    put = sum(n for n, _ in done)
+    mine = {key for _, keys in done for key in keys}
     stale = [key for key in held if key not in mine]
     deleted = writer.delete_rows(table, stale) if stale else 0
     if deleted:
         log.info("HBase %s: %d row(s) of earlier runs deleted", table, deleted)
-    return {"put": put, "unchanged": len(mine) - len(changed), "deleted": deleted}
+    return {"put": put, "unchanged": len(mine) - put, "deleted": deleted}
 
 
 def write_frames(frames: dict[str, DataFrame], *, host: str, port: int = 9090,

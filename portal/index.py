@@ -84,7 +84,7 @@ TALENT = "05"
 ORGANISATION_TYPES = ("03", "04")
 INSTRUMENT = "02"
 
-_CJK_CHAR = re.compile(r"([\u3400-\u9fff\uf900-\ufaff])")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _QUERY_TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\W_\u3400-\u9fff\uf900-\ufaff]+")
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
 _EN_STOP = frozenset({"the"})
@@ -96,7 +96,7 @@ def _lower(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _spaced(text: str | None) -> str:
     """Chinese characters one token each: '香港科技大学 HKUST' → ' 香  港 … HKUST'."""
-    return _CJK_CHAR.sub(r" \1 ", text) if text else ""
+    return _CJK_RUN.sub(lambda m: " " + " ".join(m.group(0)) + " ", text) if text else ""
 
 
 def id_key(value: str | None) -> str | None:
@@ -377,7 +377,7 @@ def _fts_terms(text: str) -> list[str]:
     terms = []
     for m in _QUERY_TOKEN.finditer(text):
         tok = m.group(0)
-        if _CJK_CHAR.match(tok):
+        if _CJK_RUN.match(tok):
             terms.append('"' + " ".join(names.simplified(tok) or tok) + '"')
         elif tok.lower() not in _EN_STOP:
             terms.append('"' + tok.replace('"', '""') + '"')
