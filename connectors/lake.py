@@ -249,3 +249,12 @@ class HdfsLake(Lake):
 
     def delete(self, path: str) -> None:
         self.client.delete(self._abs(path), recursive=True)
+
+
+def lake_for(profile) -> Lake:
+    """The lake of a profile: ``lake.kind: hdfs`` (WebHDFS ``lake.url``, root ``lake.root``, as
+    ``lake.user``) or a local directory ``lake.root``."""
+    if profile.get("lake.kind") == "hdfs":
+        return HdfsLake(str(profile.get("lake.url")), str(profile.get("lake.root")),
+                        str(profile.get("lake.user")))
+    return LocalLake(profile.path("lake.root"))

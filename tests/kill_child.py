@@ -63,7 +63,7 @@ def published_state(spark, profile) -> dict:
 
     import duckdb
 
-    from bayres.jobs.run.pipeline import PUBLISH_JOURNAL, _lake
+    from bayres.jobs.run.pipeline import PUBLISH_JOURNAL
     from bayres.jobs.run.context import RunContext
 
     out = {}
@@ -92,7 +92,7 @@ def published_state(spark, profile) -> dict:
                 if not (t == "meta" and r[0] in volatile)]
         out[f"index {t}"] = _digest(rows)
     con.close()
-    out["journal"] = _lake(RunContext(profile, date(2026, 11, 1))).exists(PUBLISH_JOURNAL)
+    out["journal"] = RunContext(profile, date(2026, 11, 1)).lake().exists(PUBLISH_JOURNAL)
     return out
 
 

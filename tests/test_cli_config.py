@@ -111,7 +111,14 @@ def test_spark_reads_the_cluster_lake_through_hdfs_not_webhdfs(monkeypatch):
     cluster = load_profile("cluster")
     root = RunContext(cluster, dt.date(2026, 11, 1)).lake_root
     assert root == "hdfs://namenode:9000/bayres/lake"
-    assert RunContext(cluster, dt.date(2026, 11, 1)).zone("curated").startswith("hdfs://namenode:9000/")
+    ctx = RunContext(cluster, dt.date(2026, 11, 1))
+    assert ctx.zone("curated").startswith("hdfs://namenode:9000/")
+    # the lake's own paths: relative to its root, the lake of the profile (WebHDFS, as lake.user)
+    assert ctx.lake_path(ctx.zone("curated", "golden")) == "curated/golden/run_date=2026-11-01"
+    assert ctx.lake_path(ctx.raw_dir("sz", "inst")) == "raw/sz/inst/2026-11-01"
+    with pytest.raises(ValueError, match="not in the lake"):
+        ctx.lake_path("hdfs://other:9000/bayres/lake/curated")
+    assert type(ctx.lake()).__name__ == "HdfsLake" and ctx.lake().root == "/bayres/lake"
     monkeypatch.setenv("BAYRES_NAMENODE", "127.0.0.1")
     monkeypatch.setenv("BAYRES_HDFS_PORT", "8020")
     assert RunContext(load_profile("cluster"), dt.date(2026, 11, 1)).lake_root == \

@@ -43,6 +43,19 @@ class RunContext:
             return uri + str(self.profile.get("lake.root"))
         return self.profile.path("lake.root").as_uri()
 
+    def lake(self):
+        """The run's lake (connectors/lake.py), whose methods take paths relative to its root
+        (:meth:`lake_path`)."""
+        from bayres.connectors.lake import lake_for
+
+        return lake_for(self.profile)
+
+    def lake_path(self, uri: str) -> str:
+        """A URI of this lake (:meth:`zone`, :meth:`raw_dir`) as a path relative to its root."""
+        if not uri.startswith(self.lake_root):
+            raise ValueError(f"{uri} is not in the lake {self.lake_root}")
+        return uri[len(self.lake_root):].strip("/")
+
     def zone(self, name: str, *parts: str) -> str:
         """``<lake>/<zone>/…/run_date=<date>`` — one directory per day, replaced on re-run."""
         return "/".join([self.lake_root, name, *parts, f"run_date={self.run_date.isoformat()}"])

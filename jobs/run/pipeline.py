@@ -40,15 +40,6 @@ log = logging.getLogger("bayres")
 STAGES = ("extract", "conform", "dedup", "load", "quality", "publish", "logs")
 
 
-def _lake(ctx: RunContext):
-    from bayres.connectors.lake import HdfsLake, LocalLake
-
-    if ctx.profile.get("lake.kind") == "hdfs":
-        return HdfsLake(str(ctx.profile.get("lake.url")), str(ctx.profile.get("lake.root")),
-                        str(ctx.profile.get("lake.user")))
-    return LocalLake(ctx.profile.path("lake.root"))
-
-
 # ---------------------------------------------------------------- stages
 def select_sources(all_sources: list[dict], wanted=None) -> list[dict]:
     """The sources named by ``wanted`` (platform codes or ``platform/source`` keys); all if None."""
@@ -68,7 +59,7 @@ def run_extract(ctx: RunContext, sources=None) -> None:
     then the manifests an earlier invocation of the same run wrote for the others are kept."""
     selected = select_sources(ctx.profile.sources, sources)
     with ctx.stage("extract") as info:
-        lake = _lake(ctx)
+        lake = ctx.lake()
         feeds_root = drop_folder_for(ctx.profile)  # a local or an HDFS directory
         urls = ctx.profile.get("sources.databases") or {}
         manifests = []
@@ -105,7 +96,7 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
         fx = FxRates.from_csv(ctx.profile.path("reference.fx_rates"))
         aliases = OrgAliases.from_csv(ctx.profile.path("reference.org_aliases"))
         contexts = {}
-        lake = _lake(ctx)
+        lake = ctx.lake()
         info["warnings"] = []
         for source in ctx.profile.sources:
             raw_dir = ctx.raw_dir(source["platform"], source["source"])
@@ -154,7 +145,7 @@ def run_conform(ctx: RunContext, spark: SparkSession) -> None:
 def run_dedup(ctx: RunContext, spark: SparkSession, retrain: bool = False) -> None:
     """Link, cluster, merge (jobs/dedup/stage.py) on the engine of ``linkage.backend``."""
     with ctx.stage("dedup") as info:
-        info.update(dedup.run_stage(ctx, spark, lake=_lake(ctx), retrain=retrain))
+        info.update(dedup.run_stage(ctx, spark, lake=ctx.lake(), retrain=retrain))
 
 
 def run_load(ctx: RunContext, spark: SparkSession) -> None:
@@ -288,7 +279,7 @@ def publish_in_order(ctx: RunContext, spark: SparkSession, info: dict, still_our
     completes that publication first (:func:`complete_pending_publish`): readers of Hive and of
     the serving store may see two runs mixed only until then, and the state it leaves is the
     state an uninterrupted publication leaves."""
-    lake = _lake(ctx)
+    lake = ctx.lake()
     journal = journal or {"run_id": ctx.run_id, "run_date": ctx.run_date.isoformat(),
                           "steps": list(PUBLISH_STEPS), "done": {}}
     info.update(journal["done"])
@@ -307,7 +298,7 @@ def complete_pending_publish(profile, spark: SparkSession) -> dict | None:
     """Complete the publication a killed run left journalled (its own run id and date, the
     commits it had not made), under the publish lock; returns what it did, or None."""
     ctx = RunContext(profile=profile, run_date=date.today())  # only for the lake's location
-    journal = pending_publish(_lake(ctx))
+    journal = pending_publish(ctx.lake())
     if journal is None:
         return None
     ctx = RunContext(profile=profile, run_date=date.fromisoformat(journal["run_date"]),
@@ -317,7 +308,7 @@ def complete_pending_publish(profile, spark: SparkSession) -> dict | None:
                 ", ".join(journal["done"]) or "no commit", ", ".join(missing))
     info: dict = {}
     with publish_lock(profile, f"{ctx.run_id} (recovery)") as still_ours:
-        journal = pending_publish(_lake(ctx))  # another run may have completed it meanwhile
+        journal = pending_publish(ctx.lake())  # another run may have completed it meanwhile
         if journal is not None:
             publish_in_order(ctx, spark, info, still_ours, journal)
     return {"run_id": ctx.run_id, "run_date": ctx.run_date.isoformat(),
@@ -357,7 +348,7 @@ def run_logs(ctx: RunContext, spark: SparkSession) -> None:
             info["skipped"] = f"no service logs for {day} under {root}/<platform>/logs/{day}"
             log.warning("[%s] logs: %s", ctx.run_id, info["skipped"])
             return
-        lake = _lake(ctx)
+        lake = ctx.lake()
         home = Path(str(ctx.profile.get("home") or "var")) / "collector" / day
         info["collector"] = log_collector.collect(sources, home, lake, day)
         roots = {p: lake.uri(lake.join("raw", "logs", p, day)) for p in sources}
@@ -424,7 +415,7 @@ def run_pipeline(profile, run_date, stages=STAGES, run_id: str = "", spark: Spar
         ctx.stages.update({k: v for k, v in report.previous_stages(ctx).items() if k not in stages})
         session = None
         try:
-            if pending_publish(_lake(ctx)) is not None:
+            if pending_publish(ctx.lake()) is not None:
                 # a publication killed between two commits: completed before anything else
                 from .spark_session import SessionOnDemand
 

@@ -148,12 +148,6 @@ def _parquet(uri: str) -> str:
 
 
 # ---------------------------------------------------------------- the table and its days
-def _uri(path) -> str:
-    """The table's location for delta-rs: a local path, or a URI (``hdfs://namenode:port/…``,
-    read and written by delta-rs's own HDFS client, hdfs-native)."""
-    return str(path)
-
-
 def _is_remote(path) -> bool:
     return "://" in str(path) and not str(path).startswith("file:")
 
@@ -163,7 +157,7 @@ def _table(path):
 
     if not _is_remote(path):
         return DeltaTable(str(path)) if (Path(path) / "_delta_log").is_dir() else None
-    return DeltaTable(_uri(path)) if DeltaTable.is_deltatable(_uri(path)) else None
+    return DeltaTable(str(path)) if DeltaTable.is_deltatable(str(path)) else None
 
 
 def _drop_table(path) -> None:
@@ -485,7 +479,7 @@ def _create(path, batch: pa.Table, metadata) -> None:
 
     if not _is_remote(path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    write_deltalake(_uri(path), batch, partition_by=["src_platform", "src_source"],
+    write_deltalake(str(path), batch, partition_by=["src_platform", "src_source"],
                     commit_properties=metadata)
 
 
@@ -554,11 +548,8 @@ class LakeZones:
         self.deleting = [r for r in rules if r.deleted_field]
         self.days: dict[str, DayZones] = {}
 
-    def relative(self, uri: str) -> str:
-        return uri[len(self.ctx.lake_root):].strip("/")
-
     def _fetch(self, uri: str) -> str:
-        rel = self.relative(uri)
+        rel = self.ctx.lake_path(uri)
         local = self.scratch / "in" / rel
         local.mkdir(parents=True, exist_ok=True)
         if self.lake.exists(rel):
@@ -575,8 +566,8 @@ class LakeZones:
                 quarantine=self._fetch(other.zone("quarantine")),
                 raw_dirs={f"{r.platform}/{r.source}": self._fetch(other.raw_dir(r.platform, r.source))
                           for r in self.deleting},
-                changes=(self.scratch / "out" / self.relative(other.zone("changes"))).as_posix(),
-                current=(self.scratch / "out" / self.relative(other.zone("current"))).as_posix())
+                changes=(self.scratch / "out" / self.ctx.lake_path(other.zone("changes"))).as_posix(),
+                current=(self.scratch / "out" / self.ctx.lake_path(other.zone("current"))).as_posix())
         return self.days[day]
 
     def publish(self) -> list[str]:
@@ -603,15 +594,13 @@ def run_state(ctx) -> dict:
     if _on_hdfs(ctx):
         import tempfile
 
-        from ..run.pipeline import _lake
-
         # delta-rs's HDFS client acts as HADOOP_USER_NAME (else the OS user), as Spark's does
         if ctx.profile.get("lake.user"):
             os.environ.setdefault("HADOOP_USER_NAME", str(ctx.profile.get("lake.user")))
         scratch_root = ctx.profile.path("home") / "tmp"
         scratch_root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=f"state-{ctx.run_id}-", dir=scratch_root) as scratch:
-            zones = LakeZones(ctx, _lake(ctx), Path(scratch), [SourceRule.of(s) for s in sources])
+            zones = LakeZones(ctx, ctx.lake(), Path(scratch), [SourceRule.of(s) for s in sources])
             result = apply_day(state_path=state_path(ctx), run_date=ctx.run_date, run_id=ctx.run_id,
                                sources=sources, zones=zones, duckdb=duckdb_settings(ctx.profile))
             result["published"] = zones.publish()
@@ -631,9 +620,7 @@ def run_state(ctx) -> dict:
 def _zone_exists(ctx, name: str) -> bool:
     uri = ctx.zone(name)
     if _on_hdfs(ctx):
-        from ..run.pipeline import _lake
-
-        return _lake(ctx).exists(uri[len(ctx.lake_root):].strip("/"))
+        return ctx.lake().exists(ctx.lake_path(uri))
     return local_path(uri).is_dir()
 
 
