@@ -28,9 +28,13 @@ def _replace_store(db_path: Path, fill) -> None:
     aside = db_path.with_name(db_path.name + ".new")
     for stale in (aside, aside.with_name(aside.name + ".wal")):
         stale.unlink(missing_ok=True)
-    with duckdb.connect(str(aside)) as con:
-        fill(con)
-        con.execute("CHECKPOINT")
+    try:
+        with duckdb.connect(str(aside)) as con:
+            fill(con)
+            con.execute("CHECKPOINT")
+    except BaseException:
+        aside.unlink(missing_ok=True)
+        raise
     # a write-ahead log left by a killed writer of the old file must not be replayed onto the new
     db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
     os.replace(aside, db_path)
