@@ -72,8 +72,9 @@ def test_cross_border_needs_consent(rules):
 
 
 def test_a_frame_is_governed_exactly_as_its_rows(rules):
-    """apply_frame (column by column, what the serving stores use) gives every audience the same
-    values and the same counts as apply_rows (row by row, the rule's definition) on random rows:
+    """apply_rows (row by row: HBase's audience tables, exports) and apply_frame (column by column:
+    the local serving stores) give every audience the values and counts of the rule's definition
+    (Rules.action cell by cell) on random rows:
     regions of every jurisdiction, platform-only rows, consent both ways, nulls, dates, numbers,
     upper- and lower-case names of columns."""
     import random
@@ -110,9 +111,24 @@ def test_a_frame_is_governed_exactly_as_its_rows(rules):
         cols = [n.upper() for n in names] if upper else names
         frame = pd.DataFrame([{c: r[n] for c, n in zip(cols, names)} for r in rows], columns=cols)
         for audience in rules.audiences:
+            # the rule's definition, cell by cell: Rules.action for the row's jurisdiction and consent
+            by_cell = {k: 0 for k in gov.COUNTED}
+            expected = []
+            for r in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+                jur = cls.jurisdiction_of(r.get(cols[names.index("region")]),
+                                          r.get(cols[names.index("src_platform")]))
+                consent = bool(r.get(cols[names.index("consent_cross_border")]))
+                row = {}
+                for c, v in r.items():
+                    act = rules.action(audience, c.lower(), jur, consent)
+                    row[c] = v if v is None or act == "show" else gov.transform(rules, act, c.lower(), v)
+                    if v is not None and act != "show":
+                        by_cell["withheld" if row[c] is None else gov._COUNT_OF[act]] += 1
+                expected.append(row)
             by_rows: dict = {}
-            expected = gov.apply_rows(rules, audience, frame.astype(object).where(frame.notna(), None)
-                                      .to_dict("records"), cols, by_rows)
+            assert gov.apply_rows(rules, audience, frame.astype(object).where(frame.notna(), None)
+                                  .to_dict("records"), cols, by_rows) == expected, audience
+            assert by_rows == by_cell, audience
             by_frame: dict = {}
             got = gov.apply_frame(rules, audience, frame, by_frame)
             assert list(got.columns) == cols

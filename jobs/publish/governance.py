@@ -190,31 +190,68 @@ def _row_jurisdiction(row: dict) -> str | None:
                            or row.get("source_platforms") or row.get("SOURCE_PLATFORMS"))
 
 
+@dataclass(frozen=True)
+class _Column:
+    """What one audience gets of one column: ``base`` (its tier's action) unless a cross-border
+    rule in ``crossing`` applies to the row (personal tiers only, :meth:`Rules.action`)."""
+    name: str
+    base: str
+    crossing: tuple = ()
+
+    def action(self, jurisdiction: str | None, consent: bool) -> str:
+        act = self.base
+        for rule in self.crossing:
+            if jurisdiction == rule["from"] and not (rule.get("unless_consent") and consent):
+                act = rule.get("action", "withhold")
+        return act
+
+
+def _plan(rules: Rules, audience: str, columns: list[str]) -> list[_Column]:
+    """Per column, its action for ``audience`` (every column must have a tier)."""
+    aud = rules.audience(audience)
+    crossing = tuple(r for r in rules.cross_border if aud.jurisdiction in r["to"])
+    plan = []
+    for c in columns:
+        tier = tier_of(c.lower(), f"governance ({audience})")
+        base = aud.tiers[tier]
+        personal = tier in ("personal", "sensitive_personal") and base != "withhold"
+        plan.append(_Column(c, base, crossing if personal else ()))
+    return plan
+
+
+def _consent_column(rules: Rules, columns: list[str]) -> str | None:
+    return next((c for c in columns if rules.consent_field and c.lower() == rules.consent_field), None)
+
+
+def _counted(counts: dict | None) -> dict:
+    counts = counts if counts is not None else {}
+    for k in COUNTED:
+        counts.setdefault(k, 0)
+    return counts
+
+
 def apply_rows(rules: Rules, audience: str, rows: list[dict], columns: list[str],
                counts: dict | None = None) -> list[dict]:
     """``rows`` (dicts keyed by ``columns``; lower- or upper-case field names) as ``audience``
     may see them. Every column must have a tier. ``counts`` accumulates values per action."""
-    rules.audience(audience)
-    for c in columns:
-        tier_of(c.lower(), f"governance ({audience})")
-    counts = counts if counts is not None else {}
-    for k in COUNTED:
-        counts.setdefault(k, 0)
-    consent_col = next((c for c in columns if rules.consent_field and c.lower() == rules.consent_field), None)
+    plan = _plan(rules, audience, columns)
+    counts = _counted(counts)
+    per_row = any(col.crossing for col in plan)
+    consent_col = _consent_column(rules, columns)
     out = []
     for row in rows:
-        jur = _row_jurisdiction(row)
+        jur = _row_jurisdiction(row) if per_row else None
         consent = bool(row.get(consent_col)) if consent_col else False
         new = {}
-        for c in columns:
-            v = row.get(c)
-            act = rules.action(audience, c.lower(), jur, consent)
+        for col in plan:
+            v = row.get(col.name)
+            act = col.action(jur, consent) if col.crossing else col.base
             if v is None or act == "show":
-                new[c] = v
+                new[col.name] = v
                 continue
-            nv = transform(rules, act, c.lower(), v)
+            nv = transform(rules, act, col.name.lower(), v)
             counts[_COUNT_OF["withhold" if nv is None else act]] += 1
-            new[c] = nv
+            new[col.name] = nv
         out.append(new)
     return out
 
@@ -222,67 +259,53 @@ def apply_rows(rules: Rules, audience: str, rows: list[dict], columns: list[str]
 def apply_frame(rules: Rules, audience: str, df, counts: dict | None = None):
     """A pandas DataFrame as ``audience`` may see it: the same result and counts as
     :func:`apply_rows` on its rows, computed column by column (a column the audience may see
-    whole is passed through untouched; a rewritten one transforms each distinct value once), so
-    a serving table of a million rows costs seconds, not a Python loop over every cell."""
+    whole is passed through untouched, dtype kept; a rewritten one transforms each distinct
+    value once), so a serving table of a million rows costs seconds, not a loop over every cell."""
     import pandas as pd
 
-    aud = rules.audience(audience)
     columns = list(df.columns)
-    for c in columns:
-        tier_of(c.lower(), f"governance ({audience})")
-    counts = counts if counts is not None else {}
-    for k in COUNTED:
-        counts.setdefault(k, 0)
-    n = len(df)
-    # per row: the jurisdiction and the consent, needed only where a cross-border rule can apply
-    crossing = [r for r in rules.cross_border if aud.jurisdiction in r["to"]]
-    jur = consent = None
-    if crossing and n:
-        def first(*names):
-            present = [c for name in names for c in columns if c == name]
-            return [df[c].astype(object).where(df[c].notna(), None).tolist() for c in present]
+    plan = _plan(rules, audience, columns)
+    counts = _counted(counts)
 
-        regions = first("region", "REGION")
-        platforms = first("src_platform", "SRC_PLATFORM", "source_platforms", "SOURCE_PLATFORMS")
-        memo: dict = {}
+    def values(c):
+        return df[c].astype(object).where(df[c].notna(), None).tolist()
+
+    jur = consent = None
+    if any(col.crossing for col in plan) and len(df):
+        # per row, as _row_jurisdiction: the region, else the (first) source platform
+        regions = [values(c) for c in ("region", "REGION") if c in df.columns]
+        platforms = [values(c) for c in ("src_platform", "SRC_PLATFORM", "source_platforms",
+                                         "SOURCE_PLATFORMS") if c in df.columns]
+        known: dict = {}
         jur = []
-        for i in range(n):
+        for i in range(len(df)):
             key = (next((v[i] for v in regions if v[i]), None), next((v[i] for v in platforms if v[i]), None))
-            if key not in memo:
-                memo[key] = jurisdiction_of(*key)
-            jur.append(memo[key])
-        consent_col = next((c for c in columns if rules.consent_field and c.lower() == rules.consent_field), None)
-        consent = ([bool(v) for v in df[consent_col].astype(object).where(df[consent_col].notna(), None)]
-                   if consent_col else [False] * n)
+            if key not in known:
+                known[key] = jurisdiction_of(*key)
+            jur.append(known[key])
+        consent_col = _consent_column(rules, columns)
+        consent = [bool(v) for v in values(consent_col)] if consent_col else [False] * len(df)
     out = {}
-    for c in columns:
-        tier = tier_of(c.lower())
-        base = aud.tiers[tier]
-        personal = tier in ("personal", "sensitive_personal") and base != "withhold"
-        if not (personal and crossing) and base == "show":
-            out[c] = df[c]                      # shown whole: untouched, dtype kept
+    for col in plan:
+        if col.base == "show" and not col.crossing:
+            out[col.name] = df[col.name]
             continue
-        values = df[c].astype(object).where(df[c].notna(), None).tolist()
-        memo = {}
+        done: dict = {}
         new = []
-        for i, v in enumerate(values):
-            act = base
-            if personal and crossing:
-                for rule in crossing:
-                    if jur[i] == rule["from"] and not (rule.get("unless_consent") and consent[i]):
-                        act = rule.get("action", "withhold")
+        for i, v in enumerate(values(col.name)):
+            act = col.action(jur[i], consent[i]) if col.crossing else col.base
             if v is None or act == "show":
                 new.append(v)
                 continue
             try:
-                nv = memo[(act, v)]
+                nv = done[(act, v)]
             except KeyError:
-                nv = memo[(act, v)] = transform(rules, act, c.lower(), v)
+                nv = done[(act, v)] = transform(rules, act, col.name.lower(), v)
             except TypeError:                   # an unhashable value: transformed as it is
-                nv = transform(rules, act, c.lower(), v)
+                nv = transform(rules, act, col.name.lower(), v)
             counts[_COUNT_OF["withhold" if nv is None else act]] += 1
             new.append(nv)
-        out[c] = pd.Series(new, index=df.index, dtype=object).infer_objects() if new else df[c].astype(object)
+        out[col.name] = pd.Series(new, index=df.index, dtype=object).infer_objects()
     return pd.DataFrame(out, columns=columns, index=df.index)
 
 
