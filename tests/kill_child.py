@@ -12,6 +12,7 @@ replacement and its recovery are then what is killed). The scenarios:
 * ``extract``: extract WORKDIR/drop into the lake WORKDIR/lake (one CSV source, run date
   2024-06-01), replacing the run directory an earlier run published;
 * ``zone``: the DuckDB engine replaces WORKDIR/zone/run_date=2024-06-01 with new rows;
+* ``publish-setup``: the home the ``publish`` scenario starts from (:func:`setup_publish`);
 * ``publish``: ``bayres run`` of 2026-11-01 in the home WORKDIR (its stages from ``STAGES``,
   default ``publish``) where the counted writes are the publication's commits instead: each
   step of :data:`bayres.jobs.run.pipeline.PUBLISH_STEPS` and, within ``serving``, the full serving
@@ -66,18 +67,30 @@ def published_state(spark, profile) -> dict:
     from bayres.jobs.run.pipeline import PUBLISH_JOURNAL
     from bayres.jobs.run.context import RunContext
 
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
     out = {}
     db = profile.get("spark.hive_database")
     volatile = {"published_at", "at", "built_at"}
+    # every table and view read in one Spark job (each row as JSON, under its table's key)
+    # rather than one job per table: the digest is most of what a recovering child does after it
+    frames = []
     for database in sorted(r[0] for r in spark.sql("SHOW DATABASES").collect()
                            if r[0] == db or r[0].startswith(f"{db}_")):
         for t in sorted(r.tableName for r in spark.sql(f"SHOW TABLES IN {database}").collect()
                         if not r.isTemporary):
             if t in ("run_stage", "platform_assessment"):
                 continue  # the run tables: one row per run, the recovering run's too
-            rows = [{k: v for k, v in r.asDict().items() if k not in volatile}
-                    for r in spark.table(f"{database}.{t}").collect()]
-            out[f"hive {database}.{t}"] = _digest(rows)
+            key = f"hive {database}.{t}"
+            table = spark.table(f"{database}.{t}")
+            out[key] = []
+            frames.append(table.select(F.lit(key).alias("key"), F.to_json(F.struct(
+                *[c for c in table.columns if c not in volatile])).alias("row")))
+    for key, row in reduce(lambda a, b: a.unionAll(b), frames).collect() if frames else ():
+        out[key].append(row)
+    out = {key: _digest(rows) for key, rows in out.items()}
     serving = profile.path("serving.path")
     stores = [serving, *sorted(profile.path("serving.audience_dir").glob("*.duckdb"))]
     for store in stores:
@@ -139,8 +152,57 @@ def run(scenario: str, workdir: Path) -> None:
         run_pipeline(profile, date(2026, 11, 1), stages=stages)
         spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
         print(json.dumps(published_state(spark, profile), sort_keys=True))
+    elif scenario == "publish-setup":
+        setup_publish(workdir)
     else:
         raise SystemExit(f"unknown scenario {scenario}")
+
+
+def setup_publish(home: Path) -> None:
+    import json
+
+    """The home the ``publish`` scenario starts from (tests/test_kill_publish.py): day 2026-11-01
+    generated (seed 7, scale 300) and run, then generated anew (seed 8) and run up to quality —
+    its curated zones await publication. Both runs in this one process and Spark session; prints
+    what the first run published (its golden ids in Hive and in the serving store), JSON."""
+    from bayres.jobs.generate import generate
+    from bayres.jobs.run.config import load_profile
+    from bayres.jobs.run.pipeline import STAGES, run_pipeline
+
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("BAYRES__")}
+    environ["BAYRES_HOME"] = str(home)
+    profile = load_profile("local", environ=environ)
+    day = date(2026, 11, 1)
+    spark = None
+    for seed, stages in ((7, STAGES), (8, STAGES[:STAGES.index("publish")])):
+        generate(profile.path("sources.feeds_root"), seed=seed, scale=300)
+        report = run_pipeline(profile, day, stages=stages, spark=spark)
+        # what ``bayres run`` exits non-zero on: unbalanced, or not published
+        assert report["balanced"], report
+        assert seed != 7 or report["stages"]["publish"].get("published") is True, report["stages"]
+        if seed == 7:
+            old = {"hive": hive_golden_ids(home), "serving": serving_ids(home)}
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()
+    print(json.dumps(old))
+
+
+def serving_ids(home: Path, store: str = "bayres.duckdb") -> list[str]:
+    """The CSTR ids in a serving store of the home (the full one, or an audience's)."""
+    import duckdb
+
+    path = home / "serving" / store if store == "bayres.duckdb" else home / "serving" / "audience" / store
+    with duckdb.connect(str(path), read_only=True) as con:
+        return sorted(r[0] for r in con.execute("SELECT CSTR_ID FROM BAYRES_RESOURCE").fetchall())
+
+
+def hive_golden_ids(home: Path, day: str = "2026-11-01") -> list[str]:
+    """The CSTR ids in the home's Hive golden_resource partition of ``day``."""
+    import pyarrow.parquet as pq
+
+    part = home / "warehouse" / "bayres.db" / "golden_resource" / f"run_date={day}"
+    return sorted(i for p in part.glob("part-*") for i in pq.read_table(p).column("cstr_id").to_pylist())
 
 
 if __name__ == "__main__":
@@ -151,7 +213,7 @@ if __name__ == "__main__":
     tempfile.tempdir = str(workdir / "tmp")
     if scenario == "publish":
         instrument_publish()
-    else:
+    elif scenario != "publish-setup":
         instrument()
     run(scenario, workdir)
     print(WRITES)

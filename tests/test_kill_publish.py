@@ -15,9 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
-import pyarrow.parquet as pq
 import pytest
+
+from tests.kill_child import hive_golden_ids, serving_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = "2026-11-01"
@@ -38,12 +38,6 @@ def _env(home: Path, **more) -> dict:
     return env
 
 
-def bayres(home: Path, *args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "bayres.jobs.run.cli", *args], cwd=ROOT, env=_env(home),
-                          capture_output=True, text=True, timeout=1800)
-    assert done.returncode == 0, done.stderr[-3000:]
-
-
 def child(home: Path, kill_at: int, stages: str = "publish") -> subprocess.CompletedProcess:
     (home / "tmp").mkdir(exist_ok=True)
     return subprocess.run([sys.executable, "-m", "tests.kill_child", "publish", str(home), str(kill_at)],
@@ -62,29 +56,18 @@ def restore(template: Path, home: Path) -> None:
     shutil.copytree(template, home, symlinks=True)
 
 
-def serving_ids(home: Path, store: str = "bayres.duckdb") -> list[str]:
-    path = home / "serving" / store if store == "bayres.duckdb" else home / "serving" / "audience" / store
-    with duckdb.connect(str(path), read_only=True) as con:
-        return sorted(r[0] for r in con.execute("SELECT CSTR_ID FROM BAYRES_RESOURCE").fetchall())
-
-
-def hive_golden_ids(home: Path) -> list[str]:
-    part = home / "warehouse" / "bayres.db" / "golden_resource" / f"run_date={DAY}"
-    return sorted(i for p in part.glob("part-*") for i in pq.read_table(p).column("cstr_id").to_pylist())
-
-
 @pytest.fixture(scope="module")
 def published_then_rerun(tmp_path_factory):
     """A home where day 2026-11-01 was published from one sample, then re-run up to quality on
     another (its curated zones await publication); and a saved copy of it."""
     base = tmp_path_factory.mktemp("kill-publish")
     home = base / "home"
-    bayres(home, "generate", "--seed", "7", "--scale", "300")
-    bayres(home, "run", "--date", DAY)
-    old = {"hive": hive_golden_ids(home), "serving": serving_ids(home)}
-    bayres(home, "generate", "--seed", "8", "--scale", "300")
-    bayres(home, "run", "--date", DAY, *[a for s in ("extract", "conform", "dedup", "load", "quality")
-                                          for a in ("--stage", s)])
+    (home / "tmp").mkdir(parents=True)
+    # both runs in one process (one Spark session)
+    setup = subprocess.run([sys.executable, "-m", "tests.kill_child", "publish-setup", str(home), "0"],
+                           cwd=ROOT, env=_env(home), capture_output=True, text=True, timeout=1800)
+    assert setup.returncode == 0, setup.stdout[-3000:] + setup.stderr[-3000:]
+    old = state_of(setup)  # what the first run published (hive_golden_ids, serving_ids)
     template = base / "template"
     shutil.copytree(home, template, symlinks=True)
     return home, template, old
