@@ -2,8 +2,8 @@
 
 Hive tables are created from the DDL derived from schemas/ and written with dynamic partition
 overwrite, so re-loading a day replaces exactly that day's partition. The serving store is
-replaced in one transaction (embedded DuckDB in the `local` profile; HBase through happybase in
-the `cluster` profile, see connectors/).
+replaced whole (embedded DuckDB in the `local` profile: each store written aside and renamed in;
+HBase through happybase in the `cluster` profile, by difference; see connectors/).
 """
 from __future__ import annotations
 
