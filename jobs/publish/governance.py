@@ -249,7 +249,7 @@ def apply_rows(rules: Rules, audience: str, rows: list[dict], columns: list[str]
             if v is None or act == "show":
                 new[col.name] = v
                 continue
-            nv = transform(rules, act, col.name.lower(), v)
+            nv = None if act == "withhold" else transform(rules, act, col.name.lower(), v)
             counts[_COUNT_OF["withhold" if nv is None else act]] += 1
             new[col.name] = nv
         out.append(new)
@@ -289,6 +289,10 @@ def apply_frame(rules: Rules, audience: str, df, counts: dict | None = None):
     for col in plan:
         if col.base == "show" and not col.crossing:
             out[col.name] = df[col.name]
+            continue
+        if col.base == "withhold":              # no rule can show more than its tier allows
+            counts["withheld"] += int(df[col.name].notna().sum())
+            out[col.name] = pd.Series([None] * len(df), index=df.index, dtype=object)
             continue
         done: dict = {}
         new = []

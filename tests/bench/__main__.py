@@ -1,7 +1,7 @@
 """`python -m tests.bench [--scales 5000,1000000] [--dedup-scales 1000000,4000000]
 [--dedup-rounds 1] [--dedup-spark] [--portal-records 100000] [--stack-scale 5000]
 [--incremental-records 1000000] [--service-log-lines 1000000]
-[--service-stats-lines 10000000]` — run the benchmarks, write .bench/*.json.
+[--service-stats-lines 10000000] [--governance-rows 200000]` — run the benchmarks, write .bench/*.json.
 
 Each pipeline scale writes ``.bench/pipeline_vs_copy_<scale>.json`` (the whole run against a
 plain PySpark read-raw-write-Parquet job, ``ratio``) and ``.bench/pipeline_local_<scale>.json``
@@ -42,7 +42,12 @@ def main() -> None:
     parser.add_argument("--service-stats-lines", type=int, default=10_000_000,
                         help="lines of one day of service logs through the Spark statistics job "
                              "(into .bench/service_logs.json as stats_*; 0: skip)")
+    parser.add_argument("--governance-rows", type=int, default=200_000,
+                        help="rows of the serving store's main table governed per audience, column "
+                             "by column vs row by row (.bench/governance_<n>.json; 0: skip)")
     args = parser.parse_args()
+    if args.governance_rows:  # a minute
+        __import__("tests.bench.governance", fromlist=["run"]).run(args.governance_rows)
     if args.incremental_records:  # first: a few minutes, before the long runs load the machine
         __import__("tests.bench.incremental", fromlist=["run"]).run(args.incremental_records)
     if args.service_log_lines or args.service_stats_lines:
