@@ -184,10 +184,14 @@ _COUNT_OF = {"mask": "masked", "pseudonymise": "pseudonymised", "generalise": "g
              "withhold": "withheld"}
 
 
+#: where a row's jurisdiction is read from, first non-empty value wins (jurisdiction_of)
+_REGION_COLUMNS = ("region", "REGION")
+_PLATFORM_COLUMNS = ("src_platform", "SRC_PLATFORM", "source_platforms", "SOURCE_PLATFORMS")
+
+
 def _row_jurisdiction(row: dict) -> str | None:
-    return jurisdiction_of(row.get("region") or row.get("REGION"),
-                           row.get("src_platform") or row.get("SRC_PLATFORM")
-                           or row.get("source_platforms") or row.get("SOURCE_PLATFORMS"))
+    return jurisdiction_of(next((row.get(c) for c in _REGION_COLUMNS if row.get(c)), None),
+                           next((row.get(c) for c in _PLATFORM_COLUMNS if row.get(c)), None))
 
 
 @dataclass(frozen=True)
@@ -273,9 +277,8 @@ def apply_frame(rules: Rules, audience: str, df, counts: dict | None = None):
     jur = consent = None
     if any(col.crossing for col in plan) and len(df):
         # per row, as _row_jurisdiction: the region, else the (first) source platform
-        regions = [values(c) for c in ("region", "REGION") if c in df.columns]
-        platforms = [values(c) for c in ("src_platform", "SRC_PLATFORM", "source_platforms",
-                                         "SOURCE_PLATFORMS") if c in df.columns]
+        regions = [values(c) for c in _REGION_COLUMNS if c in df.columns]
+        platforms = [values(c) for c in _PLATFORM_COLUMNS if c in df.columns]
         known: dict = {}
         jur = []
         for i in range(len(df)):
