@@ -100,8 +100,7 @@ class HBaseWriter:
 
     # ---------------------------------------------------------------- public API
     def put_rows(self, table_name: str, rows: Iterable[Mapping[str, Any]], *,
-                 timestamp: int | None = None, delete_nulls: bool = False,
-                 digest: bool = False) -> int:
+                 timestamp: int | None = None, delete_nulls: bool = False) -> int:
         """Put serving rows (mappings of field name → value, or pyspark Rows); returns how many.
 
         Rows are encoded with ``derive_hbase.mutation`` (null and '' values: no cell); a row
@@ -110,19 +109,11 @@ class HBaseWriter:
         the server's clock, so a re-run rewrites the very same versions (one older than a
         family's TTL — BAYRES_RESOURCE_RECENT: 180 days — is expired at once). ``delete_nulls`` also
         deletes the table's columns the row leaves null, so a value that became null disappears
-        from the view (one delete marker per null column: costly on wide rows). ``digest`` adds
-        the row's digest cell (:func:`cells_digest`, read back by :meth:`scan_digests`).
+        from the view (one delete marker per null column: costly on wide rows). Publishing by
+        difference (:func:`replace_frames`) adds each row's digest cell (:func:`cells_digest`).
         """
-        digest_at = digest_column(table_name) if digest else None
-
-        def encoded():
-            for row in rows:
-                key, cells = mutation(table_name, _as_mapping(row))
-                if digest_at and cells:
-                    cells[digest_at] = cells_digest(cells)
-                yield key, cells
-
-        return self.put_mutations(table_name, encoded(), timestamp=timestamp, delete_nulls=delete_nulls)
+        encoded = (mutation(table_name, _as_mapping(row)) for row in rows)
+        return self.put_mutations(table_name, encoded, timestamp=timestamp, delete_nulls=delete_nulls)
 
     def put_mutations(self, table_name: str, mutations: Iterable[tuple[bytes, dict[bytes, bytes]]], *,
                       timestamp: int | None = None, delete_nulls: bool = False) -> int:
